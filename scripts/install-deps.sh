@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gpsrelay needs to build, test, run or
+# benchmark. Idempotent: asks apt only for what is missing, and runs
+# 'apt-get update' only when something is.
+#
+#   scripts/install-deps.sh build|test|run|bench ...
+set -euo pipefail
+
+build=(build-essential cmake pkg-config libevent-dev libhiredis-dev libjansson-dev
+       libsystemd-dev libinih-dev libgtest-dev libcurl4-openssl-dev libmariadb-dev)
+want=("${build[@]}")
+for purpose in "$@"; do
+  case "$purpose" in
+    build) ;;
+    run) want+=(redis-server curl python3) ;;
+    test) want+=(redis-server curl clang-14 libclang-rt-14-dev) ;;
+    bench) want+=(redis-server curl python3 wrk nginx-light) ;;
+    *) echo "install-deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps.sh: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+# Packaged servers (redis, nginx) must not start as system services here:
+# everything gpsrelay runs, it starts itself on private ports.
+export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,72 @@
+// Implementation of the libevent RAII helpers (see event_loop.h).
+#include "core/event_loop.h"
+
+#include <event2/thread.h>
+
+#include <stdexcept>
+
+namespace gpsrelay::core {
+
+void enable_libevent_threads() {
+  if (evthread_use_pthreads() != 0) {
+    throw std::runtime_error("libevent: evthread_use_pthreads failed");
+  }
+}
+
+EventBasePtr make_event_base() {
+  EventBasePtr base(event_base_new());
+  if (!base) throw std::runtime_error("libevent: event_base_new failed");
+  return base;
+}
+
+timeval to_timeval(std::chrono::milliseconds duration) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(duration.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((duration.count() % 1000) * 1000);
+  return tv;
+}
+
+Timer::Timer(event_base* base, std::function<void()> callback)
+    : callback_(std::move(callback)),
+      event_once_(event_new(base, -1, 0, &Timer::on_fire, this)),
+      event_periodic_(event_new(base, -1, EV_PERSIST, &Timer::on_fire, this)) {
+  if (!event_once_ || !event_periodic_) throw std::runtime_error("libevent: event_new failed");
+}
+
+void Timer::start_once(std::chrono::milliseconds delay) {
+  stop();
+  const timeval tv = to_timeval(delay);
+  event_add(event_once_.get(), &tv);
+}
+
+void Timer::start_periodic(std::chrono::milliseconds interval) {
+  stop();
+  const timeval tv = to_timeval(interval);
+  event_add(event_periodic_.get(), &tv);
+}
+
+void Timer::stop() {
+  event_del(event_once_.get());
+  event_del(event_periodic_.get());
+}
+
+bool Timer::pending() const {
+  return event_pending(event_once_.get(), EV_TIMEOUT, nullptr) != 0 ||
+         event_pending(event_periodic_.get(), EV_TIMEOUT, nullptr) != 0;
+}
+
+void Timer::on_fire(evutil_socket_t, short, void* self) { static_cast<Timer*>(self)->callback_(); }
+
+CrossThreadTrigger::CrossThreadTrigger(event_base* base, std::function<void()> callback)
+    : callback_(std::move(callback)),
+      event_(event_new(base, -1, 0, &CrossThreadTrigger::on_fire, this)) {
+  if (!event_) throw std::runtime_error("libevent: event_new failed");
+}
+
+void CrossThreadTrigger::trigger() { event_active(event_.get(), EV_TIMEOUT, 0); }
+
+void CrossThreadTrigger::on_fire(evutil_socket_t, short, void* self) {
+  static_cast<CrossThreadTrigger*>(self)->callback_();
+}
+
+}  // namespace gpsrelay::core

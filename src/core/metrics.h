@@ -1,0 +1,78 @@
+// Prometheus metrics for gpsrelayd.
+//
+// Each event-loop thread writes only its own WorkerMetrics (single writer,
+// relaxed atomics, no lock on the request path); a scrape of /metrics sums
+// all workers. This file knows nothing about HTTP or Redis: it counts what
+// the I/O layer tells it and renders the Prometheus text format.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gpsrelay::core {
+
+// Increments a counter that only one thread writes: a plain load and store
+// avoids the locked read-modify-write of fetch_add.
+inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
+  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
+// The status codes gpsrelayd answers with; anything else counts as "other".
+inline constexpr std::array<int, 12> kCountedStatusCodes = {200, 400, 401, 404, 405, 408,
+                                                            413, 415, 429, 500, 501, 503};
+
+class LatencyHistogram {
+ public:
+  // Upper bounds in seconds, chosen around the sub-millisecond ingest path.
+  static constexpr std::array<double, 14> kBucketBounds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+
+  void observe(std::chrono::nanoseconds duration);
+
+  // Counts per bucket (not cumulative); the last slot is +Inf.
+  std::array<std::uint64_t, kBucketBounds.size() + 1> bucket_counts() const;
+  std::uint64_t count() const;
+  double sum_seconds() const;
+
+ private:
+  std::array<std::atomic<std::uint64_t>, kBucketBounds.size() + 1> buckets_{};
+  std::atomic<std::uint64_t> sum_ns_{0};
+};
+
+struct WorkerMetrics {
+  void count_request(int status_code, std::chrono::nanoseconds duration);
+
+  std::array<std::atomic<std::uint64_t>, kCountedStatusCodes.size() + 1> requests_by_code{};
+  LatencyHistogram request_duration;
+  std::atomic<std::uint64_t> reports_accepted{0};
+  std::atomic<std::uint64_t> redis_reconnects{0};
+  std::atomic<bool> redis_up{false};
+  // Last XLEN sample of the stream; -1 until the first answer.
+  std::atomic<std::int64_t> queue_length{-1};
+};
+
+class MetricsRegistry {
+ public:
+  explicit MetricsRegistry(std::size_t workers);
+
+  WorkerMetrics& worker(std::size_t index) { return *workers_.at(index); }
+  std::size_t worker_count() const { return workers_.size(); }
+
+  // True when every worker's Redis connection is up.
+  bool redis_up() const;
+  // The freshest known backlog, or -1 when no worker has sampled it yet.
+  std::int64_t queue_length() const;
+
+  std::string render_prometheus() const;
+
+ private:
+  std::vector<std::unique_ptr<WorkerMetrics>> workers_;
+};
+
+}  // namespace gpsrelay::core

@@ -1,0 +1,170 @@
+// gpsrelayd lifecycle (see daemon.h).
+#include "daemon/daemon.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/log.h"
+
+namespace gpsrelay::daemon {
+namespace {
+
+constexpr std::chrono::milliseconds kSupervisorInterval{100};
+
+core::LogLevel to_log_level(core::LogConfig::Level level) {
+  switch (level) {
+    case core::LogConfig::Level::kDebug:
+      return core::LogLevel::kDebug;
+    case core::LogConfig::Level::kInfo:
+      return core::LogLevel::kInfo;
+    case core::LogConfig::Level::kWarning:
+      return core::LogLevel::kWarning;
+    case core::LogConfig::Level::kError:
+      return core::LogLevel::kError;
+  }
+  return core::LogLevel::kInfo;
+}
+
+core::LogTarget to_log_target(core::LogConfig::Target target) {
+  switch (target) {
+    case core::LogConfig::Target::kJournal:
+      return core::LogTarget::kJournal;
+    case core::LogConfig::Target::kStderr:
+      return core::LogTarget::kStderr;
+    case core::LogConfig::Target::kAuto:
+      return core::LogTarget::kAuto;
+  }
+  return core::LogTarget::kAuto;
+}
+
+}  // namespace
+
+void apply_log_config(const core::LogConfig& log) {
+  core::log_init(to_log_level(log.level), to_log_target(log.target));
+}
+
+Daemon::Daemon(std::string config_path, core::Config config)
+    : config_path_(std::move(config_path)),
+      config_(std::move(config)),
+      metrics_(config_.http.threads),
+      base_(core::make_event_base()),
+      supervisor_timer_(base_.get(), [this] { supervise(); }),
+      watchdog_timeout_(core::SystemdNotifier::watchdog_timeout()) {
+  if (config_.http.rate_limit > 0) {
+    rate_limiter_ =
+        std::make_unique<http::ClientRateLimiter>(config_.http.rate_limit, config_.http.rate_burst);
+  }
+  for (const int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
+    core::EventPtr event(
+        evsignal_new(base_.get(), signal_number, &Daemon::on_signal, static_cast<void*>(this)));
+    if (!event || event_add(event.get(), nullptr) != 0) {
+      throw std::runtime_error("cannot install signal handlers");
+    }
+    signal_events_.push_back(std::move(event));
+  }
+  // A client that goes away must cost us an EPIPE, not the process.
+  signal(SIGPIPE, SIG_IGN);
+
+  const http::WorkerContext context{metrics_, rate_limiter_.get(), serving_};
+  for (unsigned i = 0; i < config_.http.threads; ++i) {
+    workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
+  }
+}
+
+Daemon::~Daemon() {
+  for (auto& worker : workers_) {
+    worker->request_stop();
+    worker->join();
+  }
+}
+
+int Daemon::run() {
+  core::log_info("starting", {{"LISTEN", config_.http.listen.to_string()},
+                              {"REDIS", config_.redis.address.to_string()},
+                              {"THREADS", std::to_string(config_.http.threads)}});
+  notifier_.status("Waiting for Redis at " + config_.redis.address.to_string());
+  for (auto& worker : workers_) worker->start();
+  supervisor_timer_.start_periodic(kSupervisorInterval);
+  event_base_dispatch(base_.get());
+
+  for (auto& worker : workers_) worker->join();
+  core::log_info("stopped");
+  return kExitClean;
+}
+
+void Daemon::on_signal(evutil_socket_t signal_number, short, void* self) {
+  auto* daemon = static_cast<Daemon*>(self);
+  switch (signal_number) {
+    case SIGHUP:
+      daemon->reload();
+      break;
+    case SIGINT:
+      daemon->begin_stop("SIGINT");
+      break;
+    default:
+      daemon->begin_stop("SIGTERM");
+      break;
+  }
+}
+
+void Daemon::begin_stop(const char* why) {
+  if (stopping_) return;
+  stopping_ = true;
+  serving_ = false;
+  core::log_info("stopping", {{"SIGNAL", why}});
+  notifier_.stopping("Stopping: answering requests in flight");
+  for (auto& worker : workers_) worker->request_stop();
+  // The workers drain on their own threads; run() joins them.
+  event_base_loopexit(base_.get(), nullptr);
+}
+
+void Daemon::reload() {
+  notifier_.reloading();
+  try {
+    core::Config fresh = core::load_config(config_path_, core::process_environment());
+    apply_log_config(fresh.log);
+    config_.log = fresh.log;
+    core::log_info("configuration reloaded; log settings applied, other changes need a restart",
+                   {{"CONFIG", config_path_}});
+  } catch (const std::exception& e) {
+    core::log_error("reload failed; keeping the running configuration", {{"ERROR", e.what()}});
+  }
+  notifier_.ready(ready_sent_ ? "Accepting reports" : "Waiting for Redis");
+}
+
+bool Daemon::workers_alive(std::chrono::steady_clock::time_point now) const {
+  const auto limit = *watchdog_timeout_ / 2;
+  return std::all_of(workers_.begin(), workers_.end(),
+                     [&](const auto& w) { return now - w->last_heartbeat() < limit; });
+}
+
+void Daemon::supervise() {
+  if (stopping_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool redis_up =
+      std::all_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->queue_ready(); });
+  if (!ready_sent_ && redis_up) {
+    ready_sent_ = true;
+    serving_ = true;
+    const std::string status = "Accepting reports on " + config_.http.listen.to_string();
+    notifier_.ready(status);
+    core::log_info("ready", {{"LISTEN", config_.http.listen.to_string()}});
+    reported_redis_up_ = true;
+  } else if (ready_sent_ && reported_redis_up_ != redis_up) {
+    reported_redis_up_ = redis_up;
+    notifier_.status(redis_up ? "Accepting reports on " + config_.http.listen.to_string()
+                              : "Redis unavailable at " + config_.redis.address.to_string() +
+                                    "; answering 503");
+  }
+  // A stuck worker stops its heartbeat, and then we stop the pings, so
+  // systemd restarts a daemon that no longer serves.
+  if (watchdog_timeout_ && workers_alive(now) &&
+      now - last_watchdog_ping_ >= *watchdog_timeout_ / 4) {
+    notifier_.watchdog();
+    last_watchdog_ping_ = now;
+  }
+}
+
+}  // namespace gpsrelay::daemon

@@ -1,0 +1,97 @@
+// gpsrelayd entry point: command line, configuration, and the exit codes of
+// the contract (0 clean stop, 1 bad configuration, 2 runtime failure).
+#include <getopt.h>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "core/config.h"
+#include "core/event_loop.h"
+#include "core/log.h"
+#include "daemon/daemon.h"
+
+namespace {
+
+constexpr const char* kDefaultConfigPath = "/etc/gpsrelay/gpsrelay.conf";
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "Usage: gpsrelayd [-c|--config PATH] [--check-config] [--version] [-h|--help]\n"
+               "\n"
+               "Accepts GPS reports over HTTP and makes each durable in a Redis stream.\n"
+               "Runs in the foreground; systemd supervises it.\n"
+               "\n"
+               "  -c, --config PATH  configuration file (default %s)\n"
+               "      --check-config parse and validate, print the effective configuration\n"
+               "                     with secrets masked, and exit (0 valid, 1 invalid)\n"
+               "      --version      print the version and exit\n"
+               "  -h, --help         print this help and exit\n",
+               kDefaultConfigPath);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using gpsrelay::daemon::kExitBadConfig;
+  using gpsrelay::daemon::kExitClean;
+  using gpsrelay::daemon::kExitRuntimeFailure;
+
+  std::string config_path = kDefaultConfigPath;
+  bool check_only = false;
+  enum { kCheckConfig = 1000, kVersion };
+  const option options[] = {{"config", required_argument, nullptr, 'c'},
+                            {"check-config", no_argument, nullptr, kCheckConfig},
+                            {"version", no_argument, nullptr, kVersion},
+                            {"help", no_argument, nullptr, 'h'},
+                            {nullptr, 0, nullptr, 0}};
+  int opt = 0;
+  while ((opt = getopt_long(argc, argv, "c:h", options, nullptr)) != -1) {
+    switch (opt) {
+      case 'c':
+        config_path = optarg;
+        break;
+      case kCheckConfig:
+        check_only = true;
+        break;
+      case kVersion:
+        std::printf("gpsrelayd %s\n", GPSRELAY_VERSION);
+        return kExitClean;
+      case 'h':
+        print_usage(stdout);
+        return kExitClean;
+      default:
+        print_usage(stderr);
+        return kExitBadConfig;
+    }
+  }
+  if (optind < argc) {
+    std::fprintf(stderr, "gpsrelayd: unexpected argument '%s'\n", argv[optind]);
+    return kExitBadConfig;
+  }
+
+  gpsrelay::core::Config config;
+  try {
+    config = gpsrelay::core::load_config(config_path, gpsrelay::core::process_environment());
+  } catch (const gpsrelay::core::ConfigError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    if (check_only)
+      std::fprintf(stderr, "gpsrelayd: configuration %s is invalid\n", config_path.c_str());
+    return kExitBadConfig;
+  }
+  if (check_only) {
+    std::fputs(gpsrelay::core::render_config(config).c_str(), stdout);
+    std::fprintf(stderr, "gpsrelayd: configuration %s is valid\n", config_path.c_str());
+    return kExitClean;
+  }
+
+  gpsrelay::daemon::apply_log_config(config.log);
+  try {
+    gpsrelay::core::enable_libevent_threads();
+    gpsrelay::daemon::Daemon daemon(config_path, std::move(config));
+    return daemon.run();
+  } catch (const std::exception& e) {
+    gpsrelay::core::log_error("fatal", {{"ERROR", e.what()}});
+    return kExitRuntimeFailure;
+  }
+}

@@ -1,0 +1,344 @@
+// Event-loop thread of the HTTP server (see ingest_worker.h).
+#include "http/ingest_worker.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <signal.h>
+
+#include <random>
+#include <stdexcept>
+
+#include "core/log.h"
+#include "http/json_scan.h"
+#include "http/request_checks.h"
+#include "http/routes.h"
+#include "http/status_pages.h"
+
+namespace gpsrelay::http {
+namespace {
+
+constexpr std::chrono::milliseconds kHeartbeatInterval{100};
+constexpr std::chrono::milliseconds kDrainPollInterval{10};
+// SIGTERM must end within 10 s (contract); in-flight XADDs get 5 of them.
+constexpr std::chrono::milliseconds kDrainDeadline{5000};
+constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Internal Server Error";
+  }
+}
+
+Method to_method(evhttp_cmd_type command) {
+  switch (command) {
+    case EVHTTP_REQ_GET:
+      return Method::kGet;
+    case EVHTTP_REQ_HEAD:
+      return Method::kHead;
+    case EVHTTP_REQ_POST:
+      return Method::kPost;
+    default:
+      return Method::kOther;
+  }
+}
+
+std::int64_t steady_ns(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+queue::ReportQueue::Options queue_options(const core::Config& config) {
+  queue::ReportQueue::Options options;
+  options.connection.address = config.redis.address;
+  options.connection.password = config.redis.password;
+  options.connection.db = config.redis.db;
+  options.stream = config.redis.stream;
+  options.group = config.redis.group;
+  options.max_queue_length = config.redis.max_queue_length;
+  options.reply_timeout = config.http.request_timeout;
+  return options;
+}
+
+}  // namespace
+
+IngestWorker::IngestWorker(const core::Config& config, std::size_t index, WorkerContext context)
+    : index_(index),
+      max_body_bytes_(config.http.max_body_bytes),
+      redis_address_(config.redis.address.to_string()),
+      context_(context),
+      metrics_(context.metrics.worker(index)),
+      request_ids_(std::random_device{}() ^ (static_cast<std::uint64_t>(index) << 32)),
+      base_(core::make_event_base()),
+      http_(evhttp_new(base_.get())),
+      body_(evbuffer_new()),
+      queue_(base_.get(), queue_options(config), *this),
+      heartbeat_timer_(
+          base_.get(),
+          [this] {
+            heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
+            metrics_.queue_length.store(queue_.queue_length(), std::memory_order_relaxed);
+            metrics_.redis_reconnects.store(queue_.reconnects(), std::memory_order_relaxed);
+          }),
+      drain_timer_(base_.get(), [this] { check_drained(); }),
+      stop_trigger_(base_.get(), [this] { begin_drain(); }) {
+  if (!http_ || !body_) throw std::runtime_error("libevent: cannot create the HTTP server");
+  evhttp_set_gencb(http_.get(), &IngestWorker::on_request, this);
+  // Accept every method so that we, not libevent, answer 405 with Allow.
+  evhttp_set_allowed_methods(http_.get(), EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                              EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+  // libevent stops reading at this size and answers 413 itself, so an
+  // oversized body is never buffered; lingering close lets the client read
+  // that answer instead of a reset.
+  evhttp_set_max_body_size(http_.get(), static_cast<ev_ssize_t>(max_body_bytes_));
+  evhttp_set_max_headers_size(http_.get(), kMaxHeaderBytes);
+  const timeval timeout = core::to_timeval(config.http.request_timeout);
+  evhttp_set_timeout_tv(http_.get(), &timeout);
+  evhttp_set_flags(http_.get(), EVHTTP_SERVER_LINGERING_CLOSE);
+
+  UniqueFd listener = bind_listener(config.http.listen);
+  bound_socket_ = evhttp_accept_socket_with_handle(http_.get(), listener.get());
+  if (bound_socket_ == nullptr) {
+    throw std::runtime_error("cannot serve HTTP on " + config.http.listen.to_string());
+  }
+  listener.release();  // evhttp closes it now
+}
+
+IngestWorker::~IngestWorker() { join(); }
+
+void IngestWorker::start() {
+  heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
+  thread_ = std::thread([this] {
+    // Signals belong to the main thread's loop.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    queue_.start();
+    heartbeat_timer_.start_periodic(kHeartbeatInterval);
+    event_base_dispatch(base_.get());
+  });
+}
+
+void IngestWorker::request_stop() { stop_trigger_.trigger(); }
+
+void IngestWorker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::chrono::steady_clock::time_point IngestWorker::last_heartbeat() const {
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(heartbeat_ns_.load()));
+}
+
+void IngestWorker::on_request(evhttp_request* request, void* self) {
+  static_cast<IngestWorker*>(self)->handle(request);
+}
+
+void IngestWorker::handle(evhttp_request* request) {
+  const auto started = std::chrono::steady_clock::now();
+  evkeyvalq* headers = evhttp_request_get_input_headers(request);
+  const char* client_id = evhttp_find_header(headers, "X-Request-ID");
+  std::string request_id = client_id != nullptr ? sanitize_request_id(client_id) : std::string();
+  if (request_id.empty()) request_id = request_ids_.next();
+
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+  const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
+  const RouteDecision route =
+      route_request(path != nullptr ? path : "", to_method(evhttp_request_get_command(request)));
+  if (route.route == Route::kNotFound) {
+    reply_error(request, 404, "no such endpoint", request_id, started);
+    return;
+  }
+  if (!route.method_allowed) {
+    const std::string allow(route.allow);
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", allow.c_str());
+    reply_error(request, 405, "method not allowed", request_id, started);
+    return;
+  }
+
+  HealthSnapshot snapshot;
+  switch (route.route) {
+    case Route::kIngest:
+      handle_ingest(request, std::move(request_id), started);
+      return;
+    case Route::kMetrics:
+      reply(request, 200, context_.metrics.render_prometheus(), request_id, started,
+            "text/plain; version=0.0.4; charset=utf-8");
+      return;
+    case Route::kHealth:
+    case Route::kReady: {
+      snapshot.redis_up = context_.metrics.redis_up();
+      snapshot.redis_address = redis_address_;
+      snapshot.queue_length = context_.metrics.queue_length();
+      snapshot.serving = context_.serving.load() && !stopping_;
+      const StatusPage page =
+          route.route == Route::kHealth ? render_health(snapshot) : render_ready(snapshot);
+      reply(request, page.status_code, page.json, request_id, started);
+      return;
+    }
+    case Route::kNotFound:
+      break;
+  }
+}
+
+void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id,
+                                 std::chrono::steady_clock::time_point started) {
+  evkeyvalq* output_headers = evhttp_request_get_output_headers(request);
+  if (context_.rate_limiter != nullptr) {
+    char* peer = nullptr;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(evhttp_request_get_connection(request), &peer, &port);
+    const RateDecision decision =
+        context_.rate_limiter->admit(peer != nullptr ? peer : "", steady_ns(started));
+    if (!decision.allowed) {
+      const std::string retry_after = retry_after_seconds(decision.retry_after_ms);
+      evhttp_add_header(output_headers, "Retry-After", retry_after.c_str());
+      reply_error(request, 429, "rate limit exceeded", request_id, started);
+      return;
+    }
+  }
+  if (stopping_) {
+    evhttp_add_header(output_headers, "Retry-After", "1");
+    evhttp_add_header(output_headers, "Connection", "close");
+    reply_error(request, 503, "shutting down", request_id, started);
+    return;
+  }
+  const char* content_type =
+      evhttp_find_header(evhttp_request_get_input_headers(request), "Content-Type");
+  if (content_type == nullptr || !is_json_content_type(content_type)) {
+    reply_error(request, 415, "Content-Type must be application/json", request_id, started);
+    return;
+  }
+  evbuffer* input = evhttp_request_get_input_buffer(request);
+  const std::size_t length = evbuffer_get_length(input);
+  if (length == 0) {
+    reply_error(request, 400, "empty body", request_id, started);
+    return;
+  }
+  if (length > max_body_bytes_) {
+    reply_error(request, 413, "body larger than http.max_body_size", request_id, started);
+    return;
+  }
+  const std::string_view payload(reinterpret_cast<const char*>(evbuffer_pullup(input, -1)), length);
+  const JsonScanResult scan = scan_json(payload);
+  if (!scan.ok) {
+    const std::string message =
+        "malformed JSON at byte " + std::to_string(scan.offset) + ": " + std::string(scan.reason);
+    reply_error(request, 400, message, request_id, started);
+    return;
+  }
+
+  const queue::AppendStatus status = queue_.append({payload, unix_ms_now(), request_id});
+  switch (status) {
+    case queue::AppendStatus::kSent:
+      pending_.push_back({request, std::move(request_id), started});
+      return;
+    case queue::AppendStatus::kUnavailable:
+      evhttp_add_header(output_headers, "Retry-After", "1");
+      reply_error(request, 503, "queue unavailable", request_id, started);
+      return;
+    case queue::AppendStatus::kQueueFull:
+      evhttp_add_header(output_headers, "Retry-After", "5");
+      reply_error(request, 503, "queue full", request_id, started);
+      return;
+  }
+}
+
+void IngestWorker::reply(evhttp_request* request, int status, std::string_view body,
+                         std::string_view request_id, std::chrono::steady_clock::time_point started,
+                         const char* content_type) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  evhttp_add_header(headers, "Content-Type", content_type);
+  const std::string id(request_id);
+  evhttp_add_header(headers, "X-Request-ID", id.c_str());
+  evbuffer_add(body_.get(), body.data(), body.size());
+  evhttp_send_reply(request, status, reason_phrase(status), body_.get());
+  evbuffer_drain(body_.get(), evbuffer_get_length(body_.get()));
+  metrics_.count_request(status, std::chrono::steady_clock::now() - started);
+}
+
+void IngestWorker::reply_error(evhttp_request* request, int status, std::string_view message,
+                               std::string_view request_id,
+                               std::chrono::steady_clock::time_point started) {
+  // message and request_id come from our own code and the request-id
+  // sanitiser, which lets through no character that needs JSON escaping.
+  std::string body = "{\"error\":\"";
+  body += message;
+  body += "\",\"request_id\":\"";
+  body += request_id;
+  body += "\"}";
+  // Per-request lines stay at debug: an outage or a flood must not flood the journal.
+  core::log_debug(
+      "request rejected",
+      {{"REQUEST_ID", request_id}, {"STATUS", std::to_string(status)}, {"ERROR", message}});
+  reply(request, status, body, request_id, started);
+}
+
+void IngestWorker::on_report_stored(std::string_view message_id) {
+  PendingReply pending = std::move(pending_.front());
+  pending_.pop_front();
+  core::bump(metrics_.reports_accepted);
+  std::string body = "{\"status\":\"ok\",\"message_id\":\"";
+  body += message_id;
+  body += "\"}";
+  reply(pending.request, 200, body, pending.request_id, pending.started);
+}
+
+void IngestWorker::on_report_failed(std::string_view /*reason: logged once by the queue*/) {
+  PendingReply pending = std::move(pending_.front());
+  pending_.pop_front();
+  evhttp_add_header(evhttp_request_get_output_headers(pending.request), "Retry-After", "1");
+  reply_error(pending.request, 503, "queue unavailable", pending.request_id, pending.started);
+}
+
+void IngestWorker::on_queue_ready_changed(bool ready) {
+  queue_ready_.store(ready);
+  metrics_.redis_up.store(ready, std::memory_order_relaxed);
+}
+
+void IngestWorker::begin_drain() {
+  if (stopping_) return;
+  stopping_ = true;
+  if (bound_socket_ != nullptr) {
+    evhttp_del_accept_socket(http_.get(), bound_socket_);
+    bound_socket_ = nullptr;
+  }
+  drain_deadline_ = std::chrono::steady_clock::now() + kDrainDeadline;
+  drain_timer_.start_periodic(kDrainPollInterval);
+}
+
+void IngestWorker::check_drained() {
+  if (pending_.empty() || std::chrono::steady_clock::now() >= drain_deadline_) {
+    if (!pending_.empty()) {
+      core::log_warning("drain deadline reached; aborting requests still waiting for Redis",
+                        {{"COUNT", std::to_string(pending_.size())}});
+    }
+    event_base_loopexit(base_.get(), nullptr);
+  }
+}
+
+}  // namespace gpsrelay::http

@@ -1,0 +1,108 @@
+// IngestWorker: one event-loop thread of the HTTP server. It owns its own
+// event_base, its own evhttp on its own SO_REUSEPORT socket and its own
+// Redis connection (ReportQueue), so a request is handled start to finish
+// on one thread with no lock: checks, XADD, answer after Redis acknowledged.
+//
+// It does not decide policy: routing, request checks, rate limiting and the
+// JSON scan are the pure classes next to it; this file only wires evhttp to
+// them and to the queue.
+#pragma once
+
+#include <event2/http.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <thread>
+
+#include "core/config.h"
+#include "core/event_loop.h"
+#include "core/metrics.h"
+#include "http/listener.h"
+#include "http/rate_limiter.h"
+#include "http/request_id.h"
+#include "queue/report_queue.h"
+
+namespace gpsrelay::http {
+
+// State shared by all workers and owned by the daemon. Workers only read it
+// (the metrics registry hands each worker its own slot to write).
+struct WorkerContext {
+  core::MetricsRegistry& metrics;
+  ClientRateLimiter* rate_limiter;   // nullptr when http.rate_limit = 0
+  const std::atomic<bool>& serving;  // READY reached and not stopping
+};
+
+class IngestWorker : private queue::ReportQueueListener {
+ public:
+  // Binds the listener right away so address errors surface before start.
+  IngestWorker(const core::Config& config, std::size_t index, WorkerContext context);
+  ~IngestWorker() override;
+  IngestWorker(const IngestWorker&) = delete;
+  IngestWorker& operator=(const IngestWorker&) = delete;
+
+  // Runs the event loop on a new thread.
+  void start();
+  // From any thread: stop accepting, answer what is in flight (up to the
+  // drain deadline), then leave the loop.
+  void request_stop();
+  void join();
+
+  // Thread-safe views for the daemon's supervisor.
+  bool queue_ready() const { return queue_ready_.load(std::memory_order_relaxed); }
+  std::chrono::steady_clock::time_point last_heartbeat() const;
+
+ private:
+  struct PendingReply {
+    evhttp_request* request;
+    std::string request_id;
+    std::chrono::steady_clock::time_point started;
+  };
+
+  static void on_request(evhttp_request* request, void* self);
+  void handle(evhttp_request* request);
+  void handle_ingest(evhttp_request* request, std::string request_id,
+                     std::chrono::steady_clock::time_point started);
+  void reply(evhttp_request* request, int status, std::string_view body,
+             std::string_view request_id, std::chrono::steady_clock::time_point started,
+             const char* content_type = "application/json");
+  void reply_error(evhttp_request* request, int status, std::string_view message,
+                   std::string_view request_id, std::chrono::steady_clock::time_point started);
+
+  // queue::ReportQueueListener
+  void on_report_stored(std::string_view message_id) override;
+  void on_report_failed(std::string_view reason) override;
+  void on_queue_ready_changed(bool ready) override;
+
+  void begin_drain();
+  void check_drained();
+
+  const std::size_t index_;
+  const std::uint64_t max_body_bytes_;
+  const std::string redis_address_;
+  WorkerContext context_;
+  core::WorkerMetrics& metrics_;
+  RequestIdGenerator request_ids_;
+
+  // Destruction runs bottom-up: the queue (whose lost replies still answer
+  // their requests) goes before evhttp, and both before the event_base.
+  core::EventBasePtr base_;
+  core::EvhttpPtr http_;
+  evhttp_bound_socket* bound_socket_ = nullptr;  // owned by http_
+  core::EvbufferPtr body_;                       // reused for every response
+  std::deque<PendingReply> pending_;
+  queue::ReportQueue queue_;
+  core::Timer heartbeat_timer_;
+  core::Timer drain_timer_;
+  core::CrossThreadTrigger stop_trigger_;
+
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  std::atomic<bool> queue_ready_{false};
+  std::atomic<std::int64_t> heartbeat_ns_{0};
+  std::thread thread_;
+};
+
+}  // namespace gpsrelay::http

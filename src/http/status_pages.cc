@@ -1,0 +1,43 @@
+// /health and /ready bodies via jansson (see status_pages.h).
+#include "http/status_pages.h"
+
+#include <jansson.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "core/c_handle.h"
+
+namespace gpsrelay::http {
+namespace {
+
+using JsonPtr = core::CHandle<json_t, json_decref>;
+
+std::string dump(const JsonPtr& value) {
+  const std::unique_ptr<char, decltype(&std::free)> text(
+      json_dumps(value.get(), JSON_COMPACT | JSON_ENSURE_ASCII), &std::free);
+  return text ? std::string(text.get()) : std::string("{}");
+}
+
+}  // namespace
+
+StatusPage render_health(const HealthSnapshot& s) {
+  const bool healthy = s.redis_up;
+  JsonPtr root(json_pack("{s:s, s:{s:s, s:s, s:I}, s:{s:s}, s:{s:s, s:[]}}",  //
+                         "status", healthy ? "ok" : "unavailable",            //
+                         "redis", "status", s.redis_up ? "up" : "down",       //
+                         "address", s.redis_address.c_str(),                  //
+                         "queue_length", static_cast<json_int_t>(s.queue_length), "mysql", "status",
+                         "not_configured",  //
+                         "forwarding", "status", "not_configured", "targets"));
+  return {healthy ? 200 : 503, dump(root)};
+}
+
+StatusPage render_ready(const HealthSnapshot& s) {
+  const bool ready = s.serving && s.redis_up;
+  const char* state = !s.serving ? "not_serving" : (s.redis_up ? "ready" : "redis_unavailable");
+  JsonPtr root(json_pack("{s:s}", "status", state));
+  return {ready ? 200 : 503, dump(root)};
+}
+
+}  // namespace gpsrelay::http

@@ -1,0 +1,158 @@
+// Reconnecting hiredis async connection (see redis_connection.h).
+#include "queue/redis_connection.h"
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace gpsrelay::queue {
+
+RedisConnection::RedisConnection(event_base* base, Options options, StateCallback on_state)
+    : base_(base),
+      options_(std::move(options)),
+      on_state_(std::move(on_state)),
+      backoff_(options_.min_backoff),
+      reconnect_timer_(base, [this] { connect(); }),
+      connect_timer_(base, [this] {
+        if (!up_) reset("connect timeout");
+      }) {}
+
+RedisConnection::~RedisConnection() { close(); }
+
+void RedisConnection::start() { connect(); }
+
+void RedisConnection::close() {
+  closed_ = true;
+  reconnect_timer_.stop();
+  connect_timer_.stop();
+  if (context_ != nullptr) {
+    redisAsyncContext* context = context_;
+    context_ = nullptr;
+    redisAsyncFree(context);
+  }
+  set_up(false);
+}
+
+void RedisConnection::reset(const char* reason) {
+  if (closed_) return;
+  core::log_warning("dropping Redis connection", {{"REASON", reason}});
+  if (context_ != nullptr) {
+    redisAsyncContext* context = context_;
+    context_ = nullptr;  // on_disconnect sees a foreign context and leaves us alone
+    redisAsyncFree(context);
+  }
+  handle_lost(reason);
+}
+
+void RedisConnection::connect() {
+  if (closed_ || context_ != nullptr) return;
+  const core::Endpoint& address = options_.address;
+  redisAsyncContext* context = address.unix_path.empty()
+                                   ? redisAsyncConnect(address.host.c_str(), address.port)
+                                   : redisAsyncConnectUnix(address.unix_path.c_str());
+  if (context == nullptr) {
+    handle_lost("out of memory creating a Redis context");
+    return;
+  }
+  if (context->err != 0) {
+    const std::string error = context->errstr;
+    redisAsyncFree(context);
+    handle_lost(error);
+    return;
+  }
+  context->data = this;
+  redisLibeventAttach(context, base_);
+  redisAsyncSetConnectCallback(context, &RedisConnection::on_connect);
+  redisAsyncSetDisconnectCallback(context, &RedisConnection::on_disconnect);
+  context_ = context;
+  connect_timer_.start_once(options_.connect_timeout);
+}
+
+void RedisConnection::on_connect(const redisAsyncContext* context, int status) {
+  auto* self = static_cast<RedisConnection*>(context->data);
+  if (self->context_ != context) return;
+  if (status != REDIS_OK) {
+    // hiredis frees the context after this callback returns.
+    self->context_ = nullptr;
+    self->handle_lost(context->errstr);
+    return;
+  }
+  // AUTH and SELECT are pipelined; the connection counts as up only when
+  // every handshake reply is positive.
+  auto* mutable_context = const_cast<redisAsyncContext*>(context);
+  self->handshake_replies_pending_ = 0;
+  if (!self->options_.password.empty()) {
+    const char* argv[] = {"AUTH", self->options_.password.c_str()};
+    const size_t lengths[] = {4, self->options_.password.size()};
+    redisAsyncCommandArgv(mutable_context, &RedisConnection::on_handshake_reply, self, 2, argv,
+                          lengths);
+    ++self->handshake_replies_pending_;
+  }
+  const std::string db = std::to_string(self->options_.db);
+  const char* argv[] = {"SELECT", db.c_str()};
+  const size_t lengths[] = {6, db.size()};
+  redisAsyncCommandArgv(mutable_context, &RedisConnection::on_handshake_reply, self, 2, argv,
+                        lengths);
+  ++self->handshake_replies_pending_;
+}
+
+void RedisConnection::on_handshake_reply(redisAsyncContext* context, void* reply, void* privdata) {
+  auto* self = static_cast<RedisConnection*>(privdata);
+  if (self->context_ != context) return;
+  const auto* r = static_cast<const redisReply*>(reply);
+  if (r == nullptr) return;  // the connection is going away; on_disconnect follows
+  if (r->type == REDIS_REPLY_ERROR) {
+    const std::string error(r->str, r->len);
+    core::log_error("Redis handshake failed", {{"ERROR", error}});
+    self->reset("handshake failed");
+    return;
+  }
+  if (--self->handshake_replies_pending_ > 0) return;
+  self->connect_timer_.stop();
+  self->backoff_ = self->options_.min_backoff;
+  if (self->was_up_before_) ++self->reconnects_;
+  self->was_up_before_ = true;
+  self->set_up(true);
+}
+
+void RedisConnection::on_disconnect(const redisAsyncContext* context, int status) {
+  auto* self = static_cast<RedisConnection*>(context->data);
+  if (self->context_ != context) return;  // we freed it ourselves
+  self->context_ = nullptr;               // hiredis frees it after this returns
+  self->handle_lost(status == REDIS_OK ? "connection closed" : context->errstr);
+}
+
+void RedisConnection::handle_lost(const std::string& reason) {
+  connect_timer_.stop();
+  const bool was_up = up_;
+  set_up(false);
+  if (closed_) return;
+  if (was_up || reason != last_error_) {
+    core::log_warning("Redis unavailable; reconnecting",
+                      {{"ERROR", reason}, {"BACKOFF_MS", std::to_string(backoff_.count())}});
+  }
+  last_error_ = reason;
+  schedule_reconnect();
+}
+
+void RedisConnection::schedule_reconnect() {
+  reconnect_timer_.start_once(backoff_);
+  backoff_ = std::min(backoff_ * 2, options_.max_backoff);
+}
+
+void RedisConnection::set_up(bool up) {
+  if (up == up_) return;
+  up_ = up;
+  if (on_state_) on_state_(up);
+}
+
+bool RedisConnection::send(redisCallbackFn* callback, void* privdata, int argc, const char** argv,
+                           const size_t* argv_lengths) {
+  if (!up_ || context_ == nullptr) return false;
+  return redisAsyncCommandArgv(context_, callback, privdata, argc, argv, argv_lengths) == REDIS_OK;
+}
+
+}  // namespace gpsrelay::queue

@@ -1,0 +1,88 @@
+// RedisConnection: one hiredis async connection on one event loop, kept
+// alive. It connects, authenticates, selects the database, and after any
+// loss reconnects with exponential backoff; it says when it is up or down.
+//
+// It does not know about streams or reports (report_queue.h does). Commands
+// sent on it are pipelined by hiredis: all issued in one loop iteration go out
+// in one write, and replies come back in the order the commands were sent.
+//
+// Ownership rule of hiredis: a redisAsyncContext frees itself after a failed
+// connect and after a disconnect. We therefore never free it from the
+// disconnect path; we only drop our pointer there (on_disconnect), and free
+// it ourselves only in reset()/close(), where hiredis is not about to.
+#pragma once
+
+#include <hiredis/async.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "core/config.h"
+#include "core/event_loop.h"
+
+namespace gpsrelay::queue {
+
+class RedisConnection {
+ public:
+  struct Options {
+    core::Endpoint address;
+    std::string password;
+    int db = 0;
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds min_backoff{100};
+    std::chrono::milliseconds max_backoff{2000};
+  };
+  // Called on the loop thread whenever the connection becomes usable (true)
+  // or stops being usable (false).
+  using StateCallback = std::function<void(bool up)>;
+
+  RedisConnection(event_base* base, Options options, StateCallback on_state);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  // Starts the first connection attempt.
+  void start();
+  // Drops the connection for good: pending commands get a null reply, no
+  // reconnect follows.
+  void close();
+  // Drops the connection (e.g. a reply is overdue) and reconnects after the
+  // backoff. Pending commands get a null reply first.
+  void reset(const char* reason);
+
+  bool up() const { return up_; }
+  std::uint64_t reconnects() const { return reconnects_; }
+
+  // Sends a command. Returns false, and the callback is never called, when
+  // the connection is not up. A true return means the callback is called
+  // exactly once: with the reply, or with nullptr if the connection is lost.
+  bool send(redisCallbackFn* callback, void* privdata, int argc, const char** argv,
+            const size_t* argv_lengths);
+
+ private:
+  static void on_connect(const redisAsyncContext* context, int status);
+  static void on_disconnect(const redisAsyncContext* context, int status);
+  static void on_handshake_reply(redisAsyncContext* context, void* reply, void* privdata);
+
+  void connect();
+  void handle_lost(const std::string& reason);
+  void schedule_reconnect();
+  void set_up(bool up);
+
+  event_base* base_;
+  Options options_;
+  StateCallback on_state_;
+  redisAsyncContext* context_ = nullptr;  // owned by hiredis once connecting; see header note
+  bool up_ = false;
+  bool closed_ = false;
+  bool was_up_before_ = false;
+  std::uint64_t reconnects_ = 0;
+  int handshake_replies_pending_ = 0;
+  std::chrono::milliseconds backoff_;
+  std::string last_error_;
+  core::Timer reconnect_timer_;
+  core::Timer connect_timer_;
+};
+
+}  // namespace gpsrelay::queue

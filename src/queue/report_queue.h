@@ -1,0 +1,92 @@
+// ReportQueue: the ingest side of the Redis stream for one event-loop
+// thread. It appends reports (XADD with the fields payload, received_at and
+// request_id), makes sure the consumer group exists, watches the backlog
+// (XLEN) for the max_queue_length limit, and declares the connection broken
+// when Redis stops answering.
+//
+// Replies on one connection come back in command order, so outstanding
+// appends form a FIFO: the listener is told about each append exactly once,
+// in the order append() was called. No per-request allocation or lookup.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "core/event_loop.h"
+#include "queue/redis_connection.h"
+
+namespace gpsrelay::queue {
+
+struct Report {
+  std::string_view payload;
+  std::int64_t received_at_ms;
+  std::string_view request_id;
+};
+
+enum class AppendStatus {
+  kSent,         // the listener hears about it later
+  kUnavailable,  // Redis is down; nothing was sent
+  kQueueFull,    // the backlog is at max_queue_length; nothing was sent
+};
+
+class ReportQueueListener {
+ public:
+  virtual ~ReportQueueListener() = default;
+  // The report is durable in the stream under message_id.
+  virtual void on_report_stored(std::string_view message_id) = 0;
+  // The report may or may not be in the stream (the connection was lost
+  // before the reply); the client must be told to retry.
+  virtual void on_report_failed(std::string_view reason) = 0;
+  // Ready means: connected, and the consumer group exists.
+  virtual void on_queue_ready_changed(bool ready) = 0;
+};
+
+class ReportQueue {
+ public:
+  struct Options {
+    RedisConnection::Options connection;
+    std::string stream;
+    std::string group;
+    std::uint64_t max_queue_length = 0;  // 0 = unlimited
+    // A connection whose oldest reply is this late is considered dead.
+    std::chrono::milliseconds reply_timeout{5000};
+    std::chrono::milliseconds length_poll_interval{100};
+  };
+
+  ReportQueue(event_base* base, Options options, ReportQueueListener& listener);
+  ~ReportQueue();
+  ReportQueue(const ReportQueue&) = delete;
+  ReportQueue& operator=(const ReportQueue&) = delete;
+
+  void start();
+  AppendStatus append(const Report& report);
+
+  bool ready() const { return ready_; }
+  std::size_t in_flight() const { return sent_at_.size(); }
+  // Backlog estimate: last XLEN plus appends since; -1 before the first XLEN.
+  std::int64_t queue_length() const { return queue_length_; }
+  std::uint64_t reconnects() const { return connection_.reconnects(); }
+
+ private:
+  static void on_append_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_length_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_group_reply(redisAsyncContext*, void* reply, void* self);
+
+  void on_connection_state(bool up);
+  void poll();
+  void set_ready(bool ready);
+
+  Options options_;
+  ReportQueueListener& listener_;
+  RedisConnection connection_;
+  std::deque<std::chrono::steady_clock::time_point> sent_at_;
+  std::int64_t queue_length_ = -1;
+  bool length_query_in_flight_ = false;
+  bool ready_ = false;
+  core::Timer poll_timer_;
+};
+
+}  // namespace gpsrelay::queue

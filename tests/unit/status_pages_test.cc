@@ -1,0 +1,64 @@
+// Tests for the /health and /ready bodies and status codes.
+#include "http/status_pages.h"
+
+#include <gtest/gtest.h>
+#include <jansson.h>
+
+#include "core/c_handle.h"
+
+namespace gpsrelay::http {
+namespace {
+
+using JsonPtr = core::CHandle<json_t, json_decref>;
+
+JsonPtr parse(const std::string& text) {
+  json_error_t error;
+  JsonPtr value(json_loads(text.c_str(), 0, &error));
+  EXPECT_TRUE(value) << error.text << " in " << text;
+  return value;
+}
+
+std::string string_at(const JsonPtr& root, const char* object, const char* key) {
+  json_t* parent = object ? json_object_get(root.get(), object) : root.get();
+  const char* value = json_string_value(json_object_get(parent, key));
+  return value ? value : "<missing>";
+}
+
+TEST(StatusPagesTest, HealthIsOkWhenRedisIsUp) {
+  const StatusPage page = render_health({true, "127.0.0.1:6379", 12, true});
+  EXPECT_EQ(page.status_code, 200);
+  const JsonPtr root = parse(page.json);
+  EXPECT_EQ(string_at(root, nullptr, "status"), "ok");
+  EXPECT_EQ(string_at(root, "redis", "status"), "up");
+  EXPECT_EQ(string_at(root, "redis", "address"), "127.0.0.1:6379");
+  EXPECT_EQ(
+      json_integer_value(json_object_get(json_object_get(root.get(), "redis"), "queue_length")),
+      12);
+  EXPECT_EQ(string_at(root, "mysql", "status"), "not_configured");
+  EXPECT_TRUE(json_is_array(json_object_get(json_object_get(root.get(), "forwarding"), "targets")));
+}
+
+TEST(StatusPagesTest, HealthIs503AndNamesRedisWhenRedisIsDown) {
+  const StatusPage page = render_health({false, "127.0.0.1:6379", -1, true});
+  EXPECT_EQ(page.status_code, 503);
+  const JsonPtr root = parse(page.json);
+  EXPECT_EQ(string_at(root, nullptr, "status"), "unavailable");
+  EXPECT_EQ(string_at(root, "redis", "status"), "down");
+}
+
+TEST(StatusPagesTest, ReadyOnlyWhileServingWithRedis) {
+  EXPECT_EQ(render_ready({true, "", 0, true}).status_code, 200);
+  EXPECT_EQ(string_at(parse(render_ready({true, "", 0, true}).json), nullptr, "status"), "ready");
+  EXPECT_EQ(render_ready({true, "", 0, false}).status_code, 503);
+  EXPECT_EQ(string_at(parse(render_ready({true, "", 0, false}).json), nullptr, "status"),
+            "not_serving");
+  EXPECT_EQ(render_ready({false, "", 0, true}).status_code, 503);
+}
+
+TEST(StatusPagesTest, AddressIsEscapedAsJson) {
+  const StatusPage page = render_health({true, "unix:/run/\"odd\".sock", 0, true});
+  EXPECT_EQ(string_at(parse(page.json), "redis", "address"), "unix:/run/\"odd\".sock");
+}
+
+}  // namespace
+}  // namespace gpsrelay::http
