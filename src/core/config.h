@@ -1,0 +1,154 @@
+// The daemon's configuration: every key of gpsrelay.conf as a typed value.
+//
+// Owns reading the file, the GPSRELAY_<SECTION>_<KEY> environment overrides,
+// the *_file secrets, validation with "FILE:LINE: message" errors, and the
+// rendering for --check-config. A Config that load_config() returns is
+// complete and valid: defaults are filled in, "0 = automatic" values are
+// resolved, relative file paths are made absolute. It does not open
+// listeners, check that a certificate parses or that a host resolves; the
+// components that use a value find out whether it works.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gpsrelay::core {
+
+// Where to connect or listen: either host:port, or a Unix socket path.
+struct Endpoint {
+  std::string host;  // Without brackets, also for IPv6 ("::").
+  std::uint16_t port = 0;
+  std::string unix_path;  // Set only for "unix:/path"; then host is empty, port 0.
+
+  // "host:port", "[v6]:port" or "unix:/path": the text that parses back to this.
+  std::string to_string() const;
+  bool operator==(const Endpoint&) const = default;
+};
+
+// Number of event-loop threads when the config says 0: one per CPU, at least 1.
+unsigned default_thread_count();
+
+struct HttpConfig {
+  Endpoint listen{"0.0.0.0", 8080, ""};
+  unsigned threads = default_thread_count();  // Never 0 once loaded.
+  std::uint64_t max_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds request_timeout{5000};
+  double rate_limit = 0;  // Requests per second per client IP; 0 = off.
+  double rate_burst = 0;  // 0 only while rate_limit is 0; else >= 1.
+  std::optional<Endpoint> tls_listen;
+  std::string tls_cert;  // Both set whenever tls_listen is.
+  std::string tls_key;
+  std::string tls_min_version = "1.2";  // "1.2" or "1.3".
+  bool operator==(const HttpConfig&) const = default;
+};
+
+struct AuthConfig {
+  enum class Mode { kNone, kToken };
+  Mode mode = Mode::kNone;
+  std::string tokens_file;  // Set whenever mode is kToken.
+  bool operator==(const AuthConfig&) const = default;
+};
+
+struct RedisConfig {
+  Endpoint address{"127.0.0.1", 6379, ""};  // host:port or a Unix socket.
+  std::string password;                     // Secret; empty = no AUTH.
+  int db = 0;
+  std::string stream = "gps:reports";
+  std::string group = "gpsrelay";
+  std::uint64_t max_queue_length = 1000000;  // >= 1.
+  bool operator==(const RedisConfig&) const = default;
+};
+
+struct ForwardConfig {
+  std::vector<std::string> targets;  // http:// or https:// URLs; may be empty.
+  unsigned concurrency = 256;
+  std::chrono::milliseconds timeout{30000};
+  // One retry after each delay; empty = the first attempt is the only one.
+  std::vector<std::chrono::milliseconds> retry_delays{
+      std::chrono::seconds(5), std::chrono::seconds(10), std::chrono::seconds(10),
+      std::chrono::seconds(10), std::chrono::seconds(10)};
+  std::string health_path;  // Empty or starting with '/'.
+  std::chrono::milliseconds health_interval{10000};
+  unsigned breaker_failures = 5;
+  std::chrono::milliseconds breaker_cooldown{30000};
+  std::chrono::milliseconds claim_idle{60000};
+  std::string ca_file;  // Empty = the system trust store.
+  std::string header;   // Secret; empty or "Name: value" without CR/LF.
+  bool operator==(const ForwardConfig&) const = default;
+};
+
+struct MysqlConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 3306;
+  std::string socket;  // Absolute path or empty.
+  std::string user = "gpsrelay";
+  std::string password;  // Secret.
+  std::string database = "gpsrelay";
+  std::chrono::milliseconds retention{30LL * 24 * 60 * 60 * 1000};
+  bool operator==(const MysqlConfig&) const = default;
+};
+
+struct LogConfig {
+  enum class Level { kDebug, kInfo, kWarning, kError };
+  enum class Target { kAuto, kJournal, kStderr };
+  Level level = Level::kInfo;
+  Target target = Target::kAuto;
+  bool operator==(const LogConfig&) const = default;
+};
+
+struct Config {
+  HttpConfig http;
+  AuthConfig auth;
+  RedisConfig redis;
+  ForwardConfig forward;
+  MysqlConfig mysql;
+  LogConfig log;
+  bool operator==(const Config&) const = default;
+};
+
+// A configuration that cannot be used. what() is "FILE:LINE: message" for a
+// line of the file, "FILE: message" for the file as a whole, and
+// "environment GPSRELAY_X_Y: message" for an override; --check-config prints
+// it as is.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(const std::string& where, const std::string& message);
+
+  const std::string& where() const { return where_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string where_;
+  std::string message_;
+};
+
+// Environment lookup is injected so tests need not touch the real environment.
+// Returns nullopt for an unset variable; a set but empty one is "".
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// std::getenv. Not thread-safe against setenv(); use it before starting threads.
+EnvLookup process_environment();
+
+// Reads and validates the file at `path`, then applies the environment
+// overrides. Relative paths in the file (tls_cert, tokens_file, *_file, ...)
+// are taken relative to the file's directory, because a daemon's working
+// directory is "/" and says nothing about where the operator meant.
+// Throws ConfigError on the first problem, in file order, then env order.
+Config load_config(const std::string& path, const EnvLookup& env);
+
+// Same as load_config() for a file named `origin_name` whose contents are
+// `text`: error messages and relative paths use `origin_name`.
+Config parse_config(std::string_view text, const std::string& origin_name, const EnvLookup& env);
+
+// The effective configuration as INI text: every key of every section, in
+// the order of the shipped file, secrets (passwords, header) written as
+// "********" when set. Parsing the result again yields the same rendering.
+std::string render_config(const Config& config);
+
+}  // namespace gpsrelay::core

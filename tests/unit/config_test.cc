@@ -1,0 +1,846 @@
+// Tests of gpsrelay.conf parsing, environment overrides, secrets and
+// rendering (core/config.h). Files are written to a fresh temporary
+// directory per test; the environment is a map, never the real one.
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#ifndef GPSRELAY_SOURCE_DIR
+#error "GPSRELAY_SOURCE_DIR must name the source tree, to find etc/gpsrelay.conf"
+#endif
+
+namespace gpsrelay::core {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+EnvLookup environment(std::map<std::string, std::string> variables = {}) {
+  return [variables = std::move(variables)](const std::string& name) -> std::optional<std::string> {
+    const auto found = variables.find(name);
+    if (found == variables.end()) return std::nullopt;
+    return found->second;
+  };
+}
+
+Config parse(std::string_view text, const EnvLookup& env = environment()) {
+  return parse_config(text, "/etc/gpsrelay/gpsrelay.conf", env);
+}
+
+// The message of the ConfigError that parsing `text` throws, or a note that
+// it threw none.
+std::string error_of(std::string_view text, const EnvLookup& env = environment()) {
+  try {
+    parse_config(text, "gpsrelay.conf", env);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+// A fresh directory, removed with everything in it when the test ends.
+class ConfigFilesTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = testing::TempDir() + "gpsrelay_config_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& contents) {
+    const std::filesystem::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << contents;
+    return path.string();
+  }
+
+  std::filesystem::path dir_;
+};
+
+// ---- Defaults and the shipped file ----
+
+TEST(ConfigDefaults, AnEmptyFileGivesTheContractDefaults) {
+  const Config config = parse("");
+  EXPECT_EQ(config, Config{});
+  EXPECT_EQ(config.http.listen.to_string(), "0.0.0.0:8080");
+  EXPECT_EQ(config.http.threads, default_thread_count());
+  EXPECT_GE(config.http.threads, 1u);
+  EXPECT_EQ(config.http.max_body_bytes, 1048576u);
+  EXPECT_EQ(config.http.request_timeout, seconds(5));
+  EXPECT_EQ(config.http.rate_limit, 0);
+  EXPECT_EQ(config.http.rate_burst, 0);
+  EXPECT_FALSE(config.http.tls_listen.has_value());
+  EXPECT_EQ(config.http.tls_min_version, "1.2");
+  EXPECT_EQ(config.auth.mode, AuthConfig::Mode::kNone);
+  EXPECT_EQ(config.redis.address.to_string(), "127.0.0.1:6379");
+  EXPECT_EQ(config.redis.db, 0);
+  EXPECT_EQ(config.redis.stream, "gps:reports");
+  EXPECT_EQ(config.redis.group, "gpsrelay");
+  EXPECT_EQ(config.redis.max_queue_length, 1000000u);
+  EXPECT_TRUE(config.forward.targets.empty());
+  EXPECT_EQ(config.forward.concurrency, 256u);
+  EXPECT_EQ(config.forward.timeout, seconds(30));
+  EXPECT_EQ(
+      config.forward.retry_delays,
+      (std::vector<milliseconds>{seconds(5), seconds(10), seconds(10), seconds(10), seconds(10)}));
+  EXPECT_EQ(config.forward.health_interval, seconds(10));
+  EXPECT_EQ(config.forward.breaker_failures, 5u);
+  EXPECT_EQ(config.forward.breaker_cooldown, seconds(30));
+  EXPECT_EQ(config.forward.claim_idle, seconds(60));
+  EXPECT_EQ(config.mysql.host, "127.0.0.1");
+  EXPECT_EQ(config.mysql.port, 3306);
+  EXPECT_EQ(config.mysql.user, "gpsrelay");
+  EXPECT_EQ(config.mysql.database, "gpsrelay");
+  EXPECT_EQ(config.mysql.retention, std::chrono::hours(24 * 30));
+  EXPECT_EQ(config.log.level, LogConfig::Level::kInfo);
+  EXPECT_EQ(config.log.target, LogConfig::Target::kAuto);
+}
+
+TEST(ShippedConfig, ParsesToADefaultConstructedConfig) {
+  EXPECT_EQ(load_config(GPSRELAY_SOURCE_DIR "/etc/gpsrelay.conf", environment()), Config{});
+}
+
+TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
+  std::ifstream file(GPSRELAY_SOURCE_DIR "/etc/gpsrelay.conf");
+  std::stringstream shipped;
+  shipped << file.rdbuf();
+  std::istringstream rendered(render_config(Config{}));
+  std::string line;
+  std::string section;
+  int keys = 0;
+  while (std::getline(rendered, line)) {
+    if (line.empty()) continue;
+    if (line.front() == '[') {
+      section = line;
+      EXPECT_NE(shipped.str().find("\n" + section + "\n"), std::string::npos) << section;
+      continue;
+    }
+    const std::string key = line.substr(0, line.find(' '));
+    const std::size_t section_at = shipped.str().find("\n" + section + "\n");
+    const std::size_t key_at = shipped.str().find("\n" + key + " =", section_at);
+    const std::size_t next_section_at = shipped.str().find("\n[", section_at + 1);
+    EXPECT_LT(key_at, next_section_at) << section << " " << key;
+    ++keys;
+  }
+  EXPECT_EQ(keys, 38);
+}
+
+// ---- Values of every key ----
+
+TEST(ConfigValues, EveryKeyIsParsedIntoItsField) {
+  const Config config = parse(R"(
+[http]
+listen = 192.0.2.1:80
+threads = 3
+max_body_size = 64k
+request_timeout = 250ms
+rate_limit = 2.5
+rate_burst = 10
+tls_listen = [::]:8443
+tls_cert = /etc/ssl/gpsrelay.pem
+tls_key = key.pem
+tls_min_version = 1.3
+[auth]
+mode = token
+tokens_file = /etc/gpsrelay/tokens
+[redis]
+address = unix:/run/redis/redis.sock
+password = hunter2
+db = 3
+stream = s
+group = g
+max_queue_length = 42
+[forward]
+targets = http://a.example:8080/in, https://b.example/in
+concurrency = 8
+timeout = 2s
+retry_delays = 1s, 2m
+health_path = /health
+health_interval = 1m
+breaker_failures = 2
+breaker_cooldown = 1h
+claim_idle = 5m
+ca_file = /etc/ssl/ca.pem
+header = Authorization: Bearer abc
+[mysql]
+host = db.example
+port = 3307
+socket = /run/mysqld/mysqld.sock
+user = u
+password = p
+database = d
+retention = 7d
+[log]
+level = debug
+target = stderr
+)");
+  EXPECT_EQ(config.http.listen, (Endpoint{"192.0.2.1", 80, ""}));
+  EXPECT_EQ(config.http.threads, 3u);
+  EXPECT_EQ(config.http.max_body_bytes, 65536u);
+  EXPECT_EQ(config.http.request_timeout, milliseconds(250));
+  EXPECT_EQ(config.http.rate_limit, 2.5);
+  EXPECT_EQ(config.http.rate_burst, 10);
+  EXPECT_EQ(config.http.tls_listen, (Endpoint{"::", 8443, ""}));
+  EXPECT_EQ(config.http.tls_cert, "/etc/ssl/gpsrelay.pem");
+  EXPECT_EQ(config.http.tls_key, "/etc/gpsrelay/key.pem");  // Relative to the file.
+  EXPECT_EQ(config.http.tls_min_version, "1.3");
+  EXPECT_EQ(config.auth.mode, AuthConfig::Mode::kToken);
+  EXPECT_EQ(config.auth.tokens_file, "/etc/gpsrelay/tokens");
+  EXPECT_EQ(config.redis.address, (Endpoint{"", 0, "/run/redis/redis.sock"}));
+  EXPECT_EQ(config.redis.password, "hunter2");
+  EXPECT_EQ(config.redis.db, 3);
+  EXPECT_EQ(config.redis.stream, "s");
+  EXPECT_EQ(config.redis.group, "g");
+  EXPECT_EQ(config.redis.max_queue_length, 42u);
+  EXPECT_EQ(config.forward.targets,
+            (std::vector<std::string>{"http://a.example:8080/in", "https://b.example/in"}));
+  EXPECT_EQ(config.forward.concurrency, 8u);
+  EXPECT_EQ(config.forward.timeout, seconds(2));
+  EXPECT_EQ(config.forward.retry_delays, (std::vector<milliseconds>{seconds(1), seconds(120)}));
+  EXPECT_EQ(config.forward.health_path, "/health");
+  EXPECT_EQ(config.forward.health_interval, seconds(60));
+  EXPECT_EQ(config.forward.breaker_failures, 2u);
+  EXPECT_EQ(config.forward.breaker_cooldown, seconds(3600));
+  EXPECT_EQ(config.forward.claim_idle, seconds(300));
+  EXPECT_EQ(config.forward.ca_file, "/etc/ssl/ca.pem");
+  EXPECT_EQ(config.forward.header, "Authorization: Bearer abc");
+  EXPECT_EQ(config.mysql.host, "db.example");
+  EXPECT_EQ(config.mysql.port, 3307);
+  EXPECT_EQ(config.mysql.socket, "/run/mysqld/mysqld.sock");
+  EXPECT_EQ(config.mysql.user, "u");
+  EXPECT_EQ(config.mysql.password, "p");
+  EXPECT_EQ(config.mysql.database, "d");
+  EXPECT_EQ(config.mysql.retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(config.log.level, LogConfig::Level::kDebug);
+  EXPECT_EQ(config.log.target, LogConfig::Target::kStderr);
+}
+
+TEST(ConfigValues, ZeroThreadsMeansOnePerCpu) {
+  EXPECT_EQ(parse("[http]\nthreads = 0\n").http.threads, default_thread_count());
+}
+
+TEST(ConfigValues, ZeroBurstMeansTheRateLimitButAtLeastOne) {
+  EXPECT_EQ(parse("[http]\nrate_limit = 20\n").http.rate_burst, 20);
+  EXPECT_EQ(parse("[http]\nrate_limit = 0.5\nrate_burst = 0\n").http.rate_burst, 1);
+  EXPECT_EQ(parse("[http]\nrate_limit = 0\n").http.rate_burst, 0);
+}
+
+TEST(ConfigValues, EmptyRetryDelaysMeansNoRetries) {
+  EXPECT_TRUE(parse("[forward]\nretry_delays =\n").forward.retry_delays.empty());
+  EXPECT_EQ(parse("[forward]\nretry_delays = 0s\n").forward.retry_delays,
+            std::vector<milliseconds>{milliseconds(0)});
+}
+
+TEST(ConfigValues, EmptyTlsListenMeansNoTlsListener) {
+  EXPECT_FALSE(parse("[http]\ntls_listen =\n").http.tls_listen.has_value());
+}
+
+TEST(ConfigValues, EndpointsAcceptHostNamesIpv6AndZones) {
+  EXPECT_EQ(parse("[http]\nlisten = localhost:1\n").http.listen, (Endpoint{"localhost", 1, ""}));
+  EXPECT_EQ(parse("[http]\nlisten = [::1]:65535\n").http.listen, (Endpoint{"::1", 65535, ""}));
+  const Endpoint zoned = parse("[redis]\naddress = [fe80::1%eth0]:6379\n").redis.address;
+  EXPECT_EQ(zoned, (Endpoint{"fe80::1%eth0", 6379, ""}));
+  EXPECT_EQ(zoned.to_string(), "[fe80::1%eth0]:6379");
+  EXPECT_EQ((Endpoint{"", 0, "/run/r.sock"}).to_string(), "unix:/run/r.sock");
+}
+
+// ---- Lexical rules ----
+
+TEST(ConfigSyntax, HashAndSemicolonCommentsAreStrippedAtLineStartAndAfterWhitespace) {
+  const Config config = parse(
+      "# full-line comment\n"
+      "; another\n"
+      "   # indented comment\n"
+      "[redis]   # trailing comment after a header\n"
+      "stream = a#b   # comment\n"
+      "group = c;d ; comment\n"
+      "password = p\t#tab then comment\n");
+  EXPECT_EQ(config.redis.stream, "a#b");
+  EXPECT_EQ(config.redis.group, "c;d");
+  EXPECT_EQ(config.redis.password, "p");
+}
+
+TEST(ConfigSyntax, AHashOrSemicolonRightAfterTheEqualsSignStartsAComment) {
+  // Otherwise "key =#x" would be "#x" while render_config's "key = #x" is
+  // empty (found by config_fuzz).
+  const Config config = parse("[http]\ntls_cert =#x\ntls_key =;y\n[redis]\npassword =#z\n");
+  EXPECT_EQ(config.http.tls_cert, "");
+  EXPECT_EQ(config.http.tls_key, "");
+  EXPECT_EQ(config.redis.password, "");
+}
+
+TEST(ConfigSyntax, IndentedLinesAreKeysNotContinuationsOfThePreviousValue) {
+  const Config config = parse("[mysql]\nhost = db\n    port = 3310\n\tuser = x\n");
+  EXPECT_EQ(config.mysql.host, "db");
+  EXPECT_EQ(config.mysql.port, 3310);
+  EXPECT_EQ(config.mysql.user, "x");
+}
+
+TEST(ConfigSyntax, ValuesLongerThanLibinihsLineBufferAreKeptWhole) {
+  const std::string token(1000, 'x');
+  std::string targets;
+  for (int i = 0; i < 40; ++i) targets += (i ? "," : "") + ("http://host" + std::to_string(i));
+  const Config config = parse("[forward]\nheader = Authorization: Bearer " + token +
+                              "\ntargets = " + targets + "\nconcurrency = 7\n");
+  EXPECT_EQ(config.forward.header, "Authorization: Bearer " + token);
+  EXPECT_EQ(config.forward.targets.size(), 40u);
+  EXPECT_EQ(config.forward.concurrency, 7u);
+}
+
+TEST(ConfigSyntax, CrLfLineEndingsAByteOrderMarkAndNoFinalNewlineAreAccepted) {
+  const Config config = parse("\xEF\xBB\xBF[log]\r\nlevel = error\r\ntarget = journal");
+  EXPECT_EQ(config.log.level, LogConfig::Level::kError);
+  EXPECT_EQ(config.log.target, LogConfig::Target::kJournal);
+}
+
+TEST(ConfigSyntax, SpacesInsideASectionHeaderAreIgnoredAndSectionsMayReopen) {
+  const Config config = parse("[ log ]\nlevel = error\n[http]\n[log]\ntarget = stderr\n");
+  EXPECT_EQ(config.log.level, LogConfig::Level::kError);
+  EXPECT_EQ(config.log.target, LogConfig::Target::kStderr);
+}
+
+// ---- Errors name FILE:LINE ----
+
+TEST(ConfigErrors, AnUnknownSectionNamesItsLine) {
+  EXPECT_EQ(error_of("[http]\nthreads = 1\n[htp]\n"), "gpsrelay.conf:3: unknown section [htp]");
+}
+
+TEST(ConfigErrors, AnEmptyUnknownSectionIsStillAnError) {
+  EXPECT_EQ(error_of("\n\n[metrics]\n"), "gpsrelay.conf:3: unknown section [metrics]");
+}
+
+TEST(ConfigErrors, AnUnknownKeyNamesItsLineAndSection) {
+  EXPECT_EQ(error_of("[forward]\n# comment\n\nretries = 3\n"),
+            "gpsrelay.conf:4: unknown key 'retries' in [forward]");
+}
+
+TEST(ConfigErrors, KeysAreCaseSensitive) {
+  EXPECT_EQ(error_of("[http]\nListen = 1.2.3.4:80\n"),
+            "gpsrelay.conf:2: unknown key 'Listen' in [http]");
+}
+
+TEST(ConfigErrors, AFileFormOfANonSecretKeyIsUnknown) {
+  EXPECT_EQ(error_of("[redis]\nstream_file = /x\n"),
+            "gpsrelay.conf:2: unknown key 'stream_file' in [redis]");
+}
+
+TEST(ConfigErrors, AKeyOutsideASectionNamesItsLine) {
+  EXPECT_EQ(error_of("# top\nthreads = 4\n[http]\n"),
+            "gpsrelay.conf:2: key 'threads' is outside of any [section]");
+}
+
+TEST(ConfigErrors, ADuplicateKeyNamesBothLines) {
+  EXPECT_EQ(error_of("[http]\nthreads = 1\n[log]\n[http]\nthreads = 2\n"),
+            "gpsrelay.conf:5: duplicate key 'threads' in [http], first set at line 2");
+}
+
+TEST(ConfigErrors, ALineWithoutEqualsSignNamesItsLine) {
+  EXPECT_EQ(error_of("[http]\nlisten 0.0.0.0:8080\n"),
+            "gpsrelay.conf:2: expected 'key = value' or '[section]'");
+  EXPECT_EQ(error_of("[http]\nlisten: 0.0.0.0:8080\n"),
+            "gpsrelay.conf:2: expected 'key = value' or '[section]'");
+  EXPECT_EQ(error_of("[http]\n= 1\n"), "gpsrelay.conf:2: missing key before '='");
+  EXPECT_EQ(error_of("[http\n"), "gpsrelay.conf:1: expected '[section]'");
+  EXPECT_EQ(error_of("[http] x\n"), "gpsrelay.conf:1: expected '[section]'");
+}
+
+TEST(ConfigErrors, ANulByteNamesItsLine) {
+  EXPECT_EQ(error_of(std::string_view("[http]\nthreads = 1\0\n", 20)),
+            "gpsrelay.conf:2: NUL byte in line");
+}
+
+TEST(ConfigErrors, ABadDurationNamesItsLineKeyAndTheExpectedForm) {
+  EXPECT_EQ(error_of("[forward]\ntimeout = 30\n"),
+            "gpsrelay.conf:2: invalid value '30' for 'timeout' in [forward]: expected a duration "
+            "with a unit: 250ms, 5s, 10m, 2h or 30d");
+  EXPECT_EQ(
+      error_of("[forward]\ntimeout = 0s\n"),
+      "gpsrelay.conf:2: invalid value '0s' for 'timeout' in [forward]: must be greater than 0");
+  EXPECT_EQ(error_of("[mysql]\nretention = 3651d\n"),
+            "gpsrelay.conf:2: invalid value '3651d' for 'retention' in [mysql]: must be at most "
+            "3650d");
+  EXPECT_EQ(error_of("[forward]\nretry_delays = 5s,,10s\n"),
+            "gpsrelay.conf:2: invalid value '5s,,10s' for 'retry_delays' in [forward]: empty entry "
+            "in the comma-separated list");
+  EXPECT_EQ(error_of("[forward]\nretry_delays = 5s,10\n"),
+            "gpsrelay.conf:2: invalid value '5s,10' for 'retry_delays' in [forward]: expected a "
+            "duration with a unit: 250ms, 5s, 10m, 2h or 30d");
+}
+
+TEST(ConfigErrors, ABadSizeNamesItsLine) {
+  EXPECT_EQ(error_of("[http]\nmax_body_size = 1g\n"),
+            "gpsrelay.conf:2: invalid value '1g' for 'max_body_size' in [http]: expected a size in "
+            "bytes, optionally with k or m: 65536, 64k, 1m");
+  EXPECT_EQ(error_of("[http]\nmax_body_size = 0\n"),
+            "gpsrelay.conf:2: invalid value '0' for 'max_body_size' in [http]: must be between 1 "
+            "and 512m");
+  EXPECT_EQ(error_of("[http]\nmax_body_size = 513m\n"),
+            "gpsrelay.conf:2: invalid value '513m' for 'max_body_size' in [http]: must be between "
+            "1 and 512m");
+}
+
+TEST(ConfigErrors, ABadPortNamesItsLine) {
+  const std::string port_message = "expected a port number between 1 and 65535 after ':'";
+  EXPECT_EQ(error_of("[http]\nlisten = 1.2.3.4:0\n"),
+            "gpsrelay.conf:2: invalid value '1.2.3.4:0' for 'listen' in [http]: " + port_message);
+  EXPECT_EQ(
+      error_of("[http]\nlisten = 1.2.3.4:65536\n"),
+      "gpsrelay.conf:2: invalid value '1.2.3.4:65536' for 'listen' in [http]: " + port_message);
+  EXPECT_EQ(error_of("[redis]\naddress = [::1]:x\n"),
+            "gpsrelay.conf:2: invalid value '[::1]:x' for 'address' in [redis]: " + port_message);
+  EXPECT_EQ(
+      error_of("[mysql]\nport = 0\n"),
+      "gpsrelay.conf:2: invalid value '0' for 'port' in [mysql]: must be between 1 and 65535");
+}
+
+TEST(ConfigErrors, MalformedEndpointsNameTheProblem) {
+  EXPECT_EQ(error_of("[http]\nlisten = *:8080\n"),
+            "gpsrelay.conf:2: invalid value '*:8080' for 'listen' in [http]: '*' is ambiguous; use "
+            "0.0.0.0 (IPv4) or [::] (IPv6)");
+  EXPECT_EQ(error_of("[http]\nlisten = ::1:8080\n"),
+            "gpsrelay.conf:2: invalid value '::1:8080' for 'listen' in [http]: an IPv6 address "
+            "needs brackets, e.g. [::1]:6379");
+  EXPECT_EQ(
+      error_of("[http]\nlisten = 8080\n"),
+      "gpsrelay.conf:2: invalid value '8080' for 'listen' in [http]: expected host:port, e.g. "
+      "127.0.0.1:6379");
+  EXPECT_EQ(error_of("[http]\nlisten = :8080\n"),
+            "gpsrelay.conf:2: invalid value ':8080' for 'listen' in [http]: missing host before "
+            "':'");
+  EXPECT_EQ(error_of("[http]\nlisten = unix:/run/x.sock\n"),
+            "gpsrelay.conf:2: invalid value 'unix:/run/x.sock' for 'listen' in [http]: a Unix "
+            "socket is not possible here; expected host:port");
+  EXPECT_EQ(error_of("[redis]\naddress = unix:run/x.sock\n"),
+            "gpsrelay.conf:2: invalid value 'unix:run/x.sock' for 'address' in [redis]: expected "
+            "unix:/absolute/path");
+  EXPECT_EQ(error_of("[redis]\naddress = [1.2.3.4]:1\n"),
+            "gpsrelay.conf:2: invalid value '[1.2.3.4]:1' for 'address' in [redis]: not an IPv6 "
+            "address inside [...]");
+  EXPECT_EQ(error_of("[redis]\naddress = [::1%]:1\n"),
+            "gpsrelay.conf:2: invalid value '[::1%]:1' for 'address' in [redis]: not an IPv6 "
+            "address inside [...]");
+}
+
+TEST(ConfigErrors, ABadIntegerNamesItsLine) {
+  for (const char* value : {"4x", "-1", "+1", "1.0", "", "0x10"}) {
+    EXPECT_EQ(error_of(std::string("[http]\nthreads = ") + value + "\n"),
+              "gpsrelay.conf:2: invalid value '" + std::string(value) +
+                  "' for 'threads' in [http]: expected a whole number")
+        << value;
+  }
+  EXPECT_EQ(error_of("[http]\nthreads = 1025\n"),
+            "gpsrelay.conf:2: invalid value '1025' for 'threads' in [http]: must be between 0 and "
+            "1024");
+  EXPECT_EQ(error_of("[redis]\ndb = 99999999999999999999\n"),
+            "gpsrelay.conf:2: invalid value '99999999999999999999' for 'db' in [redis]: must be "
+            "between 0 and 2147483647");
+  EXPECT_EQ(error_of("[redis]\nmax_queue_length = 0\n"),
+            "gpsrelay.conf:2: invalid value '0' for 'max_queue_length' in [redis]: must be between "
+            "1 and 18446744073709551615");
+  EXPECT_EQ(error_of("[forward]\nbreaker_failures = 0\n"),
+            "gpsrelay.conf:2: invalid value '0' for 'breaker_failures' in [forward]: must be "
+            "between 1 and 1000000");
+}
+
+TEST(ConfigErrors, BadRatesNameTheirLine) {
+  EXPECT_EQ(error_of("[http]\nrate_limit = -1\n"),
+            "gpsrelay.conf:2: invalid value '-1' for 'rate_limit' in [http]: expected a "
+            "non-negative decimal number, e.g. 10 or 2.5");
+  EXPECT_EQ(error_of("[http]\nrate_limit = 1e3\n"),
+            "gpsrelay.conf:2: invalid value '1e3' for 'rate_limit' in [http]: expected a "
+            "non-negative decimal number, e.g. 10 or 2.5");
+  EXPECT_EQ(error_of("[http]\nrate_limit = inf\n"),
+            "gpsrelay.conf:2: invalid value 'inf' for 'rate_limit' in [http]: expected a "
+            "non-negative decimal number, e.g. 10 or 2.5");
+  EXPECT_EQ(error_of("[http]\nrate_burst = 0.5\n"),
+            "gpsrelay.conf:2: invalid value '0.5' for 'rate_burst' in [http]: must be 0 or at "
+            "least 1");
+}
+
+TEST(ConfigErrors, BadChoicesListTheAllowedValues) {
+  EXPECT_EQ(error_of("[log]\nlevel = verbose\n"),
+            "gpsrelay.conf:2: invalid value 'verbose' for 'level' in [log]: expected one of: "
+            "debug, info, warning, error");
+  EXPECT_EQ(error_of("[log]\ntarget = syslog\n"),
+            "gpsrelay.conf:2: invalid value 'syslog' for 'target' in [log]: expected one of: auto, "
+            "journal, stderr");
+  EXPECT_EQ(error_of("[auth]\nmode = Token\n"),
+            "gpsrelay.conf:2: invalid value 'Token' for 'mode' in [auth]: expected one of: none, "
+            "token");
+  EXPECT_EQ(error_of("[http]\ntls_min_version = 1.1\n"),
+            "gpsrelay.conf:2: invalid value '1.1' for 'tls_min_version' in [http]: expected one "
+            "of: 1.2, 1.3");
+}
+
+TEST(ConfigErrors, BadTargetsNameTheUrl) {
+  EXPECT_EQ(error_of("[forward]\ntargets = http://a, ftp://b\n"),
+            "gpsrelay.conf:2: invalid value 'http://a, ftp://b' for 'targets' in [forward]: "
+            "'ftp://b' does not start with http:// or https://");
+  EXPECT_EQ(error_of("[forward]\ntargets = https:///x\n"),
+            "gpsrelay.conf:2: invalid value 'https:///x' for 'targets' in [forward]: 'https:///x' "
+            "has no host");
+  EXPECT_EQ(error_of("[forward]\ntargets = http://a,\n"),
+            "gpsrelay.conf:2: invalid value 'http://a,' for 'targets' in [forward]: empty entry in "
+            "the comma-separated list");
+  EXPECT_EQ(error_of("[forward]\ntargets = http://a b\n"),
+            "gpsrelay.conf:2: invalid value 'http://a b' for 'targets' in [forward]: 'http://a b' "
+            "contains whitespace");
+}
+
+TEST(ConfigErrors, RequiredStringsMustNotBeEmptyButOptionalOnesMay) {
+  EXPECT_EQ(error_of("[redis]\nstream =\n"),
+            "gpsrelay.conf:2: invalid value '' for 'stream' in [redis]: must not be empty");
+  EXPECT_EQ(error_of("[mysql]\nuser =\n"),
+            "gpsrelay.conf:2: invalid value '' for 'user' in [mysql]: must not be empty");
+  EXPECT_EQ(parse("[http]\ntls_cert =\n[forward]\nca_file =\nheader =\n"), Config{});
+}
+
+TEST(ConfigErrors, OtherMalformedStringsNameTheirLine) {
+  EXPECT_EQ(error_of("[forward]\nhealth_path = health\n"),
+            "gpsrelay.conf:2: invalid value 'health' for 'health_path' in [forward]: must start "
+            "with '/', e.g. /health");
+  EXPECT_EQ(error_of("[mysql]\nsocket = run/mysqld.sock\n"),
+            "gpsrelay.conf:2: invalid value 'run/mysqld.sock' for 'socket' in [mysql]: must be an "
+            "absolute path");
+  EXPECT_EQ(error_of("[mysql]\nhost = a b\n"),
+            "gpsrelay.conf:2: invalid value 'a b' for 'host' in [mysql]: contains whitespace");
+}
+
+TEST(ConfigErrors, ABadHeaderIsReportedWithoutEchoingTheSecret) {
+  const std::string message = error_of("[forward]\nheader = Authorization Bearer s3cr3t\n");
+  EXPECT_EQ(message,
+            "gpsrelay.conf:2: invalid value for 'header' in [forward]: expected 'Name: value'");
+  EXPECT_EQ(error_of("[forward]\nheader = X Y: z\n"),
+            "gpsrelay.conf:2: invalid value for 'header' in [forward]: expected 'Name: value'; a "
+            "name has letters, digits, '-', '_' or '.'");
+  EXPECT_EQ(
+      error_of("", environment({{"GPSRELAY_FORWARD_HEADER", "#Authorization: Bearer y"}})),
+      "environment GPSRELAY_FORWARD_HEADER: invalid value for 'header' in [forward]: expected "
+      "'Name: value'; a name has letters, digits, '-', '_' or '.'");
+  EXPECT_EQ(error_of("[forward]\nheader = Content-Length: 0\n"),
+            "gpsrelay.conf:2: invalid value for 'header' in [forward]: header 'Content-Length' is "
+            "set by gpsrelay itself");
+  EXPECT_EQ(error_of("[forward]\nheader = x-gpsrelay-attempt: 9\n"),
+            "gpsrelay.conf:2: invalid value for 'header' in [forward]: header 'x-gpsrelay-attempt' "
+            "is set by gpsrelay itself");
+}
+
+TEST(ConfigErrors, TlsListenWithoutCertificateNamesTheTlsListenLine) {
+  EXPECT_EQ(error_of("[http]\n\ntls_listen = 0.0.0.0:8443\ntls_key = /k.pem\n"),
+            "gpsrelay.conf:3: tls_listen is set, so [http] tls_cert is required");
+  EXPECT_EQ(error_of("[http]\ntls_listen = 0.0.0.0:8443\ntls_cert = /c.pem\n"),
+            "gpsrelay.conf:2: tls_listen is set, so [http] tls_key is required");
+  const Config config =
+      parse("[http]\ntls_listen = 0.0.0.0:8443\ntls_cert = /c.pem\ntls_key = /k.pem\n");
+  EXPECT_EQ(config.http.tls_listen, (Endpoint{"0.0.0.0", 8443, ""}));
+}
+
+TEST(ConfigErrors, TokenModeWithoutTokensFileNamesTheModeLine) {
+  EXPECT_EQ(error_of("[auth]\nmode = token\n"),
+            "gpsrelay.conf:2: mode = token needs [auth] tokens_file");
+}
+
+TEST_F(ConfigFilesTest, AMissingFileIsAnErrorNamingTheFile) {
+  const std::string path = (dir_ / "absent.conf").string();
+  try {
+    load_config(path, environment());
+    FAIL() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), path + ": cannot open: No such file or directory");
+    EXPECT_EQ(error.where(), path);
+  }
+}
+
+TEST_F(ConfigFilesTest, ErrorsInALoadedFileNameItsPathAndLine) {
+  const std::string path = write("gpsrelay.conf", "[forward]\n\nretries = 3\n");
+  try {
+    load_config(path, environment());
+    FAIL() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), path + ":3: unknown key 'retries' in [forward]");
+    EXPECT_EQ(error.where(), path + ":3");
+    EXPECT_EQ(error.message(), "unknown key 'retries' in [forward]");
+  }
+}
+
+// ---- Secrets from files ----
+
+TEST_F(ConfigFilesTest, PasswordFileIsReadWithOneTrailingNewlineStripped) {
+  const std::string secret = write("redis.password", "s3cret #1 ;x\n");
+  const std::string crlf = write("mysql.password", "pw\r\n");
+  const std::string conf =
+      write("gpsrelay.conf",
+            "[redis]\npassword_file = " + secret + "\n[mysql]\npassword_file = mysql.password\n");
+  const Config config = load_config(conf, environment());
+  EXPECT_EQ(config.redis.password, "s3cret #1 ;x");
+  EXPECT_EQ(config.mysql.password, "pw");  // Relative to the config file's directory.
+}
+
+TEST_F(ConfigFilesTest, HeaderFileIsReadAndValidated) {
+  write("header", "Authorization: Bearer abc\n");
+  EXPECT_EQ(load_config(write("a.conf", "[forward]\nheader_file = header\n"), environment())
+                .forward.header,
+            "Authorization: Bearer abc");
+  write("bad_header", "Authorization: Bearer abc\nX-Injected: 1\n");
+  try {
+    load_config(write("b.conf", "[forward]\nheader_file = bad_header\n"), environment());
+    FAIL() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(
+        std::string(error.what()),
+        (dir_ / "b.conf").string() + ":2: invalid value for 'header' in [forward] (read from '" +
+            (dir_ / "bad_header").string() + "'): contains a control character or line break");
+  }
+}
+
+TEST_F(ConfigFilesTest, AnUnreadablePasswordFileNamesItsLine) {
+  const std::string conf = write("gpsrelay.conf", "[redis]\n\npassword_file = missing\n");
+  try {
+    load_config(conf, environment());
+    FAIL() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), conf + ":3: cannot use 'password_file' in [redis]: '" +
+                                             (dir_ / "missing").string() +
+                                             "' cannot open: No such file or directory");
+  }
+}
+
+TEST_F(ConfigFilesTest, APasswordFileMustBeARegularFileOfOneLine) {
+  std::filesystem::create_directory(dir_ / "subdir");
+  EXPECT_EQ(error_of("[mysql]\npassword_file = " + (dir_ / "subdir").string() + "\n"),
+            "gpsrelay.conf:2: cannot use 'password_file' in [mysql]: '" +
+                (dir_ / "subdir").string() + "' is a directory");
+  EXPECT_EQ(error_of("[mysql]\npassword_file = /dev/null\n"),
+            "gpsrelay.conf:2: cannot use 'password_file' in [mysql]: '/dev/null' is not a regular "
+            "file");
+  const std::string two_lines = write("two_lines", "first\nsecond\n");
+  EXPECT_EQ(error_of("[mysql]\npassword_file = " + two_lines + "\n"),
+            "gpsrelay.conf:2: invalid value for 'password' in [mysql] (read from '" + two_lines +
+                "'): contains a line break or NUL byte");
+  const std::string huge = write("huge", std::string(64 * 1024 + 1, 'x'));
+  EXPECT_EQ(error_of("[mysql]\npassword_file = " + huge + "\n"),
+            "gpsrelay.conf:2: cannot use 'password_file' in [mysql]: '" + huge +
+                "' is larger than 64k bytes");
+}
+
+TEST_F(ConfigFilesTest, SettingBothInlineAndFileFormsIsAnError) {
+  const std::string secret = write("pw", "x\n");
+  EXPECT_EQ(error_of("[redis]\npassword = a\npassword_file = " + secret + "\n"),
+            "gpsrelay.conf:3: both 'password' and 'password_file' are set in [redis] (line 2); "
+            "keep one");
+  const std::string header = write("header", "X-A: b\n");
+  EXPECT_EQ(error_of("[forward]\nheader_file = " + header + "\nheader = X-A: b\n"),
+            "gpsrelay.conf:3: both 'header' and 'header_file' are set in [forward] (line 2); keep "
+            "one");
+}
+
+TEST_F(ConfigFilesTest, AnEmptyFormOfASecretLeavesTheOtherInCharge) {
+  const std::string secret = write("pw", "x\n");
+  EXPECT_EQ(parse("[redis]\npassword =\npassword_file = " + secret + "\n").redis.password, "x");
+  EXPECT_EQ(parse("[redis]\npassword_file =\npassword = y\n").redis.password, "y");
+}
+
+// ---- Environment overrides ----
+
+TEST(ConfigEnvironment, AVariableWinsOverTheFile) {
+  const Config config = parse("[redis]\naddress = 10.0.0.1:6379\n[http]\nmax_body_size = 64k\n",
+                              environment({{"GPSRELAY_REDIS_ADDRESS", "10.0.0.2:6380"},
+                                           {"GPSRELAY_HTTP_MAX_BODY_SIZE", " 2m "},
+                                           {"GPSRELAY_LOG_LEVEL", "warning"}}));
+  EXPECT_EQ(config.redis.address, (Endpoint{"10.0.0.2", 6380, ""}));
+  EXPECT_EQ(config.http.max_body_bytes, 2u * 1024 * 1024);
+  EXPECT_EQ(config.log.level, LogConfig::Level::kWarning);
+}
+
+TEST(ConfigEnvironment, EveryKeyHasAVariable) {
+  const Config config = parse("", environment({{"GPSRELAY_HTTP_TLS_MIN_VERSION", "1.3"},
+                                               {"GPSRELAY_FORWARD_RETRY_DELAYS", ""},
+                                               {"GPSRELAY_FORWARD_BREAKER_COOLDOWN", "1m"},
+                                               {"GPSRELAY_MYSQL_RETENTION", "1d"},
+                                               {"GPSRELAY_AUTH_MODE", "token"},
+                                               {"GPSRELAY_AUTH_TOKENS_FILE", "/t"}}));
+  EXPECT_EQ(config.http.tls_min_version, "1.3");
+  EXPECT_TRUE(config.forward.retry_delays.empty());
+  EXPECT_EQ(config.forward.breaker_cooldown, seconds(60));
+  EXPECT_EQ(config.mysql.retention, std::chrono::hours(24));
+  EXPECT_EQ(config.auth.tokens_file, "/t");
+}
+
+TEST(ConfigEnvironment, AnEmptyVariableClearsAnOptionalValue) {
+  const Config config =
+      parse("[http]\ntls_listen = 0.0.0.0:8443\n", environment({{"GPSRELAY_HTTP_TLS_LISTEN", ""}}));
+  EXPECT_FALSE(config.http.tls_listen.has_value());
+}
+
+TEST(ConfigEnvironment, ABadValueNamesTheVariable) {
+  EXPECT_EQ(error_of("", environment({{"GPSRELAY_FORWARD_TIMEOUT", "30"}})),
+            "environment GPSRELAY_FORWARD_TIMEOUT: invalid value '30' for 'timeout' in [forward]: "
+            "expected a duration with a unit: 250ms, 5s, 10m, 2h or 30d");
+  EXPECT_EQ(error_of("", environment({{"GPSRELAY_HTTP_THREADS", ""}})),
+            "environment GPSRELAY_HTTP_THREADS: invalid value '' for 'threads' in [http]: expected "
+            "a whole number");
+}
+
+TEST(ConfigEnvironment, AValueTheFileWouldReadAsACommentIsRejected) {
+  EXPECT_EQ(error_of("", environment({{"GPSRELAY_MYSQL_USER", "a #b"}})),
+            "environment GPSRELAY_MYSQL_USER: invalid value 'a #b' for 'user' in [mysql]: contains "
+            "'#' or ';' at the start or after a space, which starts a comment");
+  EXPECT_EQ(error_of("", environment({{"GPSRELAY_REDIS_STREAM", "a\nb"}})),
+            "environment GPSRELAY_REDIS_STREAM: invalid value 'a?b' for 'stream' in [redis]: "
+            "contains a control character");
+}
+
+TEST(ConfigEnvironment, RequiredKeyErrorsNameTheVariableThatSetTheTrigger) {
+  EXPECT_EQ(error_of("", environment({{"GPSRELAY_HTTP_TLS_LISTEN", "[::]:443"}})),
+            "environment GPSRELAY_HTTP_TLS_LISTEN: tls_listen is set, so [http] tls_cert is "
+            "required");
+}
+
+TEST(ConfigEnvironment, AFileBadValueIsAnErrorEvenIfAVariableOverridesIt) {
+  EXPECT_EQ(error_of("[http]\nthreads = many\n", environment({{"GPSRELAY_HTTP_THREADS", "2"}})),
+            "gpsrelay.conf:2: invalid value 'many' for 'threads' in [http]: expected a whole "
+            "number");
+}
+
+TEST_F(ConfigFilesTest, ASecretVariableReplacesEitherFormFromTheFile) {
+  const std::string from_file = write("file_pw", "from-file\n");
+  const std::string from_env = write("env_pw", "from-env-file\n");
+  const std::string conf =
+      "[redis]\npassword_file = " + from_file + "\n[mysql]\npassword = inline\n";
+  const Config config = parse(conf, environment({{"GPSRELAY_REDIS_PASSWORD", "from-env"},
+                                                 {"GPSRELAY_MYSQL_PASSWORD_FILE", from_env}}));
+  EXPECT_EQ(config.redis.password, "from-env");
+  EXPECT_EQ(config.mysql.password, "from-env-file");
+}
+
+TEST_F(ConfigFilesTest, BothSecretVariablesAreAnError) {
+  const std::string pw = write("pw", "x");
+  EXPECT_EQ(error_of("", environment({{"GPSRELAY_REDIS_PASSWORD", "a"},
+                                      {"GPSRELAY_REDIS_PASSWORD_FILE", pw}})),
+            "environment GPSRELAY_REDIS_PASSWORD_FILE: both GPSRELAY_REDIS_PASSWORD and "
+            "GPSRELAY_REDIS_PASSWORD_FILE are set; keep one");
+}
+
+TEST(ConfigEnvironment, AnUnreadableSecretFileVariableNamesTheVariable) {
+  EXPECT_EQ(error_of("", environment({{"GPSRELAY_FORWARD_HEADER_FILE", "/nonexistent/h"}})),
+            "environment GPSRELAY_FORWARD_HEADER_FILE: cannot use 'header_file' in [forward]: "
+            "'/nonexistent/h' cannot open: No such file or directory");
+}
+
+TEST(ConfigEnvironment, ProcessEnvironmentReadsTheRealEnvironment) {
+  setenv("GPSRELAY_TEST_PROCESS_ENVIRONMENT", "yes", 1);
+  const EnvLookup env = process_environment();
+  EXPECT_EQ(env("GPSRELAY_TEST_PROCESS_ENVIRONMENT"), "yes");
+  unsetenv("GPSRELAY_TEST_PROCESS_ENVIRONMENT");
+  EXPECT_EQ(env("GPSRELAY_TEST_PROCESS_ENVIRONMENT"), std::nullopt);
+}
+
+// ---- Rendering ----
+
+TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
+  Config config;
+  config.http.threads = 4;
+  EXPECT_EQ(render_config(config),
+            "[http]\n"
+            "listen = 0.0.0.0:8080\n"
+            "threads = 4\n"
+            "max_body_size = 1m\n"
+            "request_timeout = 5s\n"
+            "rate_limit = 0\n"
+            "rate_burst = 0\n"
+            "tls_listen =\n"
+            "tls_cert =\n"
+            "tls_key =\n"
+            "tls_min_version = 1.2\n"
+            "\n"
+            "[auth]\n"
+            "mode = none\n"
+            "tokens_file =\n"
+            "\n"
+            "[redis]\n"
+            "address = 127.0.0.1:6379\n"
+            "password =\n"
+            "db = 0\n"
+            "stream = gps:reports\n"
+            "group = gpsrelay\n"
+            "max_queue_length = 1000000\n"
+            "\n"
+            "[forward]\n"
+            "targets =\n"
+            "concurrency = 256\n"
+            "timeout = 30s\n"
+            "retry_delays = 5s,10s,10s,10s,10s\n"
+            "health_path =\n"
+            "health_interval = 10s\n"
+            "breaker_failures = 5\n"
+            "breaker_cooldown = 30s\n"
+            "claim_idle = 1m\n"
+            "ca_file =\n"
+            "header =\n"
+            "\n"
+            "[mysql]\n"
+            "host = 127.0.0.1\n"
+            "port = 3306\n"
+            "socket =\n"
+            "user = gpsrelay\n"
+            "password =\n"
+            "database = gpsrelay\n"
+            "retention = 30d\n"
+            "\n"
+            "[log]\n"
+            "level = info\n"
+            "target = auto\n");
+}
+
+TEST(RenderConfig, MasksSecretsThatAreSet) {
+  Config config;
+  config.redis.password = "redis-secret";
+  config.mysql.password = "mysql-secret";
+  config.forward.header = "Authorization: Bearer header-secret";
+  const std::string text = render_config(config);
+  EXPECT_EQ(text.find("secret"), std::string::npos) << text;
+  EXPECT_NE(text.find("[redis]\naddress = 127.0.0.1:6379\npassword = ********\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("user = gpsrelay\npassword = ********\n"), std::string::npos);
+  // The header's name is not secret, and shows which header is configured.
+  EXPECT_NE(text.find("\nheader = Authorization: ********\n"), std::string::npos);
+}
+
+TEST(RenderConfig, ParsesBackToTheSameConfigApartFromMaskedSecrets) {
+  const Config original = parse(R"(
+[http]
+listen = [::1]:80
+rate_limit = 0.1
+tls_listen = 127.0.0.1:443
+tls_cert = /c
+tls_key = /k
+[redis]
+address = unix:/run/r.sock
+password = pw
+[forward]
+targets = http://a/x, https://b:1
+retry_delays = 1500ms
+header = X-Key: v
+[mysql]
+retention = 36h
+)");
+  const std::string rendered = render_config(original);
+  const Config reparsed = parse(rendered);
+  EXPECT_EQ(render_config(reparsed), rendered);
+  Config expected = original;
+  expected.redis.password = "********";
+  expected.forward.header = "X-Key: ********";
+  EXPECT_EQ(reparsed, expected);
+  EXPECT_EQ(reparsed.http.rate_burst, 1);
+  EXPECT_NE(rendered.find("rate_limit = 0.1\nrate_burst = 1\n"), std::string::npos) << rendered;
+}
+
+}  // namespace
+}  // namespace gpsrelay::core
