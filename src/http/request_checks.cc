@@ -1,0 +1,57 @@
+// Header policy helpers (see request_checks.h). Comparisons are on bytes in
+// the ASCII range only; no locale is consulted.
+#include "http/request_checks.h"
+
+namespace gpsrelay::http {
+namespace {
+
+constexpr bool is_space_or_tab(char c) { return c == ' ' || c == '\t'; }
+
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+std::string_view trim(std::string_view value) {
+  while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
+  while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
+  return value;
+}
+
+// REQUIRES: lower_case is lower case ASCII.
+bool equals_ignoring_case(std::string_view value, std::string_view lower_case) {
+  if (value.size() != lower_case.size()) return false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (ascii_lower(value[i]) != lower_case[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_json_content_type(std::string_view header_value) {
+  std::string_view media_type = header_value.substr(0, header_value.find(';'));
+  return equals_ignoring_case(trim(media_type), "application/json");
+}
+
+std::string_view bearer_token(std::string_view authorization_header) {
+  constexpr std::string_view kScheme = "bearer";
+  std::string_view value = trim(authorization_header);
+  if (value.size() <= kScheme.size() ||
+      !equals_ignoring_case(value.substr(0, kScheme.size()), kScheme) ||
+      !is_space_or_tab(value[kScheme.size()])) {
+    return {};
+  }
+  const std::string_view token = trim(value.substr(kScheme.size()));
+  if (token.empty()) return {};
+  for (const char c : token) {
+    if (c < 0x21 || c > 0x7e) return {};
+  }
+  return token;
+}
+
+std::string retry_after_seconds(std::int64_t retry_after_ms) {
+  if (retry_after_ms <= 1000) return "1";
+  // Written so the rounding cannot overflow near INT64_MAX.
+  const std::int64_t seconds = retry_after_ms / 1000 + (retry_after_ms % 1000 != 0 ? 1 : 0);
+  return std::to_string(seconds);
+}
+
+}  // namespace gpsrelay::http

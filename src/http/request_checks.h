@@ -1,0 +1,36 @@
+// Pure header policy for ingest: Content-Type acceptance, Bearer token
+// extraction and Retry-After formatting. It does not read headers from a
+// request, look tokens up, or decide status codes; the ingest worker does.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gpsrelay::http {
+
+// True when header_value names the media type application/json, compared
+// case-insensitively, with optional parameters after ';' (their content is
+// not checked: RFC 8259 defines none, and "charset=utf-8" is common) and
+// optional spaces or tabs around the type. False for an empty value and for
+// other types such as "application/jsonx", "text/json",
+// "application/json-seq" or "application/vnd.x+json". A missing header is
+// the caller's case (pass nothing; answer 415).
+bool is_json_content_type(std::string_view header_value);
+
+// The token of an "Authorization: Bearer <token>" value: the scheme is
+// matched case-insensitively and followed by one or more spaces or tabs; the
+// token is the rest with surrounding spaces/tabs removed. The token must be
+// non-empty visible ASCII (0x21-0x7E) with no inner whitespace; RFC 6750's
+// narrower b64token syntax is not enforced, so tokens in the tokens file may
+// use any visible ASCII. Returns an empty view (never a partial token) when
+// the header is empty, uses another scheme, or is malformed. The view points
+// into authorization_header.
+std::string_view bearer_token(std::string_view authorization_header);
+
+// The Retry-After header value in whole seconds for a wait of
+// retry_after_ms: rounded up, at least "1" (also for zero or negative input),
+// so a client that obeys it is not refused again for the same reason.
+std::string retry_after_seconds(std::int64_t retry_after_ms);
+
+}  // namespace gpsrelay::http

@@ -1,0 +1,80 @@
+// libFuzzer target for the request policy helpers: each is compared with a
+// deliberately naive reference built from std::string operations, and
+// bearer_token must return a view into its input.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "http/request_checks.h"
+
+namespace {
+
+void check(bool condition, const char* what) {
+  if (!condition) {
+    std::fprintf(stderr, "violated: %s\n", what);
+    std::abort();
+  }
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string strip(std::string text) {
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return {};
+  const std::size_t last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+bool reference_is_json(std::string_view value) {
+  std::string type(value);
+  type = type.substr(0, type.find(';'));
+  return lower(strip(type)) == "application/json";
+}
+
+std::string reference_bearer(std::string_view value) {
+  const std::string text = strip(std::string(value));
+  if (lower(text.substr(0, 6)) != "bearer" || text.size() < 8) return {};
+  if (text[6] != ' ' && text[6] != '\t') return {};
+  const std::string token = strip(text.substr(7));
+  for (const char c : token) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return {};
+  }
+  return token;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+
+  check(gpsrelay::http::is_json_content_type(input) == reference_is_json(input),
+        "is_json_content_type matches the reference");
+
+  const std::string_view token = gpsrelay::http::bearer_token(input);
+  check(token == reference_bearer(input), "bearer_token matches the reference");
+  if (!token.empty()) {
+    check(token.data() >= input.data() && token.data() + token.size() <= input.data() + size,
+          "token is a view into the header");
+  }
+
+  std::int64_t ms = 0;
+  std::memcpy(&ms, data, std::min(size, sizeof ms));
+  const std::string seconds = gpsrelay::http::retry_after_seconds(ms);
+  check(!seconds.empty() && seconds.find_first_not_of("0123456789") == std::string::npos,
+        "Retry-After is a plain decimal number");
+  const long long parsed = std::stoll(seconds);
+  const __int128 exact = ms <= 0 ? 1 : (static_cast<__int128>(ms) + 999) / 1000;
+  check(parsed == static_cast<long long>(exact), "Retry-After rounds up, minimum 1");
+  return 0;
+}

@@ -1,0 +1,120 @@
+// Unit tests for the pure request policy helpers.
+#include "http/request_checks.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace gpsrelay::http {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(IsJsonContentTypeTest, AcceptsThePlainMediaType) {
+  EXPECT_TRUE(is_json_content_type("application/json"));
+}
+
+TEST(IsJsonContentTypeTest, IgnoresCase) {
+  EXPECT_TRUE(is_json_content_type("Application/JSON"));
+  EXPECT_TRUE(is_json_content_type("APPLICATION/JSON; CHARSET=UTF-8"));
+}
+
+TEST(IsJsonContentTypeTest, AcceptsParameters) {
+  EXPECT_TRUE(is_json_content_type("application/json; charset=utf-8"));
+  EXPECT_TRUE(is_json_content_type("application/json;charset=UTF-8"));
+  EXPECT_TRUE(is_json_content_type("application/json ; charset=utf-8"));
+  EXPECT_TRUE(is_json_content_type("application/json;"));
+  EXPECT_TRUE(is_json_content_type("application/json; charset=utf-8; x=y"));
+}
+
+TEST(IsJsonContentTypeTest, AllowsSurroundingSpacesAndTabs) {
+  EXPECT_TRUE(is_json_content_type("  application/json  "));
+  EXPECT_TRUE(is_json_content_type("\tapplication/json\t"));
+  EXPECT_TRUE(is_json_content_type(" application/json\t; charset=utf-8 "));
+}
+
+TEST(IsJsonContentTypeTest, RejectsEmptyOrBlankValues) {
+  EXPECT_FALSE(is_json_content_type(""));
+  EXPECT_FALSE(is_json_content_type("   "));
+  EXPECT_FALSE(is_json_content_type(";charset=utf-8"));
+}
+
+TEST(IsJsonContentTypeTest, RejectsOtherMediaTypes) {
+  for (const std::string_view value :
+       {"application/jsonx", "text/json", "application/json-seq", "application/vnd.api+json",
+        "application/x-json", "application/javascript", "text/plain", "application/", "application",
+        "json", "application /json", "application/ json", "application\\json", "xapplication/json",
+        "application/json x", "application/json, text/plain", "*/*", "application/*"}) {
+    EXPECT_FALSE(is_json_content_type(value)) << value;
+  }
+}
+
+TEST(IsJsonContentTypeTest, RejectsControlAndNulBytes) {
+  EXPECT_FALSE(is_json_content_type("application/json\0"s));
+  EXPECT_FALSE(is_json_content_type("application/json\r\n"));
+  EXPECT_FALSE(is_json_content_type("\vapplication/json"));
+}
+
+TEST(BearerTokenTest, ExtractsTheToken) {
+  EXPECT_EQ(bearer_token("Bearer abc123"), "abc123");
+  EXPECT_EQ(bearer_token("Bearer mF_9.B5f-4.1JqM"), "mF_9.B5f-4.1JqM");
+  EXPECT_EQ(bearer_token("Bearer dGVzdA=="), "dGVzdA==");
+}
+
+TEST(BearerTokenTest, MatchesTheSchemeCaseInsensitively) {
+  EXPECT_EQ(bearer_token("bearer t"), "t");
+  EXPECT_EQ(bearer_token("BEARER t"), "t");
+  EXPECT_EQ(bearer_token("BeArEr t"), "t");
+}
+
+TEST(BearerTokenTest, ToleratesExtraSpacesAndTabs) {
+  EXPECT_EQ(bearer_token("  Bearer   t  "), "t");
+  EXPECT_EQ(bearer_token("Bearer\tt"), "t");
+  EXPECT_EQ(bearer_token("\tBearer \t t\t"), "t");
+}
+
+TEST(BearerTokenTest, AcceptsAnyVisibleAsciiInTheToken) {
+  EXPECT_EQ(bearer_token("Bearer !#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+            "!#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
+}
+
+TEST(BearerTokenTest, ReturnsAViewIntoTheHeader) {
+  const std::string header = "Bearer token-value";
+  const std::string_view token = bearer_token(header);
+  EXPECT_EQ(token.data(), header.data() + 7);
+}
+
+TEST(BearerTokenTest, ReturnsEmptyWhenAbsentOrMalformed) {
+  for (const std::string_view value :
+       {"", " ", "Bearer", "Bearer ", "Bearer   ", "Bearer\t", "Bearerabc", "Bearer:abc",
+        "Basic dXNlcjpwYXNz", "Token abc", "Bearer a b", "Bearer a\tb", "abc", "Bear abc",
+        "Bearer a\r\n", "Bearer a\nb", "Bearer caf\xc3\xa9", "Bearer a\x7f", " Bearer, abc"}) {
+    EXPECT_EQ(bearer_token(value), "") << value;
+  }
+  EXPECT_EQ(bearer_token("Bearer a\0b"s), "");
+}
+
+TEST(RetryAfterSecondsTest, RoundsUpToWholeSeconds) {
+  EXPECT_EQ(retry_after_seconds(1), "1");
+  EXPECT_EQ(retry_after_seconds(999), "1");
+  EXPECT_EQ(retry_after_seconds(1000), "1");
+  EXPECT_EQ(retry_after_seconds(1001), "2");
+  EXPECT_EQ(retry_after_seconds(2000), "2");
+  EXPECT_EQ(retry_after_seconds(2500), "3");
+  EXPECT_EQ(retry_after_seconds(60'000), "60");
+}
+
+TEST(RetryAfterSecondsTest, IsAtLeastOneSecond) {
+  EXPECT_EQ(retry_after_seconds(0), "1");
+  EXPECT_EQ(retry_after_seconds(-5), "1");
+  EXPECT_EQ(retry_after_seconds(std::numeric_limits<std::int64_t>::min()), "1");
+}
+
+TEST(RetryAfterSecondsTest, DoesNotOverflowAtTheTopOfTheRange) {
+  EXPECT_EQ(retry_after_seconds(std::numeric_limits<std::int64_t>::max()), "9223372036854776");
+}
+
+}  // namespace
+}  // namespace gpsrelay::http
