@@ -26,6 +26,8 @@ run_suite() {
 }
 
 run_suite build
+echo "=== lint"
+scripts/lint.sh build
 if [ -z "${SKIP_SANITIZE:-}" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-sanitize -DGPSRELAY_SANITIZE=ON

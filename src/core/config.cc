@@ -749,8 +749,10 @@ class ConfigBuilder {
       const bool inline_set = inline_value && !trim(*inline_value).empty();
       const bool file_set = file_value && !trim(*file_value).empty();
       if (inline_set && file_set) {
-        throw ConfigError(Origin{"", 0, file_name}.describe(),
-                          "both " + name + " and " + file_name + " are set; keep one");
+        std::string message = "both " + name;
+        message += " and " + file_name;
+        message += " are set; keep one";
+        throw ConfigError(Origin{"", 0, file_name}.describe(), message);
       }
       if (file_set) {
         apply_secret(spec, true, trim(*file_value), Origin{"", 0, file_name});

@@ -66,7 +66,7 @@ void log_to_journal(LogLevel level, std::string_view message,
   entries.reserve(fields.size() + 3);
   entries.push_back("MESSAGE=" + std::string(message));
   entries.push_back("PRIORITY=" + std::to_string(syslog_priority(level)));
-  entries.push_back("SYSLOG_IDENTIFIER=gpsrelayd");
+  entries.emplace_back("SYSLOG_IDENTIFIER=gpsrelayd");
   for (const LogField& field : fields) {
     std::string entry(field.name);
     entry += '=';
@@ -75,7 +75,7 @@ void log_to_journal(LogLevel level, std::string_view message,
   }
   std::vector<iovec> iov;
   iov.reserve(entries.size());
-  for (std::string& entry : entries) iov.push_back({entry.data(), entry.size()});
+  for (std::string& entry : entries) iov.emplace_back(iovec{entry.data(), entry.size()});
   sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
