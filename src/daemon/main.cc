@@ -1,9 +1,11 @@
 // gpsrelayd entry point: command line, configuration, and the exit codes of
 // the contract (0 clean stop, 1 bad configuration, 2 runtime failure).
+#include <curl/curl.h>
 #include <getopt.h>
 
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 #include "core/config.h"
@@ -88,6 +90,9 @@ int main(int argc, char** argv) {
   gpsrelay::daemon::apply_log_config(config.log);
   try {
     gpsrelay::core::enable_libevent_threads();
+    // Before any thread starts: curl_global_init is not thread-safe.
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+      throw std::runtime_error("curl_global_init failed");
     gpsrelay::daemon::Daemon daemon(config_path, std::move(config));
     return daemon.run();
   } catch (const std::exception& e) {

@@ -1,0 +1,73 @@
+// HttpSender: HTTP POSTs to upstream servers through libcurl's multi
+// interface, driven by one libevent loop (the "multi socket" API: curl
+// says which sockets to watch and which single timeout to arm; the loop
+// calls back into curl when they fire). No thread, no polling loop; many
+// transfers in flight at once; the multi handle's connection cache keeps
+// keep-alive connections to each target between deliveries.
+//
+// It does not decide anything about retries, targets or breakers: it
+// sends one request and reports what happened.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/c_handle.h"
+#include "core/event_loop.h"
+
+namespace gpsrelay::forward {
+
+struct SendRequest {
+  std::string url;
+  std::string body;
+  std::vector<std::string> headers;  // "Name: value"
+  std::chrono::milliseconds timeout{30000};
+  std::string ca_file;  // empty: the system trust store
+};
+
+struct SendResult {
+  long status = 0;    // HTTP status; 0 when no response arrived
+  std::string error;  // curl's explanation when status is 0
+  std::chrono::microseconds elapsed{0};
+};
+
+class HttpSender {
+ public:
+  using Callback = std::function<void(const SendResult&)>;
+
+  // max_connections bounds open connections across all targets.
+  HttpSender(event_base* base, long max_connections);
+  ~HttpSender();
+  HttpSender(const HttpSender&) = delete;
+  HttpSender& operator=(const HttpSender&) = delete;
+
+  // Starts a POST; the callback runs exactly once on the loop thread, never
+  // from inside send(). Transfers still running at destruction are
+  // abandoned without their callback.
+  void send(SendRequest request, Callback callback);
+  std::size_t in_flight() const { return transfers_.size(); }
+
+ private:
+  struct Transfer;
+  struct Socket;
+
+  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  static void on_socket_event(evutil_socket_t fd, short events, void* self);
+  void socket_action(curl_socket_t fd, int events);
+  void collect_finished();
+
+  event_base* base_;
+  core::CHandle<CURLM, curl_multi_cleanup> multi_;
+  core::Timer timer_;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::unordered_map<curl_socket_t, std::unique_ptr<Socket>> sockets_;
+};
+
+}  // namespace gpsrelay::forward
