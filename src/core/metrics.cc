@@ -33,6 +33,26 @@ void append_sample(std::string& out, const std::string& name_and_labels, double 
   out += '\n';
 }
 
+using BucketCounts = std::array<std::uint64_t, LatencyHistogram::kBucketBounds.size() + 1>;
+
+// Writes the cumulative _bucket series, _sum and _count of one histogram.
+void append_histogram(std::string& out, const std::string& name, const BucketCounts& counts,
+                      double sum_seconds) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    char bound[32];
+    if (i < LatencyHistogram::kBucketBounds.size()) {
+      std::snprintf(bound, sizeof bound, "%g", LatencyHistogram::kBucketBounds[i]);
+    } else {
+      std::snprintf(bound, sizeof bound, "+Inf");
+    }
+    append_sample(out, name + "_bucket{le=\"" + bound + "\"}", static_cast<double>(cumulative));
+  }
+  append_sample(out, name + "_sum", sum_seconds);
+  append_sample(out, name + "_count", static_cast<double>(cumulative));
+}
+
 }  // namespace
 
 void LatencyHistogram::observe(std::chrono::nanoseconds duration) {
@@ -101,29 +121,14 @@ std::string MetricsRegistry::render_prometheus() const {
 
   append_header(out, "gpsrelay_http_request_duration_seconds", "histogram",
                 "Time from a request's arrival to its answer.");
-  std::array<std::uint64_t, LatencyHistogram::kBucketBounds.size() + 1> buckets{};
+  BucketCounts buckets{};
   double sum = 0;
   for (const auto& w : workers_) {
     const auto counts = w->request_duration.bucket_counts();
     for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += counts[i];
     sum += w->request_duration.sum_seconds();
   }
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < buckets.size(); ++i) {
-    cumulative += buckets[i];
-    char bound[32];
-    if (i < LatencyHistogram::kBucketBounds.size()) {
-      std::snprintf(bound, sizeof bound, "%g", LatencyHistogram::kBucketBounds[i]);
-    } else {
-      std::snprintf(bound, sizeof bound, "+Inf");
-    }
-    append_sample(
-        out, std::string("gpsrelay_http_request_duration_seconds_bucket{le=\"") + bound + "\"}",
-        static_cast<double>(cumulative));
-  }
-  append_sample(out, "gpsrelay_http_request_duration_seconds_sum", sum);
-  append_sample(out, "gpsrelay_http_request_duration_seconds_count",
-                static_cast<double>(cumulative));
+  append_histogram(out, "gpsrelay_http_request_duration_seconds", buckets, sum);
 
   std::uint64_t accepted = 0;
   std::uint64_t reconnects = 0;
@@ -143,7 +148,72 @@ std::string MetricsRegistry::render_prometheus() const {
   append_header(out, "gpsrelay_redis_up", "gauge",
                 "1 when every event-loop thread has a working Redis connection.");
   append_sample(out, "gpsrelay_redis_up", redis_up() ? 1 : 0);
+  if (forward_) render_forward(out);
   return out;
+}
+
+const char* target_state_name(int state) {
+  switch (state) {
+    case 0:
+      return "up";
+    case 1:
+      return "down";
+    case 2:
+      return "breaker_open";
+    default:
+      return "breaker_half_open";
+  }
+}
+
+ForwardMetrics::ForwardMetrics(const std::vector<std::string>& target_urls) {
+  for (const std::string& url : target_urls) {
+    targets.push_back(std::make_unique<TargetMetrics>());
+    targets.back()->url = url;
+  }
+}
+
+void MetricsRegistry::render_forward(std::string& out) const {
+  const ForwardMetrics& f = *forward_;
+  append_header(out, "gpsrelay_deliveries_total", "counter",
+                "Delivery attempts by target and result (delivered, failed = retryable, "
+                "rejected = permanent 4xx).");
+  for (const auto& t : f.targets) {
+    const std::string target = "target=\"" + t->url + "\"";
+    append_sample(out, "gpsrelay_deliveries_total{" + target + ",result=\"delivered\"}",
+                  static_cast<double>(t->delivered.load(std::memory_order_relaxed)));
+    append_sample(out, "gpsrelay_deliveries_total{" + target + ",result=\"failed\"}",
+                  static_cast<double>(t->failed_attempts.load(std::memory_order_relaxed)));
+    append_sample(out, "gpsrelay_deliveries_total{" + target + ",result=\"rejected\"}",
+                  static_cast<double>(t->rejected.load(std::memory_order_relaxed)));
+  }
+  append_header(out, "gpsrelay_target_up", "gauge",
+                "1 when the target takes deliveries (health up, breaker not open).");
+  for (const auto& t : f.targets) {
+    append_sample(out, "gpsrelay_target_up{target=\"" + t->url + "\"}",
+                  t->state.load(std::memory_order_relaxed) == 0 ? 1 : 0);
+  }
+  append_header(out, "gpsrelay_delivery_attempt_duration_seconds", "histogram",
+                "Duration of one delivery attempt.");
+  append_histogram(out, "gpsrelay_delivery_attempt_duration_seconds",
+                   f.attempt_duration.bucket_counts(), f.attempt_duration.sum_seconds());
+  append_header(out, "gpsrelay_retries_scheduled_total", "counter", "Retries scheduled.");
+  append_sample(out, "gpsrelay_retries_scheduled_total",
+                static_cast<double>(f.retries_scheduled.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_packets_failed_total", "counter",
+                "Packets whose attempts were exhausted or that failed permanently.");
+  append_sample(out, "gpsrelay_packets_failed_total",
+                static_cast<double>(f.packets_failed.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_no_target_available_total", "counter",
+                "Times a packet waited because no target was up with its breaker closed.");
+  append_sample(out, "gpsrelay_no_target_available_total",
+                static_cast<double>(f.no_target_waits.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_deliveries_in_flight", "gauge", "Packets being delivered now.");
+  append_sample(out, "gpsrelay_deliveries_in_flight",
+                static_cast<double>(f.in_flight.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_entries_reclaimed_total", "counter",
+                "Pending entries taken over from idle consumers (XAUTOCLAIM).");
+  append_sample(out, "gpsrelay_entries_reclaimed_total",
+                static_cast<double>(f.reclaimed.load(std::memory_order_relaxed)));
 }
 
 }  // namespace gpsrelay::core

@@ -57,9 +57,34 @@ struct WorkerMetrics {
   std::atomic<std::int64_t> queue_length{-1};
 };
 
+// Written only by the forwarder thread, read by scrapes.
+struct TargetMetrics {
+  std::string url;
+  std::atomic<std::uint64_t> delivered{0};        // 2xx
+  std::atomic<std::uint64_t> failed_attempts{0};  // retryable failures
+  std::atomic<std::uint64_t> rejected{0};         // permanent 4xx
+  std::atomic<int> state{0};                      // 0 up, 1 down, 2 breaker open, 3 half-open
+};
+
+struct ForwardMetrics {
+  explicit ForwardMetrics(const std::vector<std::string>& target_urls);
+
+  std::vector<std::unique_ptr<TargetMetrics>> targets;
+  LatencyHistogram attempt_duration;
+  std::atomic<std::uint64_t> retries_scheduled{0};
+  std::atomic<std::uint64_t> packets_failed{0};  // attempts exhausted or permanent failure
+  std::atomic<std::uint64_t> no_target_waits{0};
+  std::atomic<std::uint64_t> in_flight{0};
+  std::atomic<std::uint64_t> reclaimed{0};
+};
+
 class MetricsRegistry {
  public:
   explicit MetricsRegistry(std::size_t workers);
+
+  // Present only when forward.targets is set.
+  void set_forward(std::unique_ptr<ForwardMetrics> forward) { forward_ = std::move(forward); }
+  ForwardMetrics* forward() const { return forward_.get(); }
 
   WorkerMetrics& worker(std::size_t index) { return *workers_.at(index); }
   std::size_t worker_count() const { return workers_.size(); }
@@ -72,7 +97,12 @@ class MetricsRegistry {
   std::string render_prometheus() const;
 
  private:
+  void render_forward(std::string& out) const;
+
   std::vector<std::unique_ptr<WorkerMetrics>> workers_;
+  std::unique_ptr<ForwardMetrics> forward_;
 };
+
+const char* target_state_name(int state);
 
 }  // namespace gpsrelay::core

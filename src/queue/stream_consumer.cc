@@ -1,0 +1,240 @@
+// Consumer-group reads, reclaims and acknowledgements (see stream_consumer.h).
+#include "queue/stream_consumer.h"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "core/log.h"
+
+namespace gpsrelay::queue {
+namespace {
+
+constexpr std::chrono::milliseconds kRetryDelay{1000};
+
+std::string_view text_of(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+             ? std::string_view(r->str, r->len)
+             : std::string_view();
+}
+
+}  // namespace
+
+StreamConsumer::StreamConsumer(event_base* base, Options options, StreamConsumerListener& listener)
+    : options_(std::move(options)),
+      listener_(listener),
+      reader_(base, options_.connection, [this](bool up) { on_reader_state(up); }),
+      writer_(base, options_.connection, [this](bool up) { on_writer_state(up); }),
+      retry_timer_(base, [this] { read(); }),
+      claim_timer_(base, [this] { claim(); }) {}
+
+StreamConsumer::~StreamConsumer() {
+  retry_timer_.stop();
+  claim_timer_.stop();
+  reader_.close();
+  writer_.close();
+}
+
+void StreamConsumer::start() {
+  reader_.start();
+  writer_.start();
+  // Check for abandoned entries a few times per claim_idle, at most once a second.
+  claim_timer_.start_periodic(std::max(options_.claim_idle / 4, std::chrono::milliseconds(1000)));
+}
+
+void StreamConsumer::wake() { read(); }
+
+void StreamConsumer::on_reader_state(bool up) {
+  read_in_flight_ = false;
+  if (!up) return;
+  // After a loss, entries whose acknowledgement failed are still pending
+  // for us: read our own pending list again before new entries.
+  phase_ = Phase::kOwnPending;
+  pending_cursor_ = "0";
+  read();
+}
+
+void StreamConsumer::on_writer_state(bool up) {
+  claim_in_flight_ = false;
+  if (!up) return;
+  // The forwarder may start before any report created the group.
+  const char* argv[] = {"XGROUP", "CREATE",  options_.stream.c_str(), options_.group.c_str(),
+                        "0",      "MKSTREAM"};
+  const size_t lengths[] = {6, 6, options_.stream.size(), options_.group.size(), 1, 8};
+  writer_.send(&StreamConsumer::on_ack_reply, this, 6, argv, lengths);
+}
+
+void StreamConsumer::read() {
+  if (read_in_flight_ || !reader_.up()) return;
+  const std::size_t slots = std::min(listener_.free_slots(), options_.max_batch);
+  if (slots == 0) return;
+  const std::string count = std::to_string(slots);
+  if (phase_ == Phase::kOwnPending) {
+    const char* argv[] = {
+        "XREADGROUP",  "GROUP",   options_.group.c_str(),  options_.consumer.c_str(), "COUNT",
+        count.c_str(), "STREAMS", options_.stream.c_str(), pending_cursor_.c_str()};
+    const size_t lengths[] = {10,           5, options_.group.size(),  options_.consumer.size(), 5,
+                              count.size(), 7, options_.stream.size(), pending_cursor_.size()};
+    read_in_flight_ = reader_.send(&StreamConsumer::on_read_reply, this, 9, argv, lengths);
+    return;
+  }
+  const std::string block = std::to_string(options_.block.count());
+  const char* argv[] = {"XREADGROUP",
+                        "GROUP",
+                        options_.group.c_str(),
+                        options_.consumer.c_str(),
+                        "COUNT",
+                        count.c_str(),
+                        "BLOCK",
+                        block.c_str(),
+                        "STREAMS",
+                        options_.stream.c_str(),
+                        ">"};
+  const size_t lengths[] = {10,
+                            5,
+                            options_.group.size(),
+                            options_.consumer.size(),
+                            5,
+                            count.size(),
+                            5,
+                            block.size(),
+                            7,
+                            options_.stream.size(),
+                            1};
+  read_in_flight_ = reader_.send(&StreamConsumer::on_read_reply, this, 11, argv, lengths);
+}
+
+void StreamConsumer::on_read_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<StreamConsumer*>(privdata);
+  const auto* r = static_cast<const redisReply*>(reply);
+  if (!self->read_in_flight_) return;  // a reply from before a reconnect
+  self->read_in_flight_ = false;
+  if (r == nullptr) return;  // connection lost; on_reader_state restarts reading
+  if (r->type == REDIS_REPLY_ERROR) {
+    core::log_warning("XREADGROUP failed; retrying",
+                      {{"ERROR", std::string(r->str, r->len)}, {"STREAM", self->options_.stream}});
+    self->retry_later();
+    return;
+  }
+  std::size_t held = 0;
+  // [[stream, [entries...]]], or nil when BLOCK timed out.
+  if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+      r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
+    held = self->deliver(r->element[0]->element[1], false);
+  }
+  if (self->phase_ == Phase::kOwnPending && held == 0) {
+    self->phase_ = Phase::kNew;
+    core::log_debug("own pending entries done; reading new entries");
+  }
+  self->read();
+}
+
+std::size_t StreamConsumer::deliver(const redisReply* entries, bool reclaimed) {
+  if (entries == nullptr || entries->type != REDIS_REPLY_ARRAY) return 0;
+  for (std::size_t i = 0; i < entries->elements; ++i) {
+    const redisReply* entry = entries->element[i];
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
+    StreamEntry out;
+    out.id = std::string(text_of(entry->element[0]));
+    if (phase_ == Phase::kOwnPending && !reclaimed) pending_cursor_ = out.id;
+    if (out.id.empty() || in_flight_.count(out.id) != 0) continue;
+    const redisReply* fields = entry->element[1];
+    if (fields->type != REDIS_REPLY_ARRAY) {
+      // Still pending but deleted from the stream: nothing left to send.
+      finish(out.id);
+      continue;
+    }
+    for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
+      const std::string_view name = text_of(fields->element[f]);
+      const std::string_view value = text_of(fields->element[f + 1]);
+      if (name == "payload") {
+        out.payload = value;
+      } else if (name == "request_id") {
+        out.request_id = value;
+      } else if (name == "received_at") {
+        std::from_chars(value.data(), value.data() + value.size(), out.received_at_ms);
+      }
+    }
+    in_flight_.insert(out.id);
+    ++(reclaimed ? entries_reclaimed_ : entries_read_);
+    listener_.on_entry(std::move(out));
+  }
+  return entries->elements;
+}
+
+void StreamConsumer::claim() {
+  if (claim_in_flight_ || !writer_.up()) return;
+  const std::size_t slots = std::min(listener_.free_slots(), options_.max_batch);
+  if (slots == 0) return;
+  const std::string idle = std::to_string(options_.claim_idle.count());
+  const std::string count = std::to_string(slots);
+  const char* argv[] = {"XAUTOCLAIM",
+                        options_.stream.c_str(),
+                        options_.group.c_str(),
+                        options_.consumer.c_str(),
+                        idle.c_str(),
+                        claim_cursor_.c_str(),
+                        "COUNT",
+                        count.c_str()};
+  const size_t lengths[] = {10,
+                            options_.stream.size(),
+                            options_.group.size(),
+                            options_.consumer.size(),
+                            idle.size(),
+                            claim_cursor_.size(),
+                            5,
+                            count.size()};
+  claim_in_flight_ = writer_.send(&StreamConsumer::on_claim_reply, this, 8, argv, lengths);
+}
+
+void StreamConsumer::on_claim_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<StreamConsumer*>(privdata);
+  const auto* r = static_cast<const redisReply*>(reply);
+  self->claim_in_flight_ = false;
+  if (r == nullptr) return;
+  if (r->type == REDIS_REPLY_ERROR) {
+    core::log_debug("XAUTOCLAIM failed", {{"ERROR", std::string(r->str, r->len)}});
+    return;
+  }
+  // [next-cursor, [entries...], [deleted ids...]]
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) return;
+  self->claim_cursor_ = std::string(text_of(r->element[0]));
+  if (self->claim_cursor_.empty()) self->claim_cursor_ = "0-0";
+  const std::size_t before = self->entries_reclaimed_;
+  self->deliver(r->element[1], true);
+  if (self->entries_reclaimed_ > before) {
+    core::log_info("reclaimed entries idle longer than forward.claim_idle",
+                   {{"COUNT", std::to_string(self->entries_reclaimed_ - before)}});
+  }
+  // More to scan: continue at once rather than at the next tick.
+  if (self->claim_cursor_ != "0-0") self->claim();
+}
+
+bool StreamConsumer::finish(const std::string& id) {
+  in_flight_.erase(id);
+  if (!writer_.up()) return false;
+  const char* ack[] = {"XACK", options_.stream.c_str(), options_.group.c_str(), id.c_str()};
+  const size_t ack_lengths[] = {4, options_.stream.size(), options_.group.size(), id.size()};
+  const char* del[] = {"XDEL", options_.stream.c_str(), id.c_str()};
+  const size_t del_lengths[] = {4, options_.stream.size(), id.size()};
+  // Acknowledge first: a crash between the two leaves a delivered entry in
+  // the stream (the backlog overcounts by one), never an undelivered one
+  // removed.
+  return writer_.send(&StreamConsumer::on_ack_reply, this, 4, ack, ack_lengths) &&
+         writer_.send(&StreamConsumer::on_ack_reply, this, 3, del, del_lengths);
+}
+
+void StreamConsumer::on_ack_reply(redisAsyncContext*, void* reply, void*) {
+  const auto* r = static_cast<const redisReply*>(reply);
+  if (r != nullptr && r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "BUSYGROUP", 9) != 0) {
+    core::log_warning("Redis rejected a stream command", {{"ERROR", std::string(r->str, r->len)}});
+  }
+}
+
+void StreamConsumer::retry_later() {
+  if (!retry_timer_.pending()) retry_timer_.start_once(kRetryDelay);
+}
+
+}  // namespace gpsrelay::queue

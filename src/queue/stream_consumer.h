@@ -1,0 +1,106 @@
+// StreamConsumer: the delivery side of the Redis stream for one forwarder
+// loop. It reads entries for this instance through the consumer group
+// (first its own pending entries, left over from a previous run, then new
+// ones), reclaims entries that a dead instance left pending longer than
+// claim_idle (XAUTOCLAIM), and removes an entry (XACK + XDEL) only when the
+// forwarder says it is done with it. It never reads more than the
+// forwarder has room for, so the number in flight stays bounded.
+//
+// It uses two connections: a blocking XREADGROUP holds its connection
+// until entries arrive, and acknowledgements must not wait behind it.
+//
+// It does not know about HTTP, targets or retries (forward/ does).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "core/event_loop.h"
+#include "queue/redis_connection.h"
+
+struct redisReply;
+
+namespace gpsrelay::queue {
+
+struct StreamEntry {
+  std::string id;
+  std::string payload;
+  std::string request_id;
+  std::int64_t received_at_ms = 0;
+};
+
+class StreamConsumerListener {
+ public:
+  virtual ~StreamConsumerListener() = default;
+  // A new, reclaimed or left-over entry to deliver. The consumer does not
+  // hand out the same id again while it is in flight here.
+  virtual void on_entry(StreamEntry entry) = 0;
+  // The number of entries the listener can take now.
+  virtual std::size_t free_slots() const = 0;
+};
+
+class StreamConsumer {
+ public:
+  struct Options {
+    RedisConnection::Options connection;
+    std::string stream;
+    std::string group;
+    std::string consumer;  // stable per instance, so its pending entries come back
+    std::chrono::milliseconds block{1000};
+    std::chrono::milliseconds claim_idle{60000};
+    std::size_t max_batch = 128;
+  };
+
+  StreamConsumer(event_base* base, Options options, StreamConsumerListener& listener);
+  ~StreamConsumer();
+  StreamConsumer(const StreamConsumer&) = delete;
+  StreamConsumer& operator=(const StreamConsumer&) = delete;
+
+  void start();
+  // The listener has room again: read more if no read is under way.
+  void wake();
+  // Done with an entry (delivered, or stored as failed): XACK and XDEL.
+  // Returns false when Redis is down; the entry then stays pending and
+  // comes back after a restart or a reclaim.
+  bool finish(const std::string& id);
+
+  bool up() const { return reader_.up() && writer_.up(); }
+  std::uint64_t entries_read() const { return entries_read_; }
+  std::uint64_t entries_reclaimed() const { return entries_reclaimed_; }
+
+ private:
+  enum class Phase { kOwnPending, kNew };
+
+  static void on_read_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_claim_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_ack_reply(redisAsyncContext*, void* reply, void* self);
+
+  void on_reader_state(bool up);
+  void on_writer_state(bool up);
+  void read();
+  void claim();
+  // Hands the entries of an XREADGROUP/XAUTOCLAIM reply to the listener;
+  // returns how many entries the reply held.
+  std::size_t deliver(const redisReply* entries, bool reclaimed);
+  void retry_later();
+
+  Options options_;
+  StreamConsumerListener& listener_;
+  RedisConnection reader_;
+  RedisConnection writer_;
+  Phase phase_ = Phase::kOwnPending;
+  std::string pending_cursor_ = "0";
+  std::string claim_cursor_ = "0-0";
+  bool read_in_flight_ = false;
+  bool claim_in_flight_ = false;
+  std::unordered_set<std::string> in_flight_;  // handed out, not finished
+  std::uint64_t entries_read_ = 0;
+  std::uint64_t entries_reclaimed_ = 0;
+  core::Timer retry_timer_;
+  core::Timer claim_timer_;
+};
+
+}  // namespace gpsrelay::queue
