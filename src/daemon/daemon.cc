@@ -2,8 +2,10 @@
 #include "daemon/daemon.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include "core/log.h"
@@ -39,6 +41,15 @@ core::LogTarget to_log_target(core::LogConfig::Target target) {
   return core::LogTarget::kAuto;
 }
 
+// Stable across restarts of the same instance, so it finds its own pending
+// entries again; distinct for instances on one host (they listen on
+// different ports).
+std::string consumer_name(const core::Config& config) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return std::string(host) + "-" + std::to_string(config.http.listen.port);
+}
+
 }  // namespace
 
 void apply_log_config(const core::LogConfig& log) {
@@ -71,9 +82,15 @@ Daemon::Daemon(std::string config_path, core::Config config)
   for (unsigned i = 0; i < config_.http.threads; ++i) {
     workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
   }
+  if (!config_.forward.targets.empty()) {
+    metrics_.set_forward(std::make_unique<core::ForwardMetrics>(config_.forward.targets));
+    forwarder_ =
+        std::make_unique<forward::Forwarder>(config_, consumer_name(config_), *metrics_.forward());
+  }
 }
 
 Daemon::~Daemon() {
+  if (forwarder_) forwarder_->request_stop();
   for (auto& worker : workers_) {
     worker->request_stop();
     worker->join();
@@ -86,10 +103,16 @@ int Daemon::run() {
                               {"THREADS", std::to_string(config_.http.threads)}});
   notifier_.status("Waiting for Redis at " + config_.redis.address.to_string());
   for (auto& worker : workers_) worker->start();
+  if (forwarder_) {
+    forwarder_->start();
+  } else {
+    core::log_warning("forward.targets is empty: reports are queued but not forwarded");
+  }
   supervisor_timer_.start_periodic(kSupervisorInterval);
   event_base_dispatch(base_.get());
 
   for (auto& worker : workers_) worker->join();
+  if (forwarder_) forwarder_->join();
   core::log_info("stopped");
   return kExitClean;
 }
@@ -116,6 +139,7 @@ void Daemon::begin_stop(const char* why) {
   core::log_info("stopping", {{"SIGNAL", why}});
   notifier_.stopping("Stopping: answering requests in flight");
   for (auto& worker : workers_) worker->request_stop();
+  if (forwarder_) forwarder_->request_stop();
   // The workers drain on their own threads; run() joins them.
   event_base_loopexit(base_.get(), nullptr);
 }
@@ -137,7 +161,8 @@ void Daemon::reload() {
 bool Daemon::workers_alive(std::chrono::steady_clock::time_point now) const {
   const auto limit = *watchdog_timeout_ / 2;
   return std::all_of(workers_.begin(), workers_.end(),
-                     [&](const auto& w) { return now - w->last_heartbeat() < limit; });
+                     [&](const auto& w) { return now - w->last_heartbeat() < limit; }) &&
+         (!forwarder_ || now - forwarder_->last_heartbeat() < limit);
 }
 
 void Daemon::supervise() {

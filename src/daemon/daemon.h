@@ -17,6 +17,7 @@
 #include "core/event_loop.h"
 #include "core/metrics.h"
 #include "core/systemd_notifier.h"
+#include "forward/forwarder.h"
 #include "http/ingest_worker.h"
 #include "http/rate_limiter.h"
 
@@ -57,6 +58,7 @@ class Daemon {
   std::vector<core::EventPtr> signal_events_;
   core::Timer supervisor_timer_;
   std::vector<std::unique_ptr<http::IngestWorker>> workers_;
+  std::unique_ptr<forward::Forwarder> forwarder_;  // only with forward.targets
 
   std::optional<std::chrono::microseconds> watchdog_timeout_;
   std::chrono::steady_clock::time_point last_watchdog_ping_{};

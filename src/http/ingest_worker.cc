@@ -195,6 +195,13 @@ void IngestWorker::handle(evhttp_request* request) {
       snapshot.redis_address = redis_address_;
       snapshot.queue_length = context_.metrics.queue_length();
       snapshot.serving = context_.serving.load() && !stopping_;
+      if (const core::ForwardMetrics* forward = context_.metrics.forward()) {
+        snapshot.forwarding_configured = true;
+        for (const auto& target : forward->targets) {
+          snapshot.targets.push_back({target->url, core::target_state_name(target->state.load(
+                                                       std::memory_order_relaxed))});
+        }
+      }
       const StatusPage page =
           route.route == Route::kHealth ? render_health(snapshot) : render_ready(snapshot);
       reply(request, page.status_code, page.json, request_id, started);

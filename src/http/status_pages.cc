@@ -23,13 +23,23 @@ std::string dump(const JsonPtr& value) {
 
 StatusPage render_health(const HealthSnapshot& s) {
   const bool healthy = s.redis_up;
-  JsonPtr root(json_pack("{s:s, s:{s:s, s:s, s:I}, s:{s:s}, s:{s:s, s:[]}}",  //
-                         "status", healthy ? "ok" : "unavailable",            //
-                         "redis", "status", s.redis_up ? "up" : "down",       //
-                         "address", s.redis_address.c_str(),                  //
+  JsonPtr targets(json_array());
+  bool any_target_up = false;
+  for (const HealthSnapshot::Target& t : s.targets) {
+    any_target_up = any_target_up || t.state == "up" || t.state == "breaker_half_open";
+    json_array_append_new(targets.get(),
+                          json_pack("{s:s, s:s}", "url", t.url.c_str(), "state", t.state.c_str()));
+  }
+  const char* forwarding = !s.forwarding_configured ? "not_configured"
+                           : any_target_up          ? "ok"
+                                                    : "no_target_available";
+  JsonPtr root(json_pack("{s:s, s:{s:s, s:s, s:I}, s:{s:s}, s:{s:s, s:O}}",  //
+                         "status", healthy ? "ok" : "unavailable",           //
+                         "redis", "status", s.redis_up ? "up" : "down",      //
+                         "address", s.redis_address.c_str(),                 //
                          "queue_length", static_cast<json_int_t>(s.queue_length), "mysql", "status",
                          "not_configured",  //
-                         "forwarding", "status", "not_configured", "targets"));
+                         "forwarding", "status", forwarding, "targets", targets.get()));
   return {healthy ? 200 : 503, dump(root)};
 }
 

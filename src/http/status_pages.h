@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace gpsrelay::http {
 
@@ -12,6 +13,12 @@ struct HealthSnapshot {
   std::string redis_address;
   long long queue_length = -1;  // -1 = unknown
   bool serving = false;         // READY was reached and we are not stopping
+  bool forwarding_configured = false;
+  struct Target {
+    std::string url;
+    std::string state;  // up, down, breaker_open, breaker_half_open
+  };
+  std::vector<Target> targets;
 };
 
 struct StatusPage {
@@ -19,8 +26,9 @@ struct StatusPage {
   std::string json;
 };
 
-// 200 when every dependency in use answers, else 503. MySQL and targets are
-// reported as "not_configured" until the forwarder uses them.
+// 200 when every dependency in use answers, else 503. Targets are listed
+// with their state but do not change the status code (the contract ties it
+// to Redis and MySQL); MySQL is "not_configured" until the failure store uses it.
 StatusPage render_health(const HealthSnapshot& snapshot);
 // 200 while the daemon accepts reports (started, not stopping, Redis up).
 StatusPage render_ready(const HealthSnapshot& snapshot);

@@ -66,6 +66,9 @@ class StreamConsumer {
   // Returns false when Redis is down; the entry then stays pending and
   // comes back after a restart or a reclaim.
   bool finish(const std::string& id);
+  // Stops tracking an entry without acknowledging it: it stays pending and
+  // is handed out again by a later reclaim (after claim_idle) or restart.
+  void release(const std::string& id) { in_flight_.erase(id); }
 
   bool up() const { return reader_.up() && writer_.up(); }
   std::uint64_t entries_read() const { return entries_read_; }

@@ -24,8 +24,17 @@ std::string string_at(const JsonPtr& root, const char* object, const char* key) 
   return value ? value : "<missing>";
 }
 
+HealthSnapshot snapshot(bool redis_up, std::string address, long long queue_length, bool serving) {
+  HealthSnapshot s;
+  s.redis_up = redis_up;
+  s.redis_address = std::move(address);
+  s.queue_length = queue_length;
+  s.serving = serving;
+  return s;
+}
+
 TEST(StatusPagesTest, HealthIsOkWhenRedisIsUp) {
-  const StatusPage page = render_health({true, "127.0.0.1:6379", 12, true});
+  const StatusPage page = render_health(snapshot(true, "127.0.0.1:6379", 12, true));
   EXPECT_EQ(page.status_code, 200);
   const JsonPtr root = parse(page.json);
   EXPECT_EQ(string_at(root, nullptr, "status"), "ok");
@@ -39,7 +48,7 @@ TEST(StatusPagesTest, HealthIsOkWhenRedisIsUp) {
 }
 
 TEST(StatusPagesTest, HealthIs503AndNamesRedisWhenRedisIsDown) {
-  const StatusPage page = render_health({false, "127.0.0.1:6379", -1, true});
+  const StatusPage page = render_health(snapshot(false, "127.0.0.1:6379", -1, true));
   EXPECT_EQ(page.status_code, 503);
   const JsonPtr root = parse(page.json);
   EXPECT_EQ(string_at(root, nullptr, "status"), "unavailable");
@@ -47,17 +56,46 @@ TEST(StatusPagesTest, HealthIs503AndNamesRedisWhenRedisIsDown) {
 }
 
 TEST(StatusPagesTest, ReadyOnlyWhileServingWithRedis) {
-  EXPECT_EQ(render_ready({true, "", 0, true}).status_code, 200);
-  EXPECT_EQ(string_at(parse(render_ready({true, "", 0, true}).json), nullptr, "status"), "ready");
-  EXPECT_EQ(render_ready({true, "", 0, false}).status_code, 503);
-  EXPECT_EQ(string_at(parse(render_ready({true, "", 0, false}).json), nullptr, "status"),
+  EXPECT_EQ(render_ready(snapshot(true, "", 0, true)).status_code, 200);
+  EXPECT_EQ(string_at(parse(render_ready(snapshot(true, "", 0, true)).json), nullptr, "status"),
+            "ready");
+  EXPECT_EQ(render_ready(snapshot(true, "", 0, false)).status_code, 503);
+  EXPECT_EQ(string_at(parse(render_ready(snapshot(true, "", 0, false)).json), nullptr, "status"),
             "not_serving");
-  EXPECT_EQ(render_ready({false, "", 0, true}).status_code, 503);
+  EXPECT_EQ(render_ready(snapshot(false, "", 0, true)).status_code, 503);
 }
 
 TEST(StatusPagesTest, AddressIsEscapedAsJson) {
-  const StatusPage page = render_health({true, "unix:/run/\"odd\".sock", 0, true});
+  const StatusPage page = render_health(snapshot(true, "unix:/run/\"odd\".sock", 0, true));
   EXPECT_EQ(string_at(parse(page.json), "redis", "address"), "unix:/run/\"odd\".sock");
+}
+
+TEST(StatusPagesTest, HealthListsEachTargetWithItsState) {
+  HealthSnapshot s = snapshot(true, "r", 0, true);
+  s.forwarding_configured = true;
+  s.targets = {{"http://a/x", "up"}, {"http://b/x", "breaker_open"}};
+  const StatusPage page = render_health(s);
+  EXPECT_EQ(page.status_code, 200);
+  const JsonPtr root = parse(page.json);
+  EXPECT_EQ(string_at(root, "forwarding", "status"), "ok");
+  json_t* targets = json_object_get(json_object_get(root.get(), "forwarding"), "targets");
+  ASSERT_EQ(json_array_size(targets), 2u);
+  EXPECT_STREQ(json_string_value(json_object_get(json_array_get(targets, 1), "url")), "http://b/x");
+  EXPECT_STREQ(json_string_value(json_object_get(json_array_get(targets, 1), "state")),
+               "breaker_open");
+}
+
+TEST(StatusPagesTest, HealthSaysSoWhenNoTargetIsAvailable) {
+  HealthSnapshot s = snapshot(true, "r", 0, true);
+  s.forwarding_configured = true;
+  s.targets = {{"http://a/x", "down"}, {"http://b/x", "breaker_open"}};
+  EXPECT_EQ(string_at(parse(render_health(s).json), "forwarding", "status"), "no_target_available");
+}
+
+TEST(StatusPagesTest, HealthSaysForwardingIsNotConfiguredWithoutTargets) {
+  EXPECT_EQ(
+      string_at(parse(render_health(snapshot(true, "r", 0, true)).json), "forwarding", "status"),
+      "not_configured");
 }
 
 }  // namespace

@@ -1,0 +1,207 @@
+// Delivery loop: consumer → balancer → sender → retry or acknowledge
+// (see forwarder.h).
+#include "forward/forwarder.h"
+
+#include <signal.h>
+
+#include "core/log.h"
+
+namespace gpsrelay::forward {
+namespace {
+
+constexpr std::chrono::milliseconds kTickInterval{100};
+// How long a packet waits before looking for a target again when none is
+// available; the attempt is not counted.
+constexpr std::chrono::milliseconds kNoTargetWait{250};
+
+std::int64_t steady_ns(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+queue::StreamConsumer::Options consumer_options(const core::Config& config, std::string name) {
+  queue::StreamConsumer::Options options;
+  options.connection.address = config.redis.address;
+  options.connection.password = config.redis.password;
+  options.connection.db = config.redis.db;
+  options.stream = config.redis.stream;
+  options.group = config.redis.group;
+  options.consumer = std::move(name);
+  options.claim_idle = config.forward.claim_idle;
+  return options;
+}
+
+}  // namespace
+
+Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
+                     core::ForwardMetrics& metrics)
+    : targets_(config.forward.targets),
+      extra_header_(config.forward.header),
+      timeout_(config.forward.timeout),
+      ca_file_(config.forward.ca_file),
+      concurrency_(config.forward.concurrency),
+      schedule_(config.forward.retry_delays),
+      metrics_(metrics),
+      balancer_(targets_.size(), config.forward.breaker_failures, config.forward.breaker_cooldown),
+      base_(core::make_event_base()),
+      sender_(base_.get(), static_cast<long>(config.forward.concurrency)),
+      consumer_(base_.get(), consumer_options(config, std::move(consumer_name)), *this),
+      tick_timer_(base_.get(), [this] { tick(); }),
+      stop_trigger_(base_.get(), [this] {
+        stopping_ = true;
+        event_base_loopexit(base_.get(), nullptr);
+      }) {}
+
+Forwarder::~Forwarder() { join(); }
+
+void Forwarder::start() {
+  heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
+  thread_ = std::thread([this] {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    consumer_.start();
+    tick_timer_.start_periodic(kTickInterval);
+    event_base_dispatch(base_.get());
+    if (!deliveries_.empty()) {
+      core::log_info("stopping with deliveries in flight; they stay pending and are sent again",
+                     {{"COUNT", std::to_string(deliveries_.size())}});
+    }
+  });
+}
+
+void Forwarder::request_stop() { stop_trigger_.trigger(); }
+
+void Forwarder::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::chrono::steady_clock::time_point Forwarder::last_heartbeat() const {
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(heartbeat_ns_.load()));
+}
+
+std::size_t Forwarder::free_slots() const {
+  return stopping_ || deliveries_.size() >= concurrency_ ? 0 : concurrency_ - deliveries_.size();
+}
+
+void Forwarder::on_entry(queue::StreamEntry entry) {
+  const std::uint64_t key = next_key_++;
+  auto delivery = std::make_unique<Delivery>();
+  delivery->entry = std::move(entry);
+  deliveries_.emplace(key, std::move(delivery));
+  attempt(key);
+}
+
+void Forwarder::attempt(std::uint64_t key) {
+  const auto found = deliveries_.find(key);
+  if (found == deliveries_.end() || stopping_) return;
+  Delivery& delivery = *found->second;
+  const auto now = std::chrono::steady_clock::now();
+  const std::optional<std::size_t> target =
+      delivery.last_target ? balancer_.pick_after(*delivery.last_target, now) : balancer_.pick(now);
+  if (!target) {
+    core::bump(metrics_.no_target_waits);
+    if (!reported_no_target_) {
+      reported_no_target_ = true;
+      core::log_error("no target available: every target is down or its breaker is open");
+    }
+    wait_then_attempt(delivery, key, kNoTargetWait);
+    return;
+  }
+  reported_no_target_ = false;
+  ++delivery.attempts;
+  delivery.last_target = target;
+
+  SendRequest request;
+  request.url = targets_[*target];
+  request.body = delivery.entry.payload;
+  request.timeout = timeout_;
+  request.ca_file = ca_file_;
+  request.headers = {"Content-Type: application/json", "X-Request-ID: " + delivery.entry.request_id,
+                     "X-GPSRelay-Message-ID: " + delivery.entry.id,
+                     "X-GPSRelay-Attempt: " + std::to_string(delivery.attempts)};
+  if (!extra_header_.empty()) request.headers.push_back(extra_header_);
+  const std::size_t chosen = *target;
+  sender_.send(std::move(request),
+               [this, key, chosen](const SendResult& result) { on_result(key, chosen, result); });
+}
+
+void Forwarder::on_result(std::uint64_t key, std::size_t target, const SendResult& result) {
+  const auto found = deliveries_.find(key);
+  if (found == deliveries_.end()) return;
+  Delivery& delivery = *found->second;
+  const auto now = std::chrono::steady_clock::now();
+  const AttemptOutcome outcome =
+      result.status != 0 ? classify_http_status(result.status) : classify_transport_error();
+  balancer_.record_outcome(target, outcome, now);
+  metrics_.attempt_duration.observe(result.elapsed);
+  core::TargetMetrics& target_metrics = *metrics_.targets[target];
+
+  if (outcome == AttemptOutcome::kSuccess) {
+    core::bump(target_metrics.delivered);
+    complete(key, true);
+    return;
+  }
+  delivery.last_error = result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error;
+  core::bump(outcome == AttemptOutcome::kPermanent ? target_metrics.rejected
+                                                   : target_metrics.failed_attempts);
+  core::log_warning("delivery attempt failed", {{"MESSAGE_ID", delivery.entry.id},
+                                                {"REQUEST_ID", delivery.entry.request_id},
+                                                {"TARGET", targets_[target]},
+                                                {"ATTEMPT", std::to_string(delivery.attempts)},
+                                                {"ERROR", delivery.last_error}});
+  const std::optional<std::chrono::milliseconds> delay =
+      outcome == AttemptOutcome::kRetryable ? schedule_.delay_before_attempt(delivery.attempts + 1)
+                                            : std::nullopt;
+  if (delay) {
+    core::bump(metrics_.retries_scheduled);
+    wait_then_attempt(delivery, key, *delay);
+    return;
+  }
+  core::bump(metrics_.packets_failed);
+  core::log_error("packet not delivered; it stays pending in the stream",
+                  {{"MESSAGE_ID", delivery.entry.id},
+                   {"REQUEST_ID", delivery.entry.request_id},
+                   {"TARGET", targets_[target]},
+                   {"ATTEMPTS", std::to_string(delivery.attempts)},
+                   {"ERROR", delivery.last_error}});
+  complete(key, false);
+}
+
+void Forwarder::wait_then_attempt(Delivery& delivery, std::uint64_t key,
+                                  std::chrono::milliseconds delay) {
+  if (!delivery.wait) {
+    delivery.wait = std::make_unique<core::Timer>(base_.get(), [this, key] { attempt(key); });
+  }
+  delivery.wait->start_once(delay);
+}
+
+void Forwarder::complete(std::uint64_t key, bool delivered) {
+  const auto found = deliveries_.find(key);
+  const std::string id = found->second->entry.id;
+  deliveries_.erase(found);
+  if (delivered) {
+    if (!consumer_.finish(id)) {
+      core::log_warning(
+          "delivered, but Redis is down: the acknowledgement is lost and the "
+          "packet will be sent again",
+          {{"MESSAGE_ID", id}});
+    }
+  } else {
+    consumer_.release(id);
+  }
+  consumer_.wake();
+}
+
+void Forwarder::tick() {
+  const auto now = std::chrono::steady_clock::now();
+  heartbeat_ns_.store(steady_ns(now));
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    metrics_.targets[i]->state.store(static_cast<int>(balancer_.state(i, now)),
+                                     std::memory_order_relaxed);
+  }
+  metrics_.in_flight.store(deliveries_.size(), std::memory_order_relaxed);
+  metrics_.reclaimed.store(consumer_.entries_reclaimed(), std::memory_order_relaxed);
+  consumer_.wake();
+}
+
+}  // namespace gpsrelay::forward

@@ -1,0 +1,90 @@
+// Forwarder: the delivery thread. It takes entries from the stream
+// (StreamConsumer), POSTs each to a target chosen by the balancer
+// (HttpSender), retries on the schedule, and acknowledges an entry only
+// after a target answered 2xx. Its own event loop; a packet waiting for
+// its retry is a timer, not a thread.
+//
+// Packets that exhaust their attempts or fail permanently are logged and
+// left pending in the stream (never acknowledged, so never lost); they are
+// handed out again after forward.claim_idle. Storing them in MySQL is the
+// next step of this subsystem (store/).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config.h"
+#include "core/event_loop.h"
+#include "core/metrics.h"
+#include "forward/balancer.h"
+#include "forward/http_sender.h"
+#include "forward/retry_schedule.h"
+#include "queue/stream_consumer.h"
+
+namespace gpsrelay::forward {
+
+class Forwarder : private queue::StreamConsumerListener {
+ public:
+  Forwarder(const core::Config& config, std::string consumer_name, core::ForwardMetrics& metrics);
+  ~Forwarder() override;
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  void start();
+  // From any thread: abandon deliveries in flight (unacknowledged, so they
+  // are delivered again after a restart) and leave the loop.
+  void request_stop();
+  void join();
+  std::chrono::steady_clock::time_point last_heartbeat() const;
+
+ private:
+  struct Delivery {
+    queue::StreamEntry entry;
+    unsigned attempts = 0;
+    std::optional<std::size_t> last_target;
+    std::string last_error;
+    std::unique_ptr<core::Timer> wait;
+  };
+
+  // queue::StreamConsumerListener
+  void on_entry(queue::StreamEntry entry) override;
+  std::size_t free_slots() const override;
+
+  void attempt(std::uint64_t key);
+  void on_result(std::uint64_t key, std::size_t target, const SendResult& result);
+  void wait_then_attempt(Delivery& delivery, std::uint64_t key, std::chrono::milliseconds delay);
+  void complete(std::uint64_t key, bool delivered);
+  void tick();
+
+  const std::vector<std::string> targets_;
+  const std::string extra_header_;
+  const std::chrono::milliseconds timeout_;
+  const std::string ca_file_;
+  const std::size_t concurrency_;
+  const RetrySchedule schedule_;
+  core::ForwardMetrics& metrics_;
+  RoundRobinBalancer balancer_;
+
+  // Destroyed bottom-up: everything registered on base_ goes before it.
+  core::EventBasePtr base_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Delivery>> deliveries_;
+  std::uint64_t next_key_ = 0;
+  HttpSender sender_;
+  queue::StreamConsumer consumer_;
+  core::Timer tick_timer_;
+  core::CrossThreadTrigger stop_trigger_;
+
+  bool stopping_ = false;
+  bool reported_no_target_ = false;
+  std::atomic<std::int64_t> heartbeat_ns_{0};
+  std::thread thread_;
+};
+
+}  // namespace gpsrelay::forward
