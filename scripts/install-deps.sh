@@ -12,9 +12,9 @@ want=("${build[@]}")
 for purpose in "$@"; do
   case "$purpose" in
     build) ;;
-    run) want+=(redis-server curl python3) ;;
-    test) want+=(redis-server curl clang-14 libclang-rt-14-dev clang-format clang-tidy) ;;
-    bench) want+=(redis-server curl python3 wrk nginx-light) ;;
+    run) want+=(redis-server mariadb-server curl python3) ;;
+    test) want+=(redis-server mariadb-server curl clang-14 libclang-rt-14-dev clang-format clang-tidy) ;;
+    bench) want+=(redis-server mariadb-server curl python3 wrk nginx-light) ;;
     *) echo "install-deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
   esac
 done

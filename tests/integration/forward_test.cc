@@ -1,0 +1,351 @@
+// Forwarding end to end: gpsrelayd with real upstream HTTP servers and a
+// real redis-server. Exactly-once split over two targets, retries with the
+// attempt header, the breaker around a dead target, kill -9 of the daemon
+// and two instances sharing one stream. (Failure storage in MySQL has its
+// own suite, failure_store_test.cc.)
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support/daemon_process.h"
+#include "support/eventually.h"
+#include "support/gpsrelay_fixture.h"
+#include "support/http_client.h"
+#include "support/json.h"
+#include "support/upstream_server.h"
+
+namespace gpsrelay::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string report(int i) {
+  return R"({"device":"truck-)" + std::to_string(i) + R"(","lat":52.52,"lon":13.40,"seq":)" +
+         std::to_string(i) + "}";
+}
+
+std::string header(const ReceivedRequest& request, const std::string& name) {
+  const auto found = request.headers.find(name);
+  return found == request.headers.end() ? "" : found->second;
+}
+
+// Deliveries per message id over every upstream.
+std::map<std::string, int> deliveries_by_message(const std::vector<UpstreamServer*>& upstreams) {
+  std::map<std::string, int> count;
+  for (UpstreamServer* upstream : upstreams) {
+    for (const ReceivedRequest& request : upstream->requests()) {
+      ++count[header(request, "x-gpsrelay-message-id")];
+    }
+  }
+  return count;
+}
+
+class ForwardTest : public GpsrelayTest {
+ protected:
+  // The daemon forwarding to `targets` with short test timings.
+  DaemonConfig forwarding_to(const std::vector<UpstreamServer*>& targets) {
+    std::string list;
+    for (UpstreamServer* target : targets) list += (list.empty() ? "" : ",") + target->url();
+    return DaemonConfig{{"forward", "targets", list},
+                        {"forward", "retry_delays", "100ms,100ms,100ms"},
+                        {"forward", "timeout", "2s"},
+                        {"forward", "claim_idle", "1s"}};
+  }
+
+  // Posts `count` reports; returns the message ids of the accepted ones.
+  std::vector<std::string> post_reports(int count, int first = 0) {
+    std::vector<std::string> ids;
+    for (int i = first; i < first + count; ++i) {
+      const HttpResponse response = post_report(report(i));
+      EXPECT_TRUE(is_accepted(response)) << response;
+      ids.push_back(message_id_of(response));
+    }
+    return ids;
+  }
+
+  long long pending_count() {
+    const RedisReplyPtr reply =
+        redis_client().command({"XPENDING", std::string(kDefaultStream), "gpsrelay"});
+    return reply->element[0]->integer;
+  }
+
+  // /health's "forwarding" object, or null when the body has none.
+  JsonPtr forwarding_health() {
+    JsonPtr body = parse_json(http_get(daemon().url("/health")).body);
+    json_t* forwarding = body ? json_object_get(body.get(), "forwarding") : nullptr;
+    return JsonPtr(forwarding != nullptr ? json_incref(forwarding) : nullptr);
+  }
+
+  std::string forwarding_status() {
+    const JsonPtr forwarding = forwarding_health();
+    return json_string(forwarding.get(), "status").value_or("missing");
+  }
+
+  // The state /health shows for the target with `url`.
+  std::string target_state(const std::string& url) {
+    const JsonPtr forwarding = forwarding_health();
+    const json_t* targets = json_object_get(forwarding.get(), "targets");
+    for (size_t i = 0; i < json_array_size(targets); ++i) {
+      const json_t* target = json_array_get(targets, i);
+      if (json_string(target, "url") == url) return json_string(target, "state").value_or("");
+    }
+    return "missing";
+  }
+
+  // The backlog is gone: every entry was delivered and removed.
+  bool drained() { return stream_length() == 0 && pending_count() == 0; }
+};
+
+TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical) {
+  UpstreamServer a;
+  UpstreamServer b;
+  start_daemon(forwarding_to({&a, &b}));
+  constexpr int kPackets = 200;
+  std::map<std::string, std::string> sent;  // message id -> body
+  for (int i = 0; i < kPackets; ++i) {
+    const HttpResponse response = post_report(report(i));
+    ASSERT_TRUE(is_accepted(response)) << response;
+    sent[message_id_of(response)] = report(i);
+  }
+
+  ASSERT_TRUE(
+      eventually([&] { return a.request_count() + b.request_count() >= kPackets; }, seconds(20)))
+      << a.request_count() << " + " << b.request_count();
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(5)))
+      << "stream length " << stream_length() << ", pending " << pending_count();
+
+  const auto delivered = deliveries_by_message({&a, &b});
+  EXPECT_EQ(delivered.size(), sent.size());
+  for (const auto& [id, times] : delivered) {
+    EXPECT_EQ(times, 1) << id;
+    EXPECT_TRUE(sent.contains(id)) << "unknown message id " << id;
+  }
+  for (UpstreamServer* upstream : {&a, &b}) {
+    for (const ReceivedRequest& request : upstream->requests()) {
+      const std::string id = header(request, "x-gpsrelay-message-id");
+      EXPECT_EQ(request.method, "POST");
+      EXPECT_EQ(request.path, "/ingest");
+      EXPECT_EQ(request.body, sent[id]) << id;
+      EXPECT_EQ(header(request, "content-type"), "application/json");
+      EXPECT_EQ(header(request, "x-gpsrelay-attempt"), "1");
+      EXPECT_FALSE(header(request, "x-request-id").empty());
+    }
+  }
+  // Round-robin over two healthy targets: an even split.
+  EXPECT_NEAR(static_cast<double>(a.request_count()), kPackets / 2.0, 2.0);
+  EXPECT_NEAR(static_cast<double>(b.request_count()), kPackets / 2.0, 2.0);
+
+  const MetricsPage metrics = scrape_metrics();
+  EXPECT_EQ(metrics.sum("gpsrelay_deliveries_total", {{"result", "delivered"}}), kPackets);
+  EXPECT_EQ(metrics.sum("gpsrelay_queue_length"), 0);
+}
+
+TEST_F(ForwardTest, RequestIdOfTheReportTravelsToTheUpstream) {
+  UpstreamServer upstream;
+  start_daemon(forwarding_to({&upstream}));
+  const HttpResponse response =
+      post_report(report(1), {"Content-Type: application/json", "X-Request-ID: abc-123"});
+  ASSERT_TRUE(is_accepted(response)) << response;
+  ASSERT_TRUE(eventually([&] { return upstream.request_count() == 1; }, seconds(10)));
+  const ReceivedRequest request = upstream.requests().front();
+  EXPECT_EQ(header(request, "x-request-id"), "abc-123");
+  EXPECT_EQ(header(request, "x-gpsrelay-message-id"), message_id_of(response));
+}
+
+TEST_F(ForwardTest, ServerErrorIsRetriedWithTheAttemptHeaderCountingUp) {
+  UpstreamServer upstream;
+  upstream.script({500, 503});
+  start_daemon(forwarding_to({&upstream}));
+  const std::string id = post_reports(1).front();
+
+  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= 3; }, seconds(10)));
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(5)));
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(header(requests[i], "x-gpsrelay-message-id"), id);
+    EXPECT_EQ(header(requests[i], "x-gpsrelay-attempt"), std::to_string(i + 1));
+  }
+  // The configured delay (100 ms) separates the attempts.
+  EXPECT_GE(requests[1].received_at - requests[0].received_at, milliseconds(90));
+  const MetricsPage metrics = scrape_metrics();
+  EXPECT_EQ(metrics.sum("gpsrelay_retries_scheduled_total"), 2);
+  EXPECT_EQ(metrics.sum("gpsrelay_deliveries_total", {{"result", "delivered"}}), 1);
+}
+
+TEST_F(ForwardTest, RetryGoesToTheNextTarget) {
+  UpstreamServer a;
+  UpstreamServer b;
+  a.set_default_status(502);
+  b.set_default_status(502);
+  a.script({502});
+  b.script({200});
+  start_daemon(forwarding_to({&a, &b}));
+  post_reports(1);
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(10)));
+  // One attempt failed on one target; the retry went to the other, which took it.
+  EXPECT_EQ(a.request_count() + b.request_count(), 2u);
+  EXPECT_EQ(a.request_count(), 1u);
+  EXPECT_EQ(b.request_count(), 1u);
+}
+
+TEST_F(ForwardTest, DeadTargetOpensItsBreakerTrafficGoesToTheOtherAndItComesBack) {
+  UpstreamServer good;
+  UpstreamServer flaky;
+  flaky.stop();
+  DaemonConfig config = forwarding_to({&good, &flaky});
+  config.set("forward", "breaker_failures", "2").set("forward", "breaker_cooldown", "1s");
+  start_daemon(config);
+
+  post_reports(40);
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(15)))
+      << "stream length " << stream_length() << ", pending " << pending_count();
+  EXPECT_EQ(good.request_count(), 40u);
+
+  const auto flaky_state = [&] { return target_state(flaky.url()); };
+  EXPECT_EQ(flaky_state(), "breaker_open");
+  const MetricsPage metrics = scrape_metrics();
+  EXPECT_EQ(metrics.sum("gpsrelay_target_up", {{"target", flaky.url()}}), 0);
+  EXPECT_EQ(metrics.sum("gpsrelay_target_up", {{"target", good.url()}}), 1);
+  // While one target is up, forwarding as a whole is fine.
+  EXPECT_EQ(http_get(daemon().url("/health")).status, 200);
+
+  flaky.start();
+  // After the cooldown a probe goes through, closes the breaker, and the
+  // rotation includes the target again.
+  int next = 40;
+  ASSERT_TRUE(eventually(
+      [&] {
+        post_reports(2, next);
+        next += 2;
+        return flaky.request_count() >= 5;
+      },
+      seconds(15)))
+      << "flaky got " << flaky.request_count();
+  EXPECT_TRUE(eventually([&] { return flaky_state() == "up"; }, seconds(5))) << flaky_state();
+}
+
+TEST_F(ForwardTest, NoTargetAvailableIsReportedAndDeliveryResumesWhenOneReturns) {
+  UpstreamServer upstream;
+  upstream.stop();
+  DaemonConfig config = forwarding_to({&upstream});
+  config.set("forward", "breaker_failures", "1")
+      .set("forward", "breaker_cooldown", "500ms")
+      .set("forward", "retry_delays", "200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms");
+  start_daemon(config);
+  post_reports(1);
+
+  ASSERT_TRUE(eventually([&] { return forwarding_status() == "no_target_available"; }, seconds(5)));
+  EXPECT_TRUE(eventually(
+      [&] { return daemon().log().find("no target available") != std::string::npos; }, seconds(2)));
+
+  upstream.start();
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(10)));
+  EXPECT_EQ(upstream.request_count(), 1u);
+}
+
+TEST_F(ForwardTest, NoTargetsConfiguredQueuesAndHealthSaysSo) {
+  start_daemon();
+  post_reports(3);
+  const HttpResponse health = http_get(daemon().url("/health"));
+  EXPECT_EQ(health.status, 200) << health;
+  EXPECT_EQ(forwarding_status(), "not_configured");
+  EXPECT_EQ(stream_length(), 3);
+}
+
+TEST_F(ForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
+  UpstreamServer upstream;
+  upstream.set_delay(milliseconds(50));
+  DaemonConfig config = forwarding_to({&upstream});
+  config.set("forward", "concurrency", "16");
+  start_daemon(config);
+
+  LoadGenerator load(daemon().ingest_url(), 4);
+  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= 50; }, seconds(20)));
+  daemon().send_signal(SIGKILL);
+  load.stop();
+  ASSERT_TRUE(daemon().wait_for_exit(seconds(5)).has_value());
+
+  std::set<std::string> acknowledged;
+  for (const HttpResponse& response : load.results()) {
+    if (response.status == 200) acknowledged.insert(message_id_of(response));
+  }
+  ASSERT_FALSE(acknowledged.empty());
+
+  upstream.set_delay(milliseconds(0));
+  start_daemon(config);
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
+      << "stream length " << stream_length() << ", pending " << pending_count();
+
+  const auto delivered = deliveries_by_message({&upstream});
+  size_t missing = 0;
+  for (const std::string& id : acknowledged) {
+    if (!delivered.contains(id) && ++missing <= 5) ADD_FAILURE() << "never delivered: " << id;
+  }
+  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged reports";
+  size_t duplicates = 0;
+  for (const auto& [id, times] : delivered) duplicates += static_cast<size_t>(times - 1);
+  // At-least-once: what was in flight at the kill may arrive twice.
+  RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
+  RecordProperty("duplicates", static_cast<int>(duplicates));
+  std::cout << "kill -9: " << acknowledged.size() << " acknowledged, " << delivered.size()
+            << " delivered, " << duplicates << " duplicates\n";
+  // Bounded by what can be in flight: 16 deliveries plus acknowledgements on their way.
+  EXPECT_LE(duplicates, 32u);
+}
+
+TEST_F(ForwardTest, TwoInstancesShareTheStreamAndOneTakesOverTheOthersPending) {
+  UpstreamServer upstream;
+  const DaemonConfig config = forwarding_to({&upstream});
+  start_daemon(config);
+  DaemonOptions second_options;
+  second_options.config = config;
+  DaemonProcess second(redis().address(), second_options);
+
+  constexpr int kPackets = 200;
+  post_reports(kPackets);
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(20)));
+  const auto delivered = deliveries_by_message({&upstream});
+  EXPECT_EQ(delivered.size(), static_cast<size_t>(kPackets));
+  for (const auto& [id, times] : delivered) EXPECT_EQ(times, 1) << id;
+  const double first_share =
+      scrape_metrics().sum("gpsrelay_deliveries_total", {{"result", "delivered"}}).value_or(0);
+  const double second_share = parse_metrics(http_get(second.url("/metrics")).body)
+                                  .sum("gpsrelay_deliveries_total", {{"result", "delivered"}})
+                                  .value_or(0);
+  EXPECT_EQ(first_share + second_share, kPackets);
+  EXPECT_GT(first_share, 0);
+  EXPECT_GT(second_share, 0);
+
+  // The second instance takes packets and dies with them unacknowledged;
+  // the first reclaims them after claim_idle.
+  upstream.set_delay(milliseconds(1500));  // under forward.timeout (2 s)
+  const std::vector<std::string> ids = post_reports(20, kPackets);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return parse_metrics(http_get(second.url("/metrics")).body)
+                   .sum("gpsrelay_deliveries_in_flight")
+                   .value_or(0) > 0;
+      },
+      seconds(10)));
+  second.send_signal(SIGKILL);
+  ASSERT_TRUE(second.wait_for_exit(seconds(5)).has_value());
+  upstream.set_delay(milliseconds(0));
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(20)))
+      << "stream length " << stream_length() << ", pending " << pending_count();
+  const auto after = deliveries_by_message({&upstream});
+  for (const std::string& id : ids) EXPECT_TRUE(after.contains(id)) << id;
+  // The gauge is sampled by the forwarder every 100 ms.
+  EXPECT_TRUE(eventually(
+      [&] { return scrape_metrics().sum("gpsrelay_entries_reclaimed_total").value_or(0) > 0; },
+      seconds(2)));
+}
+
+}  // namespace
+}  // namespace gpsrelay::testing
