@@ -214,6 +214,21 @@ void MetricsRegistry::render_forward(std::string& out) const {
                 "Pending entries taken over from idle consumers (XAUTOCLAIM).");
   append_sample(out, "gpsrelay_entries_reclaimed_total",
                 static_cast<double>(f.reclaimed.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_mysql_up", "gauge",
+                "1 while the failure store is connected to MySQL.");
+  append_sample(out, "gpsrelay_mysql_up", f.store.up.load(std::memory_order_relaxed) ? 1 : 0);
+  append_header(out, "gpsrelay_failed_packets_stored_total", "counter",
+                "Undeliverable packets committed to MySQL failed_packets.");
+  append_sample(out, "gpsrelay_failed_packets_stored_total",
+                static_cast<double>(f.store.stored.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_failed_packets_waiting", "gauge",
+                "Undeliverable packets waiting for MySQL (still pending in Redis).");
+  append_sample(out, "gpsrelay_failed_packets_waiting",
+                static_cast<double>(f.store.backlog.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_failed_packets_expired_total", "counter",
+                "Rows deleted from failed_packets after mysql.retention.");
+  append_sample(out, "gpsrelay_failed_packets_expired_total",
+                static_cast<double>(f.store.expired.load(std::memory_order_relaxed)));
 }
 
 }  // namespace gpsrelay::core

@@ -66,6 +66,15 @@ struct TargetMetrics {
   std::atomic<int> state{0};                      // 0 up, 1 down, 2 breaker open, 3 half-open
 };
 
+// The failure store's MySQL side (store/failure_store.h).
+struct StoreMetrics {
+  std::atomic<bool> up{false};
+  std::atomic<std::uint64_t> connects{0};
+  std::atomic<std::uint64_t> stored{0};   // rows committed
+  std::atomic<std::uint64_t> backlog{0};  // packets waiting for MySQL
+  std::atomic<std::uint64_t> expired{0};  // rows deleted by the retention
+};
+
 struct ForwardMetrics {
   explicit ForwardMetrics(const std::vector<std::string>& target_urls);
 
@@ -76,6 +85,7 @@ struct ForwardMetrics {
   std::atomic<std::uint64_t> no_target_waits{0};
   std::atomic<std::uint64_t> in_flight{0};
   std::atomic<std::uint64_t> reclaimed{0};
+  StoreMetrics store;
 };
 
 class MetricsRegistry {

@@ -46,15 +46,30 @@ Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
       sender_(base_.get(), static_cast<long>(config.forward.concurrency)),
       consumer_(base_.get(), consumer_options(config, std::move(consumer_name)), *this),
       tick_timer_(base_.get(), [this] { tick(); }),
-      stop_trigger_(base_.get(), [this] {
-        stopping_ = true;
-        event_base_loopexit(base_.get(), nullptr);
-      }) {}
+      stop_trigger_(base_.get(),
+                    [this] {
+                      stopping_ = true;
+                      event_base_loopexit(base_.get(), nullptr);
+                    }),
+      stored_trigger_(base_.get(), [this] { acknowledge_stored(); }),
+      store_(config.mysql, store::FailureStore::Options{}, metrics.store,
+             [this](std::vector<std::string> ids) {
+               {
+                 const std::lock_guard<std::mutex> lock(stored_mutex_);
+                 stored_ids_.insert(stored_ids_.end(), std::make_move_iterator(ids.begin()),
+                                    std::make_move_iterator(ids.end()));
+               }
+               stored_trigger_.trigger();
+             }) {}
 
-Forwarder::~Forwarder() { join(); }
+Forwarder::~Forwarder() {
+  store_.request_stop();
+  join();
+}
 
 void Forwarder::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
+  store_.start();
   thread_ = std::thread([this] {
     sigset_t all;
     sigfillset(&all);
@@ -73,6 +88,8 @@ void Forwarder::request_stop() { stop_trigger_.trigger(); }
 
 void Forwarder::join() {
   if (thread_.joinable()) thread_.join();
+  store_.request_stop();
+  store_.join();
 }
 
 std::chrono::steady_clock::time_point Forwarder::last_heartbeat() const {
@@ -157,14 +174,54 @@ void Forwarder::on_result(std::uint64_t key, std::size_t target, const SendResul
     wait_then_attempt(delivery, key, *delay);
     return;
   }
+  give_up(key, target);
+}
+
+void Forwarder::give_up(std::uint64_t key, std::size_t target) {
+  const auto found = deliveries_.find(key);
+  Delivery& delivery = *found->second;
   core::bump(metrics_.packets_failed);
-  core::log_error("packet not delivered; it stays pending in the stream",
+  core::log_error("packet not delivered; storing it in failed_packets",
                   {{"MESSAGE_ID", delivery.entry.id},
                    {"REQUEST_ID", delivery.entry.request_id},
                    {"TARGET", targets_[target]},
                    {"ATTEMPTS", std::to_string(delivery.attempts)},
                    {"ERROR", delivery.last_error}});
-  complete(key, false);
+  store::FailedPacket packet;
+  packet.message_id = delivery.entry.id;
+  packet.payload = std::move(delivery.entry.payload);
+  packet.request_id = delivery.entry.request_id;
+  packet.received_at_ms = delivery.entry.received_at_ms;
+  packet.retry_count = delivery.attempts - 1;
+  packet.last_error = std::move(delivery.last_error);
+  packet.target_server = targets_[target];
+  if (store_.submit(std::move(packet))) {
+    // Still in flight for the consumer (pending, not handed out again)
+    // until the store reports the row committed; the slot is free now.
+    deliveries_.erase(found);
+    consumer_.wake();
+  } else {
+    core::log_warning(
+        "too many failed packets wait for MySQL; this one stays pending and is retried later",
+        {{"MESSAGE_ID", found->second->entry.id}});
+    complete(key, false);
+  }
+}
+
+void Forwarder::acknowledge_stored() {
+  std::vector<std::string> ids;
+  {
+    const std::lock_guard<std::mutex> lock(stored_mutex_);
+    ids.swap(stored_ids_);
+  }
+  for (const std::string& id : ids) {
+    if (!consumer_.finish(id)) {
+      core::log_warning(
+          "stored in MySQL, but Redis is down: the acknowledgement is lost and the packet "
+          "will be handled again",
+          {{"MESSAGE_ID", id}});
+    }
+  }
 }
 
 void Forwarder::wait_then_attempt(Delivery& delivery, std::uint64_t key,

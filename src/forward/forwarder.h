@@ -4,16 +4,17 @@
 // after a target answered 2xx. Its own event loop; a packet waiting for
 // its retry is a timer, not a thread.
 //
-// Packets that exhaust their attempts or fail permanently are logged and
-// left pending in the stream (never acknowledged, so never lost); they are
-// handed out again after forward.claim_idle. Storing them in MySQL is the
-// next step of this subsystem (store/).
+// Packets that exhaust their attempts or fail permanently go to the
+// FailureStore (store/) and are acknowledged only once their MySQL row is
+// committed. Until then they stay pending in the stream, but no longer take
+// a delivery slot, so a MySQL outage never stops delivery.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "forward/http_sender.h"
 #include "forward/retry_schedule.h"
 #include "queue/stream_consumer.h"
+#include "store/failure_store.h"
 
 namespace gpsrelay::forward {
 
@@ -60,7 +62,9 @@ class Forwarder : private queue::StreamConsumerListener {
   void attempt(std::uint64_t key);
   void on_result(std::uint64_t key, std::size_t target, const SendResult& result);
   void wait_then_attempt(Delivery& delivery, std::uint64_t key, std::chrono::milliseconds delay);
+  void give_up(std::uint64_t key, std::size_t target);
   void complete(std::uint64_t key, bool delivered);
+  void acknowledge_stored();
   void tick();
 
   const std::vector<std::string> targets_;
@@ -80,6 +84,12 @@ class Forwarder : private queue::StreamConsumerListener {
   queue::StreamConsumer consumer_;
   core::Timer tick_timer_;
   core::CrossThreadTrigger stop_trigger_;
+  // Message ids the store committed, handed from its thread to this loop.
+  std::mutex stored_mutex_;
+  std::vector<std::string> stored_ids_;
+  core::CrossThreadTrigger stored_trigger_;
+  // Last of the loop's members: its thread is joined before they go.
+  store::FailureStore store_;
 
   bool stopping_ = false;
   bool reported_no_target_ = false;

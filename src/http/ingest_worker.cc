@@ -89,6 +89,9 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
     : index_(index),
       max_body_bytes_(config.http.max_body_bytes),
       redis_address_(config.redis.address.to_string()),
+      mysql_address_(config.mysql.socket.empty()
+                         ? config.mysql.host + ":" + std::to_string(config.mysql.port)
+                         : "unix:" + config.mysql.socket),
       context_(context),
       metrics_(context.metrics.worker(index)),
       request_ids_(std::random_device{}() ^ (static_cast<std::uint64_t>(index) << 32)),
@@ -197,6 +200,8 @@ void IngestWorker::handle(evhttp_request* request) {
       snapshot.serving = context_.serving.load() && !stopping_;
       if (const core::ForwardMetrics* forward = context_.metrics.forward()) {
         snapshot.forwarding_configured = true;
+        snapshot.mysql_up = forward->store.up.load(std::memory_order_relaxed);
+        snapshot.mysql_address = mysql_address_;
         for (const auto& target : forward->targets) {
           snapshot.targets.push_back({target->url, core::target_state_name(target->state.load(
                                                        std::memory_order_relaxed))});

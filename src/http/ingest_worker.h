@@ -82,6 +82,7 @@ class IngestWorker : private queue::ReportQueueListener {
   const std::size_t index_;
   const std::uint64_t max_body_bytes_;
   const std::string redis_address_;
+  const std::string mysql_address_;
   WorkerContext context_;
   core::WorkerMetrics& metrics_;
   RequestIdGenerator request_ids_;

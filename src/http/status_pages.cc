@@ -22,7 +22,8 @@ std::string dump(const JsonPtr& value) {
 }  // namespace
 
 StatusPage render_health(const HealthSnapshot& s) {
-  const bool healthy = s.redis_up;
+  const bool mysql_in_use = s.forwarding_configured;
+  const bool healthy = s.redis_up && (!mysql_in_use || s.mysql_up);
   JsonPtr targets(json_array());
   bool any_target_up = false;
   for (const HealthSnapshot::Target& t : s.targets) {
@@ -33,12 +34,15 @@ StatusPage render_health(const HealthSnapshot& s) {
   const char* forwarding = !s.forwarding_configured ? "not_configured"
                            : any_target_up          ? "ok"
                                                     : "no_target_available";
-  JsonPtr root(json_pack("{s:s, s:{s:s, s:s, s:I}, s:{s:s}, s:{s:s, s:O}}",  //
-                         "status", healthy ? "ok" : "unavailable",           //
-                         "redis", "status", s.redis_up ? "up" : "down",      //
-                         "address", s.redis_address.c_str(),                 //
-                         "queue_length", static_cast<json_int_t>(s.queue_length), "mysql", "status",
-                         "not_configured",  //
+  JsonPtr mysql(mysql_in_use ? json_pack("{s:s, s:s}", "status", s.mysql_up ? "up" : "down",
+                                         "address", s.mysql_address.c_str())
+                             : json_pack("{s:s}", "status", "not_configured"));
+  JsonPtr root(json_pack("{s:s, s:{s:s, s:s, s:I}, s:O, s:{s:s, s:O}}",            //
+                         "status", healthy ? "ok" : "unavailable",                 //
+                         "redis", "status", s.redis_up ? "up" : "down",            //
+                         "address", s.redis_address.c_str(),                       //
+                         "queue_length", static_cast<json_int_t>(s.queue_length),  //
+                         "mysql", mysql.get(),                                     //
                          "forwarding", "status", forwarding, "targets", targets.get()));
   return {healthy ? 200 : 503, dump(root)};
 }

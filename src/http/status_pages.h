@@ -14,6 +14,9 @@ struct HealthSnapshot {
   long long queue_length = -1;  // -1 = unknown
   bool serving = false;         // READY was reached and we are not stopping
   bool forwarding_configured = false;
+  // The failure store is used whenever forwarding is configured.
+  bool mysql_up = false;
+  std::string mysql_address;
   struct Target {
     std::string url;
     std::string state;  // up, down, breaker_open, breaker_half_open
@@ -26,9 +29,9 @@ struct StatusPage {
   std::string json;
 };
 
-// 200 when every dependency in use answers, else 503. Targets are listed
-// with their state but do not change the status code (the contract ties it
-// to Redis and MySQL); MySQL is "not_configured" until the failure store uses it.
+// 200 when every dependency in use answers (Redis; MySQL when forwarding is
+// configured), else 503. Targets are listed with their state but do not
+// change the status code: an upstream outage is what the queue is for.
 StatusPage render_health(const HealthSnapshot& snapshot);
 // 200 while the daemon accepts reports (started, not stopping, Redis up).
 StatusPage render_ready(const HealthSnapshot& snapshot);

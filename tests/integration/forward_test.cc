@@ -1,8 +1,8 @@
 // Forwarding end to end: gpsrelayd with real upstream HTTP servers and a
 // real redis-server. Exactly-once split over two targets, retries with the
 // attempt header, the breaker around a dead target, kill -9 of the daemon
-// and two instances sharing one stream. (Failure storage in MySQL has its
-// own suite, failure_store_test.cc.)
+// and two instances sharing one stream. (What happens to packets that
+// cannot be delivered is failure_store_test.cc.)
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -14,9 +14,9 @@
 
 #include "support/daemon_process.h"
 #include "support/eventually.h"
+#include "support/forwarding_fixture.h"
 #include "support/gpsrelay_fixture.h"
 #include "support/http_client.h"
-#include "support/json.h"
 #include "support/upstream_server.h"
 
 namespace gpsrelay::testing {
@@ -25,82 +25,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string report(int i) {
-  return R"({"device":"truck-)" + std::to_string(i) + R"(","lat":52.52,"lon":13.40,"seq":)" +
-         std::to_string(i) + "}";
-}
-
-std::string header(const ReceivedRequest& request, const std::string& name) {
-  const auto found = request.headers.find(name);
-  return found == request.headers.end() ? "" : found->second;
-}
-
-// Deliveries per message id over every upstream.
-std::map<std::string, int> deliveries_by_message(const std::vector<UpstreamServer*>& upstreams) {
-  std::map<std::string, int> count;
-  for (UpstreamServer* upstream : upstreams) {
-    for (const ReceivedRequest& request : upstream->requests()) {
-      ++count[header(request, "x-gpsrelay-message-id")];
-    }
-  }
-  return count;
-}
-
-class ForwardTest : public GpsrelayTest {
- protected:
-  // The daemon forwarding to `targets` with short test timings.
-  DaemonConfig forwarding_to(const std::vector<UpstreamServer*>& targets) {
-    std::string list;
-    for (UpstreamServer* target : targets) list += (list.empty() ? "" : ",") + target->url();
-    return DaemonConfig{{"forward", "targets", list},
-                        {"forward", "retry_delays", "100ms,100ms,100ms"},
-                        {"forward", "timeout", "2s"},
-                        {"forward", "claim_idle", "1s"}};
-  }
-
-  // Posts `count` reports; returns the message ids of the accepted ones.
-  std::vector<std::string> post_reports(int count, int first = 0) {
-    std::vector<std::string> ids;
-    for (int i = first; i < first + count; ++i) {
-      const HttpResponse response = post_report(report(i));
-      EXPECT_TRUE(is_accepted(response)) << response;
-      ids.push_back(message_id_of(response));
-    }
-    return ids;
-  }
-
-  long long pending_count() {
-    const RedisReplyPtr reply =
-        redis_client().command({"XPENDING", std::string(kDefaultStream), "gpsrelay"});
-    return reply->element[0]->integer;
-  }
-
-  // /health's "forwarding" object, or null when the body has none.
-  JsonPtr forwarding_health() {
-    JsonPtr body = parse_json(http_get(daemon().url("/health")).body);
-    json_t* forwarding = body ? json_object_get(body.get(), "forwarding") : nullptr;
-    return JsonPtr(forwarding != nullptr ? json_incref(forwarding) : nullptr);
-  }
-
-  std::string forwarding_status() {
-    const JsonPtr forwarding = forwarding_health();
-    return json_string(forwarding.get(), "status").value_or("missing");
-  }
-
-  // The state /health shows for the target with `url`.
-  std::string target_state(const std::string& url) {
-    const JsonPtr forwarding = forwarding_health();
-    const json_t* targets = json_object_get(forwarding.get(), "targets");
-    for (size_t i = 0; i < json_array_size(targets); ++i) {
-      const json_t* target = json_array_get(targets, i);
-      if (json_string(target, "url") == url) return json_string(target, "state").value_or("");
-    }
-    return "missing";
-  }
-
-  // The backlog is gone: every entry was delivered and removed.
-  bool drained() { return stream_length() == 0 && pending_count() == 0; }
-};
+class ForwardTest : public ForwardingTest {};
 
 TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical) {
   UpstreamServer a;
@@ -109,9 +34,9 @@ TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical
   constexpr int kPackets = 200;
   std::map<std::string, std::string> sent;  // message id -> body
   for (int i = 0; i < kPackets; ++i) {
-    const HttpResponse response = post_report(report(i));
+    const HttpResponse response = post_report(numbered_report(i));
     ASSERT_TRUE(is_accepted(response)) << response;
-    sent[message_id_of(response)] = report(i);
+    sent[message_id_of(response)] = numbered_report(i);
   }
 
   ASSERT_TRUE(
@@ -128,13 +53,13 @@ TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical
   }
   for (UpstreamServer* upstream : {&a, &b}) {
     for (const ReceivedRequest& request : upstream->requests()) {
-      const std::string id = header(request, "x-gpsrelay-message-id");
+      const std::string id = header_of(request, "x-gpsrelay-message-id");
       EXPECT_EQ(request.method, "POST");
       EXPECT_EQ(request.path, "/ingest");
       EXPECT_EQ(request.body, sent[id]) << id;
-      EXPECT_EQ(header(request, "content-type"), "application/json");
-      EXPECT_EQ(header(request, "x-gpsrelay-attempt"), "1");
-      EXPECT_FALSE(header(request, "x-request-id").empty());
+      EXPECT_EQ(header_of(request, "content-type"), "application/json");
+      EXPECT_EQ(header_of(request, "x-gpsrelay-attempt"), "1");
+      EXPECT_FALSE(header_of(request, "x-request-id").empty());
     }
   }
   // Round-robin over two healthy targets: an even split.
@@ -150,12 +75,12 @@ TEST_F(ForwardTest, RequestIdOfTheReportTravelsToTheUpstream) {
   UpstreamServer upstream;
   start_daemon(forwarding_to({&upstream}));
   const HttpResponse response =
-      post_report(report(1), {"Content-Type: application/json", "X-Request-ID: abc-123"});
+      post_report(numbered_report(1), {"Content-Type: application/json", "X-Request-ID: abc-123"});
   ASSERT_TRUE(is_accepted(response)) << response;
   ASSERT_TRUE(eventually([&] { return upstream.request_count() == 1; }, seconds(10)));
   const ReceivedRequest request = upstream.requests().front();
-  EXPECT_EQ(header(request, "x-request-id"), "abc-123");
-  EXPECT_EQ(header(request, "x-gpsrelay-message-id"), message_id_of(response));
+  EXPECT_EQ(header_of(request, "x-request-id"), "abc-123");
+  EXPECT_EQ(header_of(request, "x-gpsrelay-message-id"), message_id_of(response));
 }
 
 TEST_F(ForwardTest, ServerErrorIsRetriedWithTheAttemptHeaderCountingUp) {
@@ -169,8 +94,8 @@ TEST_F(ForwardTest, ServerErrorIsRetriedWithTheAttemptHeaderCountingUp) {
   const auto requests = upstream.requests();
   ASSERT_EQ(requests.size(), 3u);
   for (size_t i = 0; i < requests.size(); ++i) {
-    EXPECT_EQ(header(requests[i], "x-gpsrelay-message-id"), id);
-    EXPECT_EQ(header(requests[i], "x-gpsrelay-attempt"), std::to_string(i + 1));
+    EXPECT_EQ(header_of(requests[i], "x-gpsrelay-message-id"), id);
+    EXPECT_EQ(header_of(requests[i], "x-gpsrelay-attempt"), std::to_string(i + 1));
   }
   // The configured delay (100 ms) separates the attempts.
   EXPECT_GE(requests[1].received_at - requests[0].received_at, milliseconds(90));

@@ -73,6 +73,7 @@ TEST(StatusPagesTest, AddressIsEscapedAsJson) {
 TEST(StatusPagesTest, HealthListsEachTargetWithItsState) {
   HealthSnapshot s = snapshot(true, "r", 0, true);
   s.forwarding_configured = true;
+  s.mysql_up = true;
   s.targets = {{"http://a/x", "up"}, {"http://b/x", "breaker_open"}};
   const StatusPage page = render_health(s);
   EXPECT_EQ(page.status_code, 200);
@@ -83,6 +84,24 @@ TEST(StatusPagesTest, HealthListsEachTargetWithItsState) {
   EXPECT_STREQ(json_string_value(json_object_get(json_array_get(targets, 1), "url")), "http://b/x");
   EXPECT_STREQ(json_string_value(json_object_get(json_array_get(targets, 1), "state")),
                "breaker_open");
+}
+
+TEST(StatusPagesTest, HealthIsUnavailableAndNamesMysqlWhenTheFailureStoreIsDown) {
+  HealthSnapshot s = snapshot(true, "r", 0, true);
+  s.forwarding_configured = true;
+  s.mysql_address = "db:3306";
+  s.targets = {{"http://a/x", "up"}};
+  StatusPage page = render_health(s);
+  EXPECT_EQ(page.status_code, 503);
+  JsonPtr root = parse(page.json);
+  EXPECT_EQ(string_at(root, nullptr, "status"), "unavailable");
+  EXPECT_EQ(string_at(root, "mysql", "status"), "down");
+  EXPECT_EQ(string_at(root, "mysql", "address"), "db:3306");
+
+  s.mysql_up = true;
+  page = render_health(s);
+  EXPECT_EQ(page.status_code, 200);
+  EXPECT_EQ(string_at(parse(page.json), "mysql", "status"), "up");
 }
 
 TEST(StatusPagesTest, HealthSaysSoWhenNoTargetIsAvailable) {

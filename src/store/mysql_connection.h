@@ -1,0 +1,83 @@
+// MysqlConnection: one blocking MariaDB Connector/C session, owned RAII
+// (MYSQL and every prepared MYSQL_STMT), used by exactly one thread. It
+// connects with short timeouts so a dead server never holds the calling
+// thread for long, and every session runs in UTC so DATETIME columns mean
+// the same to the daemon, gpsrelayctl and an operator's SQL.
+//
+// Errors are MysqlError exceptions carrying the server's message; the
+// caller decides whether to reconnect.
+#pragma once
+
+#include <mysql.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/c_handle.h"
+#include "core/config.h"
+
+namespace gpsrelay::store {
+
+class MysqlError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One parameter of a prepared statement.
+using SqlParam = std::variant<std::int64_t, std::string_view>;
+
+class PreparedStatement;
+
+class MysqlConnection {
+ public:
+  struct Options {
+    std::chrono::seconds connect_timeout{2};
+    std::chrono::seconds io_timeout{5};  // each read and write
+  };
+
+  // Connects; throws MysqlError naming the server when it cannot.
+  explicit MysqlConnection(const core::MysqlConfig& config, Options options);
+  explicit MysqlConnection(const core::MysqlConfig& config) : MysqlConnection(config, Options{}) {}
+
+  // Runs a statement that returns no rows; returns the affected row count.
+  std::uint64_t execute(std::string_view sql);
+  // Runs a query; each row's columns as strings (nullopt for NULL).
+  std::vector<std::vector<std::optional<std::string>>> query(std::string_view sql);
+
+  PreparedStatement prepare(std::string_view sql);
+
+  MYSQL* handle() { return mysql_.get(); }
+  // "user@host:port/database", for messages.
+  const std::string& describe() const { return describe_; }
+
+ private:
+  [[noreturn]] void fail(std::string_view what);
+
+  core::CHandle<MYSQL, mysql_close> mysql_;
+  std::string describe_;
+};
+
+// A server-side prepared statement of one connection. Parameters are bound
+// per execution; results of SELECTs are read as strings.
+class PreparedStatement {
+ public:
+  PreparedStatement(MysqlConnection& connection, std::string_view sql);
+
+  // Executes with `params` bound in order; returns the affected row count.
+  std::uint64_t execute(const std::vector<SqlParam>& params);
+
+ private:
+  static int close_statement(MYSQL_STMT* statement) { return mysql_stmt_close(statement); }
+
+  MysqlConnection& connection_;
+  std::string sql_;
+  core::CHandle<MYSQL_STMT, close_statement> statement_;
+};
+
+}  // namespace gpsrelay::store

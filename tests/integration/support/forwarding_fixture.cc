@@ -1,0 +1,114 @@
+// ForwardingTest (see forwarding_fixture.h).
+#include "support/forwarding_fixture.h"
+
+#include <jansson.h>
+
+#include <atomic>
+
+#include "support/http_client.h"
+#include "support/json.h"
+
+namespace gpsrelay::testing {
+namespace {
+
+// /health's member `name` (an object), or null.
+JsonPtr health_member(const std::string& health_url, const char* name) {
+  const JsonPtr body = parse_json(http_get(health_url).body);
+  json_t* member = body ? json_object_get(body.get(), name) : nullptr;
+  return JsonPtr(member != nullptr ? json_incref(member) : nullptr);
+}
+
+}  // namespace
+
+std::unique_ptr<MariadbServer> ForwardingTest::mariadb_;
+
+void ForwardingTest::SetUpTestSuite() { mariadb_ = std::make_unique<MariadbServer>(); }
+
+void ForwardingTest::TearDownTestSuite() { mariadb_.reset(); }
+
+void ForwardingTest::SetUp() {
+  GpsrelayTest::SetUp();
+  static std::atomic<int> next{0};
+  database_ = "gpsrelay_t" + std::to_string(next++);
+  // A test may have stopped the suite's server and failed before restarting it.
+  mariadb_->start();
+  mariadb_->create_database(database_, std::string(kMysqlUser), std::string(kMysqlPassword));
+}
+
+DaemonConfig ForwardingTest::forwarding_to(const std::vector<UpstreamServer*>& targets) const {
+  std::string list;
+  for (UpstreamServer* target : targets) list += (list.empty() ? "" : ",") + target->url();
+  return DaemonConfig{{"forward", "targets", list},
+                      {"forward", "retry_delays", "100ms,100ms,100ms"},
+                      {"forward", "timeout", "2s"},
+                      {"forward", "claim_idle", "1s"},
+                      {"mysql", "host", "127.0.0.1"},
+                      {"mysql", "port", std::to_string(mariadb_->port())},
+                      {"mysql", "user", std::string(kMysqlUser)},
+                      {"mysql", "password", std::string(kMysqlPassword)},
+                      {"mysql", "database", database_}};
+}
+
+std::vector<std::string> ForwardingTest::post_reports(int count, int first) {
+  std::vector<std::string> ids;
+  for (int i = first; i < first + count; ++i) {
+    const HttpResponse response = post_report(numbered_report(i));
+    EXPECT_TRUE(is_accepted(response)) << response;
+    ids.push_back(message_id_of(response));
+  }
+  return ids;
+}
+
+long long ForwardingTest::pending_count() {
+  const RedisReplyPtr reply =
+      redis_client().command({"XPENDING", std::string(kDefaultStream), "gpsrelay"});
+  return reply->element[0]->integer;
+}
+
+bool ForwardingTest::drained() { return stream_length() == 0 && pending_count() == 0; }
+
+std::string ForwardingTest::forwarding_status() {
+  const JsonPtr forwarding = health_member(daemon().url("/health"), "forwarding");
+  return json_string(forwarding.get(), "status").value_or("missing");
+}
+
+std::string ForwardingTest::target_state(const std::string& url) {
+  const JsonPtr forwarding = health_member(daemon().url("/health"), "forwarding");
+  const json_t* targets = json_object_get(forwarding.get(), "targets");
+  for (size_t i = 0; i < json_array_size(targets); ++i) {
+    const json_t* target = json_array_get(targets, i);
+    if (json_string(target, "url") == url) return json_string(target, "state").value_or("");
+  }
+  return "missing";
+}
+
+std::string ForwardingTest::mysql_status() {
+  const JsonPtr mysql = health_member(daemon().url("/health"), "mysql");
+  return json_string(mysql.get(), "status").value_or("missing");
+}
+
+std::vector<SqlRow> ForwardingTest::failed_rows() {
+  return mysql().query("SELECT * FROM failed_packets ORDER BY id");
+}
+
+std::string numbered_report(int i) {
+  return R"({"device":"truck-)" + std::to_string(i) + R"(","lat":52.52,"lon":13.40,"seq":)" +
+         std::to_string(i) + "}";
+}
+
+std::string header_of(const ReceivedRequest& request, const std::string& name) {
+  const auto found = request.headers.find(name);
+  return found == request.headers.end() ? "" : found->second;
+}
+
+std::map<std::string, int> deliveries_by_message(const std::vector<UpstreamServer*>& upstreams) {
+  std::map<std::string, int> count;
+  for (UpstreamServer* upstream : upstreams) {
+    for (const ReceivedRequest& request : upstream->requests()) {
+      ++count[header_of(request, "x-gpsrelay-message-id")];
+    }
+  }
+  return count;
+}
+
+}  // namespace gpsrelay::testing

@@ -1,0 +1,66 @@
+// ForwardingTest: the fixture of the forwarding and failure-store suites.
+// On top of GpsrelayTest (a redis-server per test) it keeps one mariadbd per
+// suite, gives each test a database of its own, and configures the daemon
+// to forward to the test's upstream servers with short timings and to store
+// failures in that database. Plus the queries these suites assert with.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/gpsrelay_fixture.h"
+#include "support/mariadb_server.h"
+#include "support/upstream_server.h"
+
+namespace gpsrelay::testing {
+
+inline constexpr std::string_view kMysqlUser = "gpsrelay";
+inline constexpr std::string_view kMysqlPassword = "test-secret";
+
+class ForwardingTest : public GpsrelayTest {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  static MariadbServer& mariadb() { return *mariadb_; }
+  const std::string& database() const { return database_; }
+  // A root connection to this test's database.
+  MysqlClient mysql() const { return mariadb_->client(database_); }
+
+  // Forwarding to `targets` (their /ingest URLs) with retry delays of
+  // 100 ms, a 2 s timeout, claim_idle 1 s, and this test's database.
+  DaemonConfig forwarding_to(const std::vector<UpstreamServer*>& targets) const;
+
+  // Posts `count` reports numbered from `first`; the message ids.
+  std::vector<std::string> post_reports(int count, int first = 0);
+
+  // Entries read by the group but not acknowledged.
+  long long pending_count();
+  // Every entry was delivered or stored, and removed from the stream.
+  bool drained();
+
+  // /health's forwarding.status, and the state it shows for one target.
+  std::string forwarding_status();
+  std::string target_state(const std::string& url);
+  // /health's mysql.status.
+  std::string mysql_status();
+
+  std::vector<SqlRow> failed_rows();
+
+ private:
+  static std::unique_ptr<MariadbServer> mariadb_;
+  std::string database_;
+};
+
+// A GPS report body numbered `i`.
+std::string numbered_report(int i);
+
+// The value of a received request's header (names are lower-case).
+std::string header_of(const ReceivedRequest& request, const std::string& name);
+
+// How often each X-GPSRelay-Message-ID reached any of `upstreams`.
+std::map<std::string, int> deliveries_by_message(const std::vector<UpstreamServer*>& upstreams);
+
+}  // namespace gpsrelay::testing
