@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "core/log.h"
+#include "forward/target_url.h"
 
 namespace gpsrelay::forward {
 namespace {
@@ -38,6 +39,8 @@ Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
       extra_header_(config.forward.header),
       timeout_(config.forward.timeout),
       ca_file_(config.forward.ca_file),
+      health_path_(config.forward.health_path),
+      health_interval_(config.forward.health_interval),
       concurrency_(config.forward.concurrency),
       schedule_(config.forward.retry_delays),
       metrics_(metrics),
@@ -46,6 +49,9 @@ Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
       sender_(base_.get(), static_cast<long>(config.forward.concurrency)),
       consumer_(base_.get(), consumer_options(config, std::move(consumer_name)), *this),
       tick_timer_(base_.get(), [this] { tick(); }),
+      health_timer_(base_.get(), [this] { check_health(); }),
+      health_check_running_(targets_.size(), false),
+      healthy_(targets_.size(), true),
       stop_trigger_(base_.get(),
                     [this] {
                       stopping_ = true;
@@ -76,6 +82,10 @@ void Forwarder::start() {
     pthread_sigmask(SIG_BLOCK, &all, nullptr);
     consumer_.start();
     tick_timer_.start_periodic(kTickInterval);
+    if (!health_path_.empty()) {
+      check_health();
+      health_timer_.start_periodic(health_interval_);
+    }
     event_base_dispatch(base_.get());
     if (!deliveries_.empty()) {
       core::log_info("stopping with deliveries in flight; they stay pending and are sent again",
@@ -247,6 +257,39 @@ void Forwarder::complete(std::uint64_t key, bool delivered) {
     consumer_.release(id);
   }
   consumer_.wake();
+}
+
+void Forwarder::check_health() {
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    // A target that does not answer within the interval is not checked twice.
+    if (health_check_running_[i]) continue;
+    health_check_running_[i] = true;
+    SendRequest request;
+    request.method = SendRequest::Method::kGet;
+    request.url = health_url(targets_[i], health_path_);
+    request.timeout = std::min(timeout_, health_interval_);
+    request.ca_file = ca_file_;
+    if (!extra_header_.empty()) request.headers.push_back(extra_header_);
+    sender_.send(std::move(request),
+                 [this, i](const SendResult& result) { on_health_result(i, result); });
+  }
+}
+
+void Forwarder::on_health_result(std::size_t target, const SendResult& result) {
+  health_check_running_[target] = false;
+  const bool healthy = result.status >= 200 && result.status < 300;
+  balancer_.set_healthy(target, healthy);
+  if (healthy == healthy_[target]) return;
+  healthy_[target] = healthy;
+  if (healthy) {
+    core::log_info("target passed its health check; it takes deliveries again",
+                   {{"TARGET", targets_[target]}});
+  } else {
+    core::log_warning(
+        "target failed its health check; no deliveries until it passes",
+        {{"TARGET", targets_[target]},
+         {"ERROR", result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error}});
+  }
 }
 
 void Forwarder::tick() {

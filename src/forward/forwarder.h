@@ -65,12 +65,18 @@ class Forwarder : private queue::StreamConsumerListener {
   void give_up(std::uint64_t key, std::size_t target);
   void complete(std::uint64_t key, bool delivered);
   void acknowledge_stored();
+  // Active health checks (forward.health_path): one GET per target and
+  // interval; a target that fails its check gets no deliveries until it passes.
+  void check_health();
+  void on_health_result(std::size_t target, const SendResult& result);
   void tick();
 
   const std::vector<std::string> targets_;
   const std::string extra_header_;
   const std::chrono::milliseconds timeout_;
   const std::string ca_file_;
+  const std::string health_path_;
+  const std::chrono::milliseconds health_interval_;
   const std::size_t concurrency_;
   const RetrySchedule schedule_;
   core::ForwardMetrics& metrics_;
@@ -83,6 +89,9 @@ class Forwarder : private queue::StreamConsumerListener {
   HttpSender sender_;
   queue::StreamConsumer consumer_;
   core::Timer tick_timer_;
+  core::Timer health_timer_;
+  std::vector<bool> health_check_running_;
+  std::vector<bool> healthy_;
   core::CrossThreadTrigger stop_trigger_;
   // Message ids the store committed, handed from its thread to this loop.
   std::mutex stored_mutex_;

@@ -1,4 +1,4 @@
-// HttpSender: HTTP POSTs to upstream servers through libcurl's multi
+// HttpSender: HTTP POSTs (and health-check GETs) to upstream servers through libcurl's multi
 // interface, driven by one libevent loop (the "multi socket" API: curl
 // says which sockets to watch and which single timeout to arm; the loop
 // calls back into curl when they fire). No thread, no polling loop; many
@@ -24,8 +24,10 @@
 namespace gpsrelay::forward {
 
 struct SendRequest {
+  enum class Method { kPost, kGet };  // GET for active health checks
+  Method method = Method::kPost;
   std::string url;
-  std::string body;
+  std::string body;                  // POST only
   std::vector<std::string> headers;  // "Name: value"
   std::chrono::milliseconds timeout{30000};
   std::string ca_file;  // empty: the system trust store
@@ -47,7 +49,7 @@ class HttpSender {
   HttpSender(const HttpSender&) = delete;
   HttpSender& operator=(const HttpSender&) = delete;
 
-  // Starts a POST; the callback runs exactly once on the loop thread, never
+  // Starts a request; the callback runs exactly once on the loop thread, never
   // from inside send(). Transfers still running at destruction are
   // abandoned without their callback.
   void send(SendRequest request, Callback callback);

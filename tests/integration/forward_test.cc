@@ -156,6 +156,31 @@ TEST_F(ForwardTest, DeadTargetOpensItsBreakerTrafficGoesToTheOtherAndItComesBack
   EXPECT_TRUE(eventually([&] { return flaky_state() == "up"; }, seconds(5))) << flaky_state();
 }
 
+TEST_F(ForwardTest, FailingHealthCheckTakesATargetOutOfTheRotationUntilItPasses) {
+  UpstreamServer good;
+  UpstreamServer sick;
+  good.serve_health("/health", 200);
+  sick.serve_health("/health", 503);
+  DaemonConfig config = forwarding_to({&good, &sick});
+  config.set("forward", "health_path", "/health").set("forward", "health_interval", "200ms");
+  start_daemon(config);
+  ASSERT_TRUE(eventually([&] { return target_state(sick.url()) == "down"; }, seconds(5)));
+  EXPECT_EQ(target_state(good.url()), "up");
+
+  post_reports(20);
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(10)));
+  EXPECT_EQ(good.request_count(), 20u);
+  EXPECT_EQ(sick.request_count(), 0u);
+  EXPECT_GT(sick.health_check_count(), 0u);
+
+  sick.serve_health("/health", 200);
+  ASSERT_TRUE(eventually([&] { return target_state(sick.url()) == "up"; }, seconds(5)));
+  post_reports(20, 20);
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(10)));
+  EXPECT_EQ(sick.request_count(), 10u);
+  EXPECT_TRUE(daemon().log().find("failed its health check") != std::string::npos);
+}
+
 TEST_F(ForwardTest, NoTargetAvailableIsReportedAndDeliveryResumesWhenOneReturns) {
   UpstreamServer upstream;
   upstream.stop();

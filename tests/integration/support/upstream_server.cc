@@ -104,6 +104,12 @@ class UpstreamServer::Loop {
     std::chrono::milliseconds delay{0};
     {
       const std::lock_guard<std::mutex> lock(owner_.mutex_);
+      if (!owner_.health_path_.empty() && received.path == owner_.health_path_) {
+        ++owner_.health_checks_;
+        status = owner_.health_status_;
+        evhttp_send_reply(request, status, "Health", nullptr);
+        return;
+      }
       owner_.requests_.push_back(std::move(received));
       status = owner_.next_status();
       delay = owner_.delay_;
@@ -173,6 +179,17 @@ std::vector<ReceivedRequest> UpstreamServer::requests() const {
 std::size_t UpstreamServer::request_count() const {
   const std::lock_guard<std::mutex> lock(mutex_);
   return requests_.size();
+}
+
+void UpstreamServer::serve_health(std::string path, int status) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  health_path_ = std::move(path);
+  health_status_ = status;
+}
+
+std::size_t UpstreamServer::health_check_count() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return health_checks_;
 }
 
 int UpstreamServer::next_status() {

@@ -1,7 +1,8 @@
 // UpstreamServer: a small real HTTP server standing in for an upstream
 // target in forwarding tests. It runs evhttp on its own thread and loopback
 // port, records every request it receives, and answers with a status the
-// test chooses (a fixed one, or a script consumed one request at a time).
+// test chooses (a fixed one, or a script consumed one request at a time),
+// and can serve a health endpoint apart from the recorded deliveries.
 // It can be stopped and started again on the same port to play an outage.
 #pragma once
 
@@ -40,6 +41,11 @@ class UpstreamServer {
   void set_default_status(int status);
   // Answers the next requests with these statuses, in order.
   void script(std::vector<int> statuses);
+  // Answers requests for `path` with `status` at once, outside the script
+  // and the recorded requests (a health endpoint).
+  void serve_health(std::string path, int status);
+  std::size_t health_check_count() const;
+
   // Delays every answer (to play a slow upstream).
   void set_delay(std::chrono::milliseconds delay);
 
@@ -61,6 +67,9 @@ class UpstreamServer {
   std::deque<int> script_;
   int default_status_ = 200;
   std::chrono::milliseconds delay_{0};
+  std::string health_path_;
+  int health_status_ = 200;
+  std::size_t health_checks_ = 0;
   std::unique_ptr<Loop> loop_;
 };
 
