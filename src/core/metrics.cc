@@ -214,6 +214,14 @@ void MetricsRegistry::render_forward(std::string& out) const {
                 "Pending entries taken over from idle consumers (XAUTOCLAIM).");
   append_sample(out, "gpsrelay_entries_reclaimed_total",
                 static_cast<double>(f.reclaimed.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_stream_pending", "gauge",
+                "Entries read by the consumer group and not yet acknowledged (any instance).");
+  append_sample(out, "gpsrelay_stream_pending",
+                static_cast<double>(f.group_pending.load(std::memory_order_relaxed)));
+  append_header(out, "gpsrelay_consumer_lag", "gauge",
+                "Entries the consumer group has not read yet (-1 when Redis cannot tell).");
+  append_sample(out, "gpsrelay_consumer_lag",
+                static_cast<double>(f.group_lag.load(std::memory_order_relaxed)));
   append_header(out, "gpsrelay_mysql_up", "gauge",
                 "1 while the failure store is connected to MySQL.");
   append_sample(out, "gpsrelay_mysql_up", f.store.up.load(std::memory_order_relaxed) ? 1 : 0);

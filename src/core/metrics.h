@@ -85,6 +85,8 @@ struct ForwardMetrics {
   std::atomic<std::uint64_t> no_target_waits{0};
   std::atomic<std::uint64_t> in_flight{0};
   std::atomic<std::uint64_t> reclaimed{0};
+  std::atomic<std::int64_t> group_pending{-1};  // -1 = not known yet
+  std::atomic<std::int64_t> group_lag{-1};
   StoreMetrics store;
 };
 

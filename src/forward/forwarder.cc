@@ -301,6 +301,8 @@ void Forwarder::tick() {
   }
   metrics_.in_flight.store(deliveries_.size(), std::memory_order_relaxed);
   metrics_.reclaimed.store(consumer_.entries_reclaimed(), std::memory_order_relaxed);
+  metrics_.group_pending.store(consumer_.group_pending(), std::memory_order_relaxed);
+  metrics_.group_lag.store(consumer_.group_lag(), std::memory_order_relaxed);
   consumer_.wake();
 }
 

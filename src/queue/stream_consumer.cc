@@ -28,11 +28,13 @@ StreamConsumer::StreamConsumer(event_base* base, Options options, StreamConsumer
       reader_(base, options_.connection, [this](bool up) { on_reader_state(up); }),
       writer_(base, options_.connection, [this](bool up) { on_writer_state(up); }),
       retry_timer_(base, [this] { read(); }),
-      claim_timer_(base, [this] { claim(); }) {}
+      claim_timer_(base, [this] { claim(); }),
+      stats_timer_(base, [this] { sample_group(); }) {}
 
 StreamConsumer::~StreamConsumer() {
   retry_timer_.stop();
   claim_timer_.stop();
+  stats_timer_.stop();
   reader_.close();
   writer_.close();
 }
@@ -42,6 +44,7 @@ void StreamConsumer::start() {
   writer_.start();
   // Check for abandoned entries a few times per claim_idle, at most once a second.
   claim_timer_.start_periodic(std::max(options_.claim_idle / 4, std::chrono::milliseconds(1000)));
+  stats_timer_.start_periodic(std::chrono::milliseconds(1000));
 }
 
 void StreamConsumer::wake() { read(); }
@@ -230,6 +233,41 @@ void StreamConsumer::on_ack_reply(redisAsyncContext*, void* reply, void*) {
   const auto* r = static_cast<const redisReply*>(reply);
   if (r != nullptr && r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "BUSYGROUP", 9) != 0) {
     core::log_warning("Redis rejected a stream command", {{"ERROR", std::string(r->str, r->len)}});
+  }
+}
+
+void StreamConsumer::sample_group() {
+  if (!writer_.up()) return;
+  const char* argv[] = {"XINFO", "GROUPS", options_.stream.c_str()};
+  const size_t lengths[] = {5, 6, options_.stream.size()};
+  writer_.send(&StreamConsumer::on_group_info_reply, this, 3, argv, lengths);
+}
+
+void StreamConsumer::on_group_info_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<StreamConsumer*>(privdata);
+  const auto* r = static_cast<const redisReply*>(reply);
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
+  // One flat [name, value, ...] array per group.
+  for (std::size_t g = 0; g < r->elements; ++g) {
+    const redisReply* group = r->element[g];
+    if (group->type != REDIS_REPLY_ARRAY) continue;
+    std::int64_t pending = -1;
+    std::int64_t lag = -1;
+    bool ours = false;
+    for (std::size_t i = 0; i + 1 < group->elements; i += 2) {
+      const std::string_view key = text_of(group->element[i]);
+      const redisReply* value = group->element[i + 1];
+      if (key == "name") ours = text_of(value) == self->options_.group;
+      // lag is nil when Redis cannot tell (e.g. after deletions it did
+      // not track); keep -1 then.
+      if (key == "pending" && value->type == REDIS_REPLY_INTEGER) pending = value->integer;
+      if (key == "lag" && value->type == REDIS_REPLY_INTEGER) lag = value->integer;
+    }
+    if (ours) {
+      self->group_pending_ = pending;
+      self->group_lag_ = lag;
+      return;
+    }
   }
 }
 

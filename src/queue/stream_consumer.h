@@ -73,6 +73,11 @@ class StreamConsumer {
   bool up() const { return reader_.up() && writer_.up(); }
   std::uint64_t entries_read() const { return entries_read_; }
   std::uint64_t entries_reclaimed() const { return entries_reclaimed_; }
+  // The group as Redis last reported it (XINFO GROUPS, sampled every
+  // second): entries read by any consumer and not yet acknowledged, and
+  // entries not yet read by the group at all; -1 until known.
+  std::int64_t group_pending() const { return group_pending_; }
+  std::int64_t group_lag() const { return group_lag_; }
 
  private:
   enum class Phase { kOwnPending, kNew };
@@ -80,11 +85,13 @@ class StreamConsumer {
   static void on_read_reply(redisAsyncContext*, void* reply, void* self);
   static void on_claim_reply(redisAsyncContext*, void* reply, void* self);
   static void on_ack_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_group_info_reply(redisAsyncContext*, void* reply, void* self);
 
   void on_reader_state(bool up);
   void on_writer_state(bool up);
   void read();
   void claim();
+  void sample_group();
   // Hands the entries of an XREADGROUP/XAUTOCLAIM reply to the listener;
   // returns how many entries the reply held.
   std::size_t deliver(const redisReply* entries, bool reclaimed);
@@ -102,8 +109,11 @@ class StreamConsumer {
   std::unordered_set<std::string> in_flight_;  // handed out, not finished
   std::uint64_t entries_read_ = 0;
   std::uint64_t entries_reclaimed_ = 0;
+  std::int64_t group_pending_ = -1;
+  std::int64_t group_lag_ = -1;
   core::Timer retry_timer_;
   core::Timer claim_timer_;
+  core::Timer stats_timer_;
 };
 
 }  // namespace gpsrelay::queue

@@ -102,6 +102,8 @@ TEST_F(FailureStoreTest, MysqlDownKeepsFailedPacketsPendingUntilItReturns) {
   const MetricsPage metrics = scrape_metrics();
   EXPECT_EQ(metrics.sum("gpsrelay_failed_packets_waiting"), kPackets);
   EXPECT_EQ(metrics.sum("gpsrelay_mysql_up"), 0);
+  EXPECT_TRUE(eventually(
+      [&] { return scrape_metrics().sum("gpsrelay_stream_pending") == kPackets; }, seconds(3)));
   const HttpResponse health = http_get(daemon().url("/health"));
   EXPECT_EQ(health.status, 503) << health;
   EXPECT_EQ(mysql_status(), "down");

@@ -69,6 +69,12 @@ TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical
   const MetricsPage metrics = scrape_metrics();
   EXPECT_EQ(metrics.sum("gpsrelay_deliveries_total", {{"result", "delivered"}}), kPackets);
   EXPECT_EQ(metrics.sum("gpsrelay_queue_length"), 0);
+  EXPECT_TRUE(eventually(
+      [&] {
+        const MetricsPage later = scrape_metrics();
+        return later.sum("gpsrelay_stream_pending") == 0 && later.sum("gpsrelay_consumer_lag") == 0;
+      },
+      seconds(3)));
 }
 
 TEST_F(ForwardTest, RequestIdOfTheReportTravelsToTheUpstream) {
