@@ -1,27 +1,48 @@
 #!/usr/bin/env bash
-# Ingest benchmark: wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
-# gpsrelayd backed by a private redis-server (AOF, fsync every second), and
-# the same load against a private nginx answering 'return 200' in the same
-# run, as the ceiling this machine's HTTP stack allows. Afterwards it checks
-# that the stream holds exactly as many entries as gpsrelayd answered 200.
+# Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
+# private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh                  15 s per run
-#   DURATION=30 THREADS=1 scripts/bench.sh
-# Everything runs on loopback, on private ports, in a temp dir.
+#   scripts/bench.sh [ingest|e2e|drain|all]     (default: all)
+#
+# ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
+#         gpsrelayd backed by a private redis-server (AOF, fsync every
+#         second), and the same load against nginx answering 'return 200'
+#         in the same run, as the ceiling this machine's HTTP stack allows.
+#         Checks that the stream holds exactly as many entries as 200s sent.
+# e2e     the same wrk load while gpsrelayd forwards to two nginx upstreams
+#         ('return 200'): accepted/s, delivered/s, end-to-end latency
+#         (stream id time, i.e. the XADD, to the upstream's receipt, from
+#         nginx's access log), backlog when the load stops, RSS.
+# drain   200,000 reports queued before gpsrelayd starts; how fast it
+#         delivers them to the two upstreams.
+#
+# DURATION=30 THREADS=1 CONNECTIONS=64 DRAIN_COUNT=200000 change the load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode=${1:-all}
 duration=${DURATION:-15}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
+drain_count=${DRAIN_COUNT:-200000}
+case "$mode" in ingest | e2e | drain | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|e2e|drain|all]" >&2
+  exit 2
+  ;;
+esac
 
 scripts/install-deps.sh build bench
 scripts/build.sh build >/dev/null
 
 work=$(mktemp -d /tmp/gpsrelay-bench.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-redis_port=$(free_port); relay_port=$(free_port); nginx_port=$(free_port)
+redis_port=$(free_port)
+relay_port=$(free_port)
+nginx_port=$(free_port)
+upstream_a=$(free_port)
+upstream_b=$(free_port)
 pids=()
+relay_pid=
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -29,26 +50,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
+redis() { redis-cli -p "$redis_port" "$@"; }
+metric() { curl -s "http://127.0.0.1:$relay_port/metrics" | awk -v k="$1" '$1 == k {s += $2} END {printf "%d", s}'; }
+delivered() {
+  curl -s "http://127.0.0.1:$relay_port/metrics" |
+    awk '/^gpsrelay_deliveries_total\{.*result="delivered"/ {s += $2} END {printf "%d", s}'
+}
+now() { date +%s.%N; }
+wait_for() {  # command... ; up to 10 s
+  for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "bench: timed out waiting for: $*" >&2
+  return 1
+}
+
 redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work" --appendonly yes \
   --appendfsync everysec --save '' --protected-mode no --logfile "$work/redis.log" &
 pids+=($!)
-for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+wait_for redis ping
 
-cat >"$work/gpsrelay.conf" <<CONF
-[http]
-listen = 127.0.0.1:$relay_port
-threads = $threads
-[redis]
-address = 127.0.0.1:$redis_port
-max_queue_length = 100000000
-[log]
-level = warning
-target = stderr
-CONF
-build/gpsrelayd -c "$work/gpsrelay.conf" 2>"$work/gpsrelayd.log" &
-relay_pid=$!
-pids+=($relay_pid)
-
+# One nginx: the 'return 200' ceiling on nginx_port, and two upstreams that
+# log when each packet arrived ($msec) and its stream id.
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes $threads;
@@ -64,14 +85,48 @@ http {
   uwsgi_temp_path $work/nginx/uwsgi;
   scgi_temp_path $work/nginx/scgi;
   keepalive_requests 1000000;
+  log_format e2e '\$msec \$http_x_gpsrelay_message_id';
   server {
     listen 127.0.0.1:$nginx_port;
+    location / { default_type application/json; return 200 '{"status":"ok"}'; }
+  }
+  server {
+    listen 127.0.0.1:$upstream_a;
+    listen 127.0.0.1:$upstream_b;
+    access_log $work/nginx/upstream.log e2e buffer=256k flush=1s;
     location / { default_type application/json; return 200 '{"status":"ok"}'; }
   }
 }
 CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
+wait_for curl -sf "http://127.0.0.1:$nginx_port/"
+
+start_relay() {  # targets
+  cat >"$work/gpsrelay.conf" <<CONF
+[http]
+listen = 127.0.0.1:$relay_port
+threads = $threads
+[redis]
+address = 127.0.0.1:$redis_port
+max_queue_length = 100000000
+[forward]
+targets = $1
+concurrency = 256
+[log]
+level = warning
+target = stderr
+CONF
+  build/gpsrelayd -c "$work/gpsrelay.conf" 2>>"$work/gpsrelayd.log" &
+  relay_pid=$!
+  pids+=($relay_pid)
+  wait_for curl -sf "http://127.0.0.1:$relay_port/ready"
+}
+stop_relay() {
+  kill "$relay_pid"
+  wait "$relay_pid" || true
+}
+rss_mib() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status"; }
 
 body='{"device_id":"truck-0042","ts":"2026-11-25T10:15:30.250Z","lat":52.520008,"lon":13.404954,"alt":34.5,"speed_kmh":48.2,"heading":271,"hdop":0.9,"sats":11,"battery":0.87,"ignition":true,"odometer_km":128734.6}'
 cat >"$work/post.lua" <<LUA
@@ -79,13 +134,6 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '$body'
 LUA
-
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$relay_port/ready" >/dev/null 2>&1 &&
-    curl -s "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-
 run_wrk() {  # name url
   wrk -t2 -c"$connections" -d3s -s "$work/post.lua" "$2" >/dev/null  # warm-up
   wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "$2" >"$work/$1.wrk"
@@ -93,30 +141,92 @@ run_wrk() {  # name url
 field() { awk -v k="$2" '$1 == k {print $2}' "$work/$1.wrk"; }
 rps() { awk '/^Requests\/sec:/ {print $2}' "$work/$1.wrk"; }
 non2xx() { awk '/Non-2xx/ {print $NF}' "$work/$1.wrk"; }
-
-run_wrk nginx "http://127.0.0.1:$nginx_port/api/gps/reports"
-before=$(redis-cli -p "$redis_port" XLEN gps:reports)
-run_wrk gpsrelayd "http://127.0.0.1:$relay_port/api/gps/reports"
-sleep 0.5
-after=$(redis-cli -p "$redis_port" XLEN gps:reports)
-metrics=$(curl -s "http://127.0.0.1:$relay_port/metrics")
-accepted=$(awk '$1 == "gpsrelay_reports_accepted_total" {print $2}' <<<"$metrics")
-rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$relay_pid/status")
+# p50 p99 max of (arrival ms - stream id ms) over the upstream log lines
+# from line $1 on.
+e2e_latency() {
+  tail -n +"$1" "$work/nginx/upstream.log" |
+    awk '{split($2, id, "-"); printf "%.0f\n", $1 * 1000 - id[1]}' | sort -n |
+    awk '{v[NR] = $1} END {if (NR == 0) {print "n/a n/a n/a"; exit}
+         printf "%d ms %d ms %d ms\n", v[int(NR * 0.5) < 1 ? 1 : int(NR * 0.5)], v[int(NR * 0.99) < 1 ? 1 : int(NR * 0.99)], v[NR]}'
+}
+upstream_lines() { wc -l <"$work/nginx/upstream.log" 2>/dev/null || echo 0; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "load: wrk -t2 -c$connections -d${duration}s keep-alive, ${#body}-byte body; gpsrelayd threads=$threads"
-printf '%-10s %12s %10s %10s %10s\n' target req/s p50 p99 non-2xx
-for t in nginx gpsrelayd; do
-  printf '%-10s %12s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" "$(non2xx $t || true)"
-done
-ratio=$(awk -v a="$(rps gpsrelayd)" -v b="$(rps nginx)" 'BEGIN {printf "%.2f", a/b}')
-echo "gpsrelayd / nginx: $ratio"
-echo "gpsrelayd peak RSS: $((rss_kb / 1024)) MiB"
-# Every 200 gpsrelayd sent (its own counter, which also covers requests
-# still in flight when wrk stopped) must be an entry in the stream.
-echo "stream entries added: $((after - before)), 200s sent (gpsrelay_reports_accepted_total, incl. warm-up): $accepted, stream total: $after"
-if [ "$after" != "${accepted%.*}" ]; then
-  echo "MISMATCH: stream holds $after entries but gpsrelayd answered $accepted reports with 200" >&2
-  exit 1
+targets="http://127.0.0.1:$upstream_a/ingest,http://127.0.0.1:$upstream_b/ingest"
+
+if [ "$mode" = ingest ] || [ "$mode" = all ]; then
+  echo "=== ingest"
+  start_relay ""
+  run_wrk nginx "http://127.0.0.1:$nginx_port/api/gps/reports"
+  before=$(redis XLEN gps:reports)
+  run_wrk gpsrelayd "http://127.0.0.1:$relay_port/api/gps/reports"
+  sleep 0.5
+  after=$(redis XLEN gps:reports)
+  accepted=$(metric gpsrelay_reports_accepted_total)
+  printf '%-10s %12s %10s %10s %10s\n' target req/s p50 p99 non-2xx
+  for t in nginx gpsrelayd; do
+    printf '%-10s %12s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" "$(non2xx $t || true)"
+  done
+  echo "gpsrelayd / nginx: $(awk -v a="$(rps gpsrelayd)" -v b="$(rps nginx)" 'BEGIN {printf "%.2f", a/b}')"
+  echo "gpsrelayd peak RSS: $(rss_mib) MiB"
+  # Every 200 gpsrelayd sent (its own counter, which also covers requests
+  # still in flight when wrk stopped) must be an entry in the stream.
+  echo "stream entries added: $((after - before)), 200s sent (incl. warm-up): $accepted, stream total: $after"
+  if [ "$after" != "$accepted" ]; then
+    echo "MISMATCH: stream holds $after entries but gpsrelayd answered $accepted reports with 200" >&2
+    exit 1
+  fi
+  echo "check: stream length equals 200s sent"
+  stop_relay
+  redis DEL gps:reports >/dev/null
 fi
-echo "check: stream length equals 200s sent"
+
+if [ "$mode" = e2e ] || [ "$mode" = all ]; then
+  echo "=== e2e: ingest while forwarding to two nginx upstreams"
+  start_relay "$targets"
+  wrk -t2 -c"$connections" -d3s -s "$work/post.lua" "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
+  wait_for test "$(redis XLEN gps:reports)" = 0
+  first_line=$(($(upstream_lines) + 1))
+  d0=$(delivered)
+  t0=$(now)
+  wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" \
+    "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/e2e.wrk"
+  t1=$(now)
+  d1=$(delivered)
+  backlog=$(redis XLEN gps:reports)
+  for _ in $(seq 600); do [ "$(redis XLEN gps:reports)" = 0 ] && break; sleep 0.1; done
+  t2=$(now)
+  sleep 1.5  # nginx flushes its log buffer every second
+  echo "accepted/s: $(rps e2e) (p50 $(field e2e 50%), p99 $(field e2e 99%), non-2xx $(non2xx e2e || echo 0))"
+  echo "delivered/s while loaded: $(awk -v d=$((d1 - d0)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", d / (b - a)}')"
+  echo "backlog when the load stopped: $backlog entries; empty $(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.1f", b - a}') s later"
+  echo "end-to-end latency (XADD -> upstream receipt) p50 p99 max: $(e2e_latency "$first_line")"
+  echo "gpsrelayd peak RSS: $(rss_mib) MiB; still queued: $(redis XLEN gps:reports)"
+  stop_relay
+fi
+
+if [ "$mode" = drain ] || [ "$mode" = all ]; then
+  echo "=== drain: $drain_count queued reports, upstreams healthy"
+  redis DEL gps:reports >/dev/null
+  python3 - "$drain_count" "$body" <<'PY' | redis-cli -p "$redis_port" --pipe >/dev/null
+import sys, time
+count, body = int(sys.argv[1]), sys.argv[2].encode()
+now = str(int(time.time() * 1000)).encode()
+def bulk(b): return b"$%d\r\n%s\r\n" % (len(b), b)
+out = sys.stdout.buffer
+for i in range(count):
+    args = [b"XADD", b"gps:reports", b"*", b"payload", body, b"received_at", now,
+            b"request_id", b"bench-%d" % i]
+    out.write(b"*%d\r\n" % len(args) + b"".join(bulk(a) for a in args))
+PY
+  echo "queued: $(redis XLEN gps:reports)"
+  t0=$(now)
+  start_relay "$targets"
+  for _ in $(seq 3000); do [ "$(redis XLEN gps:reports)" = 0 ] && break; sleep 0.1; done
+  t1=$(now)
+  left=$(redis XLEN gps:reports)
+  echo "drained $((drain_count - left)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s (incl. start-up): $(awk -v n=$((drain_count - left)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}') packets/s; left: $left"
+  echo "delivered (metric): $(delivered); gpsrelayd peak RSS: $(rss_mib) MiB"
+  stop_relay
+fi

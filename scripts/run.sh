@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs gpsrelayd on a fresh Debian 12 machine with everything it needs:
-# installs what is missing, builds, starts a private redis-server (temp dir,
-# free port, AOF on), writes a sample config and runs gpsrelayd in the
-# foreground. Ctrl-C stops both and removes the temp dir.
+# installs what is missing, builds, then starts in a temp dir on free
+# loopback ports a private redis-server (AOF on), a private mariadbd with a
+# gpsrelay database, and a sample upstream that prints what it receives;
+# writes a config and runs gpsrelayd in the foreground. Ctrl-C stops
+# everything and removes the temp dir. Nothing assumes a system service.
 #
 #   scripts/run.sh                 listen on 127.0.0.1:8080
 #   PORT=9000 scripts/run.sh       another port
@@ -14,36 +16,84 @@ scripts/build.sh build >/dev/null
 
 port=${PORT:-8080}
 work=$(mktemp -d /tmp/gpsrelay-run.XXXXXX)
-redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+redis_port=$(free_port)
+mysql_port=$(free_port)
+upstream_port=$(free_port)
+pids=()
 cleanup() {
-  [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+wait_for() {
+  for _ in $(seq 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "run.sh: gave up waiting for: $*" >&2
+  exit 1
+}
 
 redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work" --appendonly yes \
   --save '' --protected-mode no --daemonize no --logfile "$work/redis.log" &
-redis_pid=$!
-for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+pids+=($!)
+
+# mariadbd refuses to run as root unless told to; as anyone else it runs as them.
+as_user=()
+[ "$(id -u)" -eq 0 ] && as_user=(--user=root)
+mariadb-install-db --no-defaults --datadir="$work/mysql" --auth-root-authentication-method=normal \
+  --skip-test-db "${as_user[@]}" >"$work/mariadb-install.log" 2>&1
+mariadbd --no-defaults --datadir="$work/mysql" --port="$mysql_port" --bind-address=127.0.0.1 \
+  --socket="$work/mysql.sock" --pid-file="$work/mysql.pid" --skip-name-resolve \
+  --innodb-buffer-pool-size=32M "${as_user[@]}" >"$work/mariadbd.log" 2>&1 &
+pids+=($!)
+wait_for mariadb --no-defaults -uroot -S "$work/mysql.sock" -e 'SELECT 1'
+mariadb --no-defaults -uroot -S "$work/mysql.sock" -e "
+  CREATE DATABASE gpsrelay;
+  CREATE USER 'gpsrelay'@'%' IDENTIFIED BY 'sample-password';
+  GRANT ALL ON gpsrelay.* TO 'gpsrelay'@'%';"
+
+scripts/sample-upstream.py --port "$upstream_port" --fail-file "$work/upstream-down" &
+pids+=($!)
+wait_for redis-cli -p "$redis_port" ping
 
 cat >"$work/gpsrelay.conf" <<CONF
 [http]
 listen = 127.0.0.1:$port
 [redis]
 address = 127.0.0.1:$redis_port
+[forward]
+targets = http://127.0.0.1:$upstream_port/ingest
+health_path = /health
+# Short, so a failure reaches MySQL within seconds in this demo.
+retry_delays = 1s,2s
+[mysql]
+host = 127.0.0.1
+port = $mysql_port
+user = gpsrelay
+password = sample-password
+database = gpsrelay
 [log]
 level = info
 target = stderr
 CONF
 
+ctl="build/gpsrelayctl -c $work/gpsrelay.conf"
 cat <<TXT
-gpsrelayd on http://127.0.0.1:$port  (Redis on 127.0.0.1:$redis_port, files in $work)
-Post a report:
+gpsrelayd on http://127.0.0.1:$port — Redis 127.0.0.1:$redis_port, MariaDB 127.0.0.1:$mysql_port,
+sample upstream 127.0.0.1:$upstream_port; files in $work
+
+Post a report (the upstream prints it):
   curl -si -H 'Content-Type: application/json' \\
        -d '{"device_id":"truck-7","lat":52.52,"lon":13.405,"ts":"2026-11-25T10:00:00Z"}' \\
        http://127.0.0.1:$port/api/gps/reports
-See it in the stream:  redis-cli -p $redis_port XRANGE gps:reports - +
-Health and metrics:    curl -s http://127.0.0.1:$port/health; curl -s http://127.0.0.1:$port/metrics
-Ctrl-C stops.
+Make the upstream fail, post again, and watch it retry and land in MySQL:
+  touch $work/upstream-down
+  $ctl failed list
+Bring the upstream back and replay:
+  rm $work/upstream-down
+  $ctl failed replay --all
+Queue and targets:  $ctl status
+Health and metrics: curl -s http://127.0.0.1:$port/health; curl -s http://127.0.0.1:$port/metrics
+Ctrl-C stops everything.
 TXT
 build/gpsrelayd -c "$work/gpsrelay.conf"

@@ -68,11 +68,12 @@ TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical
 
   const MetricsPage metrics = scrape_metrics();
   EXPECT_EQ(metrics.sum("gpsrelay_deliveries_total", {{"result", "delivered"}}), kPackets);
-  EXPECT_EQ(metrics.sum("gpsrelay_queue_length"), 0);
+  // Gauges sampled every 100 ms (backlog) and every second (group).
   EXPECT_TRUE(eventually(
       [&] {
         const MetricsPage later = scrape_metrics();
-        return later.sum("gpsrelay_stream_pending") == 0 && later.sum("gpsrelay_consumer_lag") == 0;
+        return later.sum("gpsrelay_queue_length") == 0 &&
+               later.sum("gpsrelay_stream_pending") == 0 && later.sum("gpsrelay_consumer_lag") == 0;
       },
       seconds(3)));
 }
