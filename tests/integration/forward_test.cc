@@ -257,6 +257,37 @@ TEST_F(ForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
   EXPECT_LE(duplicates, 32u);
 }
 
+TEST_F(ForwardTest, RedisRestartDuringLoadLosesNothingAndDeliveryResumes) {
+  UpstreamServer upstream;
+  start_daemon(forwarding_to({&upstream}));
+  LoadGenerator load(daemon().ingest_url(), 4);
+  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= 200; }, seconds(20)));
+
+  redis().stop();  // SIGTERM: Redis writes its AOF and exits
+  redis().restart();
+  const size_t before = upstream.request_count();
+  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= before + 200; }, seconds(20)))
+      << "delivery did not resume after the Redis restart";
+  load.stop();
+
+  std::set<std::string> acknowledged;
+  for (const HttpResponse& response : load.results()) {
+    if (response.status == 200) acknowledged.insert(message_id_of(response));
+  }
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
+      << "stream length " << stream_length() << ", pending " << pending_count();
+  const auto delivered = deliveries_by_message({&upstream});
+  size_t missing = 0;
+  for (const std::string& id : acknowledged) {
+    if (!delivered.contains(id) && ++missing <= 5) ADD_FAILURE() << "never delivered: " << id;
+  }
+  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged reports";
+  size_t duplicates = 0;
+  for (const auto& [id, times] : delivered) duplicates += static_cast<size_t>(times - 1);
+  std::cout << "Redis restart: " << acknowledged.size() << " acknowledged, " << delivered.size()
+            << " delivered, " << duplicates << " duplicates\n";
+}
+
 TEST_F(ForwardTest, TwoInstancesShareTheStreamAndOneTakesOverTheOthersPending) {
   UpstreamServer upstream;
   const DaemonConfig config = forwarding_to({&upstream});
