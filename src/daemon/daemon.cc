@@ -52,6 +52,10 @@ std::string consumer_name(const core::Config& config) {
 
 }  // namespace
 
+http::TlsFiles tls_files(const core::Config& config) {
+  return {config.http.tls_cert, config.http.tls_key, config.http.tls_min_version};
+}
+
 void apply_log_config(const core::LogConfig& log) {
   core::log_init(to_log_level(log.level), to_log_target(log.target));
 }
@@ -78,7 +82,11 @@ Daemon::Daemon(std::string config_path, core::Config config)
   // A client that goes away must cost us an EPIPE, not the process.
   signal(SIGPIPE, SIG_IGN);
 
-  const http::WorkerContext context{metrics_, rate_limiter_.get(), serving_};
+  if (config_.http.tls_listen) {
+    // A certificate that does not load is a configuration error (exit 1).
+    tls_ = std::make_unique<http::TlsContextSlot>(http::load_server_context(tls_files(config_)));
+  }
+  const http::WorkerContext context{metrics_, rate_limiter_.get(), serving_, tls_.get()};
   for (unsigned i = 0; i < config_.http.threads; ++i) {
     workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
   }
@@ -150,12 +158,33 @@ void Daemon::reload() {
     core::Config fresh = core::load_config(config_path_, core::process_environment());
     apply_log_config(fresh.log);
     config_.log = fresh.log;
-    core::log_info("configuration reloaded; log settings applied, other changes need a restart",
-                   {{"CONFIG", config_path_}});
+    reload_tls(fresh);
+    core::log_info(
+        "configuration reloaded; log settings and TLS certificate applied, other changes need a "
+        "restart",
+        {{"CONFIG", config_path_}});
   } catch (const std::exception& e) {
     core::log_error("reload failed; keeping the running configuration", {{"ERROR", e.what()}});
   }
   notifier_.ready(ready_sent_ ? "Accepting reports" : "Waiting for Redis");
+}
+
+void Daemon::reload_tls(const core::Config& fresh) {
+  if (!tls_) return;
+  if (!fresh.http.tls_listen) {
+    core::log_warning("http.tls_listen was removed; that takes a restart");
+    return;
+  }
+  try {
+    tls_->replace(http::load_server_context(tls_files(fresh)));
+    config_.http.tls_cert = fresh.http.tls_cert;
+    config_.http.tls_key = fresh.http.tls_key;
+    config_.http.tls_min_version = fresh.http.tls_min_version;
+    core::log_info("TLS certificate reloaded; new connections use it",
+                   {{"CERT", fresh.http.tls_cert}});
+  } catch (const http::TlsError& e) {
+    core::log_error("TLS reload failed; keeping the current certificate", {{"ERROR", e.what()}});
+  }
 }
 
 bool Daemon::workers_alive(std::chrono::steady_clock::time_point now) const {

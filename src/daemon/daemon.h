@@ -20,6 +20,7 @@
 #include "forward/forwarder.h"
 #include "http/ingest_worker.h"
 #include "http/rate_limiter.h"
+#include "http/tls_context.h"
 
 namespace gpsrelay::daemon {
 
@@ -29,6 +30,7 @@ inline constexpr int kExitBadConfig = 1;
 inline constexpr int kExitRuntimeFailure = 2;
 
 void apply_log_config(const core::LogConfig& log);
+http::TlsFiles tls_files(const core::Config& config);
 
 class Daemon {
  public:
@@ -44,6 +46,7 @@ class Daemon {
   static void on_signal(evutil_socket_t signal_number, short, void* self);
   void supervise();
   void reload();
+  void reload_tls(const core::Config& fresh);
   void begin_stop(const char* why);
   bool workers_alive(std::chrono::steady_clock::time_point now) const;
 
@@ -52,6 +55,7 @@ class Daemon {
   core::SystemdNotifier notifier_;
   core::MetricsRegistry metrics_;
   std::unique_ptr<http::ClientRateLimiter> rate_limiter_;
+  std::unique_ptr<http::TlsContextSlot> tls_;  // only with http.tls_listen
   std::atomic<bool> serving_{false};
 
   core::EventBasePtr base_;

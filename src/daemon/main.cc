@@ -81,6 +81,18 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "gpsrelayd: configuration %s is invalid\n", config_path.c_str());
     return kExitBadConfig;
   }
+  if (config.http.tls_listen) {
+    // The files are read at start and on SIGHUP; check them now so a bad
+    // certificate is a configuration error, not a runtime failure.
+    try {
+      gpsrelay::http::load_server_context(gpsrelay::daemon::tls_files(config));
+    } catch (const gpsrelay::http::TlsError& e) {
+      std::fprintf(stderr, "%s: %s\n", config_path.c_str(), e.what());
+      if (check_only)
+        std::fprintf(stderr, "gpsrelayd: configuration %s is invalid\n", config_path.c_str());
+      return kExitBadConfig;
+    }
+  }
   if (check_only) {
     std::fputs(gpsrelay::core::render_config(config).c_str(), stdout);
     std::fprintf(stderr, "gpsrelayd: configuration %s is valid\n", config_path.c_str());

@@ -2,6 +2,7 @@
 #include "http/ingest_worker.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
 #include <signal.h>
 
@@ -109,27 +110,57 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
       drain_timer_(base_.get(), [this] { check_drained(); }),
       stop_trigger_(base_.get(), [this] { begin_drain(); }) {
   if (!http_ || !body_) throw std::runtime_error("libevent: cannot create the HTTP server");
-  evhttp_set_gencb(http_.get(), &IngestWorker::on_request, this);
+  configure(http_.get(), config);
+  bound_socket_ = serve_on(http_.get(), config.http.listen);
+  if (context_.tls != nullptr && config.http.tls_listen) {
+    tls_http_.reset(evhttp_new(base_.get()));
+    if (!tls_http_) throw std::runtime_error("libevent: cannot create the HTTPS server");
+    configure(tls_http_.get(), config);
+    evhttp_set_bevcb(tls_http_.get(), &IngestWorker::make_tls_bufferevent, this);
+    tls_bound_socket_ = serve_on(tls_http_.get(), *config.http.tls_listen);
+  }
+}
+
+void IngestWorker::configure(evhttp* http, const core::Config& config) {
+  evhttp_set_gencb(http, &IngestWorker::on_request, this);
   // Accept every method so that we, not libevent, answer 405 with Allow.
-  evhttp_set_allowed_methods(http_.get(), EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-                                              EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                       EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                                       EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
   // libevent stops reading at this size and answers 413 itself, so an
   // oversized body is never buffered; lingering close lets the client read
   // that answer instead of a reset.
-  evhttp_set_max_body_size(http_.get(), static_cast<ev_ssize_t>(max_body_bytes_));
-  evhttp_set_max_headers_size(http_.get(), kMaxHeaderBytes);
+  evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(max_body_bytes_));
+  evhttp_set_max_headers_size(http, kMaxHeaderBytes);
   const timeval timeout = core::to_timeval(config.http.request_timeout);
-  evhttp_set_timeout_tv(http_.get(), &timeout);
-  evhttp_set_flags(http_.get(), EVHTTP_SERVER_LINGERING_CLOSE);
+  evhttp_set_timeout_tv(http, &timeout);
+  evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE);
+}
 
-  UniqueFd listener = bind_listener(config.http.listen);
-  bound_socket_ = evhttp_accept_socket_with_handle(http_.get(), listener.get());
-  if (bound_socket_ == nullptr) {
-    throw std::runtime_error("cannot serve HTTP on " + config.http.listen.to_string());
-  }
+evhttp_bound_socket* IngestWorker::serve_on(evhttp* http, const core::Endpoint& address) {
+  UniqueFd listener = bind_listener(address);
+  evhttp_bound_socket* bound = evhttp_accept_socket_with_handle(http, listener.get());
+  if (bound == nullptr) throw std::runtime_error("cannot serve HTTP on " + address.to_string());
   listener.release();  // evhttp closes it now
+  return bound;
+}
+
+bufferevent* IngestWorker::make_tls_bufferevent(event_base* base, void* self) {
+  // The context current at accept time: a reload affects new connections.
+  const SslContextPtr ctx = static_cast<IngestWorker*>(self)->context_.tls->current();
+  SSL* ssl = SSL_new(ctx.get());
+  if (ssl == nullptr) return nullptr;  // evhttp closes the connection
+  // With BEV_OPT_CLOSE_ON_FREE the bufferevent owns the SSL (and the socket
+  // evhttp assigns to it).
+  bufferevent* bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                    BEV_OPT_CLOSE_ON_FREE);
+  if (bev == nullptr) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  // Devices often just drop the connection instead of sending close_notify.
+  bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  return bev;
 }
 
 IngestWorker::~IngestWorker() { join(); }
@@ -338,6 +369,10 @@ void IngestWorker::begin_drain() {
   if (bound_socket_ != nullptr) {
     evhttp_del_accept_socket(http_.get(), bound_socket_);
     bound_socket_ = nullptr;
+  }
+  if (tls_bound_socket_ != nullptr) {
+    evhttp_del_accept_socket(tls_http_.get(), tls_bound_socket_);
+    tls_bound_socket_ = nullptr;
   }
   drain_deadline_ = std::chrono::steady_clock::now() + kDrainDeadline;
   drain_timer_.start_periodic(kDrainPollInterval);

@@ -23,6 +23,7 @@
 #include "http/listener.h"
 #include "http/rate_limiter.h"
 #include "http/request_id.h"
+#include "http/tls_context.h"
 #include "queue/report_queue.h"
 
 namespace gpsrelay::http {
@@ -33,6 +34,7 @@ struct WorkerContext {
   core::MetricsRegistry& metrics;
   ClientRateLimiter* rate_limiter;   // nullptr when http.rate_limit = 0
   const std::atomic<bool>& serving;  // READY reached and not stopping
+  const TlsContextSlot* tls;         // nullptr when http.tls_listen is not set
 };
 
 class IngestWorker : private queue::ReportQueueListener {
@@ -61,6 +63,10 @@ class IngestWorker : private queue::ReportQueueListener {
     std::chrono::steady_clock::time_point started;
   };
 
+  // The settings both listeners (plain and TLS) share.
+  void configure(evhttp* http, const core::Config& config);
+  static evhttp_bound_socket* serve_on(evhttp* http, const core::Endpoint& address);
+  static bufferevent* make_tls_bufferevent(event_base* base, void* self);
   static void on_request(evhttp_request* request, void* self);
   void handle(evhttp_request* request);
   void handle_ingest(evhttp_request* request, std::string request_id,
@@ -92,7 +98,9 @@ class IngestWorker : private queue::ReportQueueListener {
   core::EventBasePtr base_;
   core::EvhttpPtr http_;
   evhttp_bound_socket* bound_socket_ = nullptr;  // owned by http_
-  core::EvbufferPtr body_;                       // reused for every response
+  core::EvhttpPtr tls_http_;                     // null without http.tls_listen
+  evhttp_bound_socket* tls_bound_socket_ = nullptr;
+  core::EvbufferPtr body_;  // reused for every response
   std::deque<PendingReply> pending_;
   queue::ReportQueue queue_;
   core::Timer heartbeat_timer_;

@@ -54,6 +54,8 @@ struct HttpRequest {
   // Source address, e.g. "127.0.0.2", to appear as another client on
   // loopback; empty lets the kernel choose (127.0.0.1).
   std::string local_address;
+  // For https:// URLs: the CA bundle the server's chain must verify against.
+  std::string ca_file;
 };
 
 // A POST of `body` to `url`, the other fields at their defaults.
