@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,21 @@ struct TargetMetrics {
   std::atomic<std::uint64_t> failed_attempts{0};  // retryable failures
   std::atomic<std::uint64_t> rejected{0};         // permanent 4xx
   std::atomic<int> state{0};                      // 0 up, 1 down, 2 breaker open, 3 half-open
+
+  // The reason of the latest failed attempt, for /health (a certificate
+  // error, a refused connection, "HTTP 503"). Written only on failures.
+  void set_last_error(std::string error) {
+    const std::lock_guard<std::mutex> lock(error_mutex_);
+    last_error_ = std::move(error);
+  }
+  std::string last_error() const {
+    const std::lock_guard<std::mutex> lock(error_mutex_);
+    return last_error_;
+  }
+
+ private:
+  mutable std::mutex error_mutex_;
+  std::string last_error_;
 };
 
 // The failure store's MySQL side (store/failure_store.h).

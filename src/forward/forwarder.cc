@@ -171,6 +171,7 @@ void Forwarder::on_result(std::uint64_t key, std::size_t target, const SendResul
   delivery.last_error = result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error;
   core::bump(outcome == AttemptOutcome::kPermanent ? target_metrics.rejected
                                                    : target_metrics.failed_attempts);
+  target_metrics.set_last_error(delivery.last_error);
   core::log_warning("delivery attempt failed", {{"MESSAGE_ID", delivery.entry.id},
                                                 {"REQUEST_ID", delivery.entry.request_id},
                                                 {"TARGET", targets_[target]},

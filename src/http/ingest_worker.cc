@@ -234,8 +234,9 @@ void IngestWorker::handle(evhttp_request* request) {
         snapshot.mysql_up = forward->store.up.load(std::memory_order_relaxed);
         snapshot.mysql_address = mysql_address_;
         for (const auto& target : forward->targets) {
-          snapshot.targets.push_back({target->url, core::target_state_name(target->state.load(
-                                                       std::memory_order_relaxed))});
+          snapshot.targets.push_back(
+              {target->url, core::target_state_name(target->state.load(std::memory_order_relaxed)),
+               target->last_error()});
         }
       }
       const StatusPage page =

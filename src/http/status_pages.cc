@@ -28,8 +28,11 @@ StatusPage render_health(const HealthSnapshot& s) {
   bool any_target_up = false;
   for (const HealthSnapshot::Target& t : s.targets) {
     any_target_up = any_target_up || t.state == "up" || t.state == "breaker_half_open";
-    json_array_append_new(targets.get(),
-                          json_pack("{s:s, s:s}", "url", t.url.c_str(), "state", t.state.c_str()));
+    json_t* target = json_pack("{s:s, s:s}", "url", t.url.c_str(), "state", t.state.c_str());
+    if (!t.last_error.empty()) {
+      json_object_set_new(target, "last_error", json_string(t.last_error.c_str()));
+    }
+    json_array_append_new(targets.get(), target);
   }
   const char* forwarding = !s.forwarding_configured ? "not_configured"
                            : any_target_up          ? "ok"

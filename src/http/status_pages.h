@@ -19,7 +19,8 @@ struct HealthSnapshot {
   std::string mysql_address;
   struct Target {
     std::string url;
-    std::string state;  // up, down, breaker_open, breaker_half_open
+    std::string state;       // up, down, breaker_open, breaker_half_open
+    std::string last_error;  // of the latest failed attempt; empty if none
   };
   std::vector<Target> targets;
 };

@@ -74,7 +74,7 @@ TEST(StatusPagesTest, HealthListsEachTargetWithItsState) {
   HealthSnapshot s = snapshot(true, "r", 0, true);
   s.forwarding_configured = true;
   s.mysql_up = true;
-  s.targets = {{"http://a/x", "up"}, {"http://b/x", "breaker_open"}};
+  s.targets = {{"http://a/x", "up", ""}, {"http://b/x", "breaker_open", ""}};
   const StatusPage page = render_health(s);
   EXPECT_EQ(page.status_code, 200);
   const JsonPtr root = parse(page.json);
@@ -90,7 +90,7 @@ TEST(StatusPagesTest, HealthIsUnavailableAndNamesMysqlWhenTheFailureStoreIsDown)
   HealthSnapshot s = snapshot(true, "r", 0, true);
   s.forwarding_configured = true;
   s.mysql_address = "db:3306";
-  s.targets = {{"http://a/x", "up"}};
+  s.targets = {{"http://a/x", "up", ""}};
   StatusPage page = render_health(s);
   EXPECT_EQ(page.status_code, 503);
   JsonPtr root = parse(page.json);
@@ -104,10 +104,22 @@ TEST(StatusPagesTest, HealthIsUnavailableAndNamesMysqlWhenTheFailureStoreIsDown)
   EXPECT_EQ(string_at(parse(page.json), "mysql", "status"), "up");
 }
 
+TEST(StatusPagesTest, HealthShowsATargetsLastErrorOnlyWhenThereIsOne) {
+  HealthSnapshot s = snapshot(true, "r", 0, true);
+  s.forwarding_configured = true;
+  s.mysql_up = true;
+  s.targets = {{"https://a/x", "up", ""}, {"https://b/x", "up", "SSL certificate problem"}};
+  const JsonPtr root = parse(render_health(s).json);
+  json_t* targets = json_object_get(json_object_get(root.get(), "forwarding"), "targets");
+  EXPECT_EQ(json_object_get(json_array_get(targets, 0), "last_error"), nullptr);
+  EXPECT_STREQ(json_string_value(json_object_get(json_array_get(targets, 1), "last_error")),
+               "SSL certificate problem");
+}
+
 TEST(StatusPagesTest, HealthSaysSoWhenNoTargetIsAvailable) {
   HealthSnapshot s = snapshot(true, "r", 0, true);
   s.forwarding_configured = true;
-  s.targets = {{"http://a/x", "down"}, {"http://b/x", "breaker_open"}};
+  s.targets = {{"http://a/x", "down", ""}, {"http://b/x", "breaker_open", ""}};
   EXPECT_EQ(string_at(parse(render_health(s).json), "forwarding", "status"), "no_target_available");
 }
 

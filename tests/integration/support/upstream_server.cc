@@ -2,11 +2,13 @@
 #include "support/upstream_server.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -25,6 +27,16 @@ class UpstreamServer::Loop {
         http_(nullptr, &evhttp_free) {
     if (!base_) throw std::runtime_error("UpstreamServer: event_base_new failed");
     http_.reset(evhttp_new(base_.get()));
+    if (owner_.tls_) {
+      ssl_ctx_.reset(SSL_CTX_new(TLS_server_method()));
+      if (!ssl_ctx_ ||
+          SSL_CTX_use_certificate_chain_file(ssl_ctx_.get(), owner_.tls_->cert.c_str()) != 1 ||
+          SSL_CTX_use_PrivateKey_file(ssl_ctx_.get(), owner_.tls_->key.c_str(), SSL_FILETYPE_PEM) !=
+              1) {
+        throw std::runtime_error("UpstreamServer: cannot load " + owner_.tls_->cert);
+      }
+      evhttp_set_bevcb(http_.get(), &Loop::make_tls_bufferevent, ssl_ctx_.get());
+    }
     evhttp_set_allowed_methods(http_.get(), EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT);
     evhttp_set_gencb(http_.get(), &Loop::on_request, this);
     evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http_.get(), "127.0.0.1", port);
@@ -63,6 +75,11 @@ class UpstreamServer::Loop {
     int status;
     std::unique_ptr<event, decltype(&event_free)> timer{nullptr, &event_free};
   };
+
+  static bufferevent* make_tls_bufferevent(event_base* base, void* ctx) {
+    return bufferevent_openssl_socket_new(base, -1, SSL_new(static_cast<SSL_CTX*>(ctx)),
+                                          BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+  }
 
   static void on_stop(evutil_socket_t, short, void* base) {
     event_base_loopbreak(static_cast<event_base*>(base));
@@ -132,6 +149,7 @@ class UpstreamServer::Loop {
   }
 
   UpstreamServer& owner_;
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ssl_ctx_{nullptr, &SSL_CTX_free};
   std::unique_ptr<event_base, decltype(&event_base_free)> base_;
   std::unique_ptr<evhttp, decltype(&evhttp_free)> http_;
   std::unique_ptr<event, decltype(&event_free)> stop_event_{nullptr, &event_free};
@@ -140,12 +158,15 @@ class UpstreamServer::Loop {
   std::thread thread_;
 };
 
-UpstreamServer::UpstreamServer(std::uint16_t port) : port_(port) { start(); }
+UpstreamServer::UpstreamServer(std::uint16_t port, std::optional<UpstreamTls> tls)
+    : port_(port), tls_(std::move(tls)) {
+  start();
+}
 
 UpstreamServer::~UpstreamServer() { stop(); }
 
 std::string UpstreamServer::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_) + path;
 }
 
 void UpstreamServer::set_default_status(int status) {

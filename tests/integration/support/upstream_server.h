@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,10 +27,16 @@ struct ReceivedRequest {
   std::chrono::system_clock::time_point received_at;
 };
 
+// A certificate and key (PEM files) to serve HTTPS with.
+struct UpstreamTls {
+  std::string cert;
+  std::string key;
+};
+
 class UpstreamServer {
  public:
-  // port 0 picks a free one.
-  explicit UpstreamServer(std::uint16_t port = 0);
+  // port 0 picks a free one. With `tls`, it speaks HTTPS and url() says so.
+  explicit UpstreamServer(std::uint16_t port = 0, std::optional<UpstreamTls> tls = std::nullopt);
   ~UpstreamServer();
   UpstreamServer(const UpstreamServer&) = delete;
   UpstreamServer& operator=(const UpstreamServer&) = delete;
@@ -62,6 +69,7 @@ class UpstreamServer {
   int next_status();
 
   std::uint16_t port_;
+  const std::optional<UpstreamTls> tls_;
   mutable std::mutex mutex_;
   std::vector<ReceivedRequest> requests_;
   std::deque<int> script_;
