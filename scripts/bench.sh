@@ -16,7 +16,9 @@
 # drain   200,000 reports queued before gpsrelayd starts; how fast it
 #         delivers them to the two upstreams.
 #
-# DURATION=30 THREADS=1 CONNECTIONS=64 DRAIN_COUNT=200000 change the load.
+# DURATION=30 THREADS=1 CONNECTIONS=64 DRAIN_COUNT=200000 change the load;
+# RATE=20000 paces the e2e load (wrk's delay(): RATE/500 connections each
+# waiting 2 ms before every request, so the rate reached is somewhat lower).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +59,10 @@ delivered() {
     awk '/^gpsrelay_deliveries_total\{.*result="delivered"/ {s += $2} END {printf "%d", s}'
 }
 now() { date +%s.%N; }
+drain_wait() {  # tenths of a second at most
+  for _ in $(seq "$1"); do [ "$(redis XLEN gps:reports)" = 0 ] && return 0; sleep 0.1; done
+  return 0
+}
 wait_for() {  # command... ; up to 10 s
   for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "bench: timed out waiting for: $*" >&2
@@ -185,17 +191,26 @@ fi
 if [ "$mode" = e2e ] || [ "$mode" = all ]; then
   echo "=== e2e: ingest while forwarding to two nginx upstreams"
   start_relay "$targets"
-  wrk -t2 -c"$connections" -d3s -s "$work/post.lua" "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
-  wait_for test "$(redis XLEN gps:reports)" = 0
+  script=$work/post.lua
+  e2e_connections=$connections
+  if [ -n "${RATE:-}" ]; then
+    e2e_connections=$((RATE / 500 < 2 ? 2 : RATE / 500))
+    script=$work/paced.lua
+    { cat "$work/post.lua"; echo 'function delay() return 2 end'; } >"$script"
+    echo "paced: $e2e_connections connections, 2 ms before each request (target ~$RATE/s)"
+  fi
+  wrk -t2 -c"$e2e_connections" -d3s -s "$script" "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
+  drain_wait 600
+  sleep 1.5  # nginx flushes its log buffer every second: count the warm-up out
   first_line=$(($(upstream_lines) + 1))
   d0=$(delivered)
   t0=$(now)
-  wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" \
+  wrk -t2 -c"$e2e_connections" -d"${duration}s" --latency -s "$script" \
     "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/e2e.wrk"
   t1=$(now)
   d1=$(delivered)
   backlog=$(redis XLEN gps:reports)
-  for _ in $(seq 600); do [ "$(redis XLEN gps:reports)" = 0 ] && break; sleep 0.1; done
+  drain_wait 600
   t2=$(now)
   sleep 1.5  # nginx flushes its log buffer every second
   echo "accepted/s: $(rps e2e) (p50 $(field e2e 50%), p99 $(field e2e 99%), non-2xx $(non2xx e2e || echo 0))"
@@ -223,7 +238,7 @@ PY
   echo "queued: $(redis XLEN gps:reports)"
   t0=$(now)
   start_relay "$targets"
-  for _ in $(seq 3000); do [ "$(redis XLEN gps:reports)" = 0 ] && break; sleep 0.1; done
+  drain_wait 3000
   t1=$(now)
   left=$(redis XLEN gps:reports)
   echo "drained $((drain_count - left)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s (incl. start-up): $(awk -v n=$((drain_count - left)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}') packets/s; left: $left"

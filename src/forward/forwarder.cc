@@ -2,6 +2,7 @@
 // (see forwarder.h).
 #include "forward/forwarder.h"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include "core/log.h"
@@ -77,6 +78,8 @@ void Forwarder::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
   store_.start();
   thread_ = std::thread([this] {
+    // Named for top -H, perf and gdb.
+    pthread_setname_np(pthread_self(), "forward");
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);

@@ -22,6 +22,7 @@ struct HttpSender::Transfer {
 
 struct HttpSender::Socket {
   core::EventPtr event;
+  int what = 0;  // the CURL_POLL_* interest the event was made for
 };
 
 namespace {
@@ -50,13 +51,22 @@ HttpSender::~HttpSender() {
   // on_socket for their sockets while we do, so sockets_ is cleared last.
   for (auto& [easy, transfer] : transfers_) curl_multi_remove_handle(multi_.get(), easy);
   transfers_.clear();
+  idle_.clear();
   multi_.reset();
   sockets_.clear();
 }
 
 void HttpSender::send(SendRequest request, Callback callback) {
   auto transfer = std::make_unique<Transfer>();
-  transfer->easy.reset(curl_easy_init());
+  // A finished handle is reused: curl_easy_init allocates and zeroes a
+  // large struct, which at thousands of deliveries a second shows up.
+  if (!idle_.empty()) {
+    transfer->easy = std::move(idle_.back());
+    idle_.pop_back();
+    curl_easy_reset(transfer->easy.get());
+  } else {
+    transfer->easy.reset(curl_easy_init());
+  }
   if (!transfer->easy) throw std::runtime_error("curl_easy_init failed");
   transfer->body = std::move(request.body);
   transfer->ca_file = std::move(request.ca_file);
@@ -114,8 +124,16 @@ int HttpSender::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, voi
                          ((what & CURL_POLL_OUT) != 0 ? EV_WRITE : 0) | EV_PERSIST);
   auto& socket = self->sockets_[fd];
   if (!socket) socket = std::make_unique<Socket>();
-  socket->event.reset(event_new(self->base_, fd, events, &HttpSender::on_socket_event, self));
+  // curl repeats its interest often; only a change costs an epoll_ctl.
+  if (socket->event && socket->what == what) return 0;
+  if (socket->event) {
+    event_del(socket->event.get());
+    event_assign(socket->event.get(), self->base_, fd, events, &HttpSender::on_socket_event, self);
+  } else {
+    socket->event.reset(event_new(self->base_, fd, events, &HttpSender::on_socket_event, self));
+  }
   if (!socket->event || event_add(socket->event.get(), nullptr) != 0) return -1;
+  socket->what = what;
   return 0;
 }
 
@@ -165,6 +183,7 @@ void HttpSender::collect_finished() {
       result.error = transfer.error[0] != '\0' ? transfer.error : curl_easy_strerror(code);
     }
     transfer.callback(result);
+    if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(transfer.easy));
   }
 }
 

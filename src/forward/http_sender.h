@@ -70,6 +70,8 @@ class HttpSender {
   core::Timer timer_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<curl_socket_t, std::unique_ptr<Socket>> sockets_;
+  static constexpr std::size_t kMaxIdleHandles = 1024;
+  std::vector<core::CHandle<CURL, curl_easy_cleanup>> idle_;  // finished, for reuse
 };
 
 }  // namespace gpsrelay::forward

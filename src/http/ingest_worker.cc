@@ -4,6 +4,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
+#include <pthread.h>
 #include <signal.h>
 
 #include <random>
@@ -168,6 +169,8 @@ IngestWorker::~IngestWorker() { join(); }
 void IngestWorker::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
   thread_ = std::thread([this] {
+    // Named for top -H, perf and gdb.
+    pthread_setname_np(pthread_self(), ("http-" + std::to_string(index_)).c_str());
     // Signals belong to the main thread's loop.
     sigset_t all;
     sigfillset(&all);

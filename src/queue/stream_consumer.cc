@@ -29,7 +29,8 @@ StreamConsumer::StreamConsumer(event_base* base, Options options, StreamConsumer
       writer_(base, options_.connection, [this](bool up) { on_writer_state(up); }),
       retry_timer_(base, [this] { read(); }),
       claim_timer_(base, [this] { claim(); }),
-      stats_timer_(base, [this] { sample_group(); }) {}
+      stats_timer_(base, [this] { sample_group(); }),
+      flush_trigger_(base, [this] { flush_finished(); }) {}
 
 StreamConsumer::~StreamConsumer() {
   retry_timer_.stop();
@@ -218,15 +219,34 @@ void StreamConsumer::on_claim_reply(redisAsyncContext*, void* reply, void* privd
 bool StreamConsumer::finish(const std::string& id) {
   in_flight_.erase(id);
   if (!writer_.up()) return false;
-  const char* ack[] = {"XACK", options_.stream.c_str(), options_.group.c_str(), id.c_str()};
-  const size_t ack_lengths[] = {4, options_.stream.size(), options_.group.size(), id.size()};
-  const char* del[] = {"XDEL", options_.stream.c_str(), id.c_str()};
-  const size_t del_lengths[] = {4, options_.stream.size(), id.size()};
-  // Acknowledge first: a crash between the two leaves a delivered entry in
-  // the stream (the backlog overcounts by one), never an undelivered one
-  // removed.
-  return writer_.send(&StreamConsumer::on_ack_reply, this, 4, ack, ack_lengths) &&
-         writer_.send(&StreamConsumer::on_ack_reply, this, 3, del, del_lengths);
+  finished_.push_back(id);
+  if (finished_.size() == 1) flush_trigger_.trigger();
+  return true;
+}
+
+void StreamConsumer::flush_finished() {
+  constexpr std::size_t kMaxIdsPerCommand = 1000;
+  // If Redis went away since finish(), the entries simply stay pending.
+  for (std::size_t first = 0; first < finished_.size() && writer_.up();
+       first += kMaxIdsPerCommand) {
+    const std::size_t count = std::min(kMaxIdsPerCommand, finished_.size() - first);
+    std::vector<const char*> argv = {"XACK", options_.stream.c_str(), options_.group.c_str()};
+    std::vector<size_t> lengths = {4, options_.stream.size(), options_.group.size()};
+    for (std::size_t i = first; i < first + count; ++i) {
+      argv.push_back(finished_[i].c_str());
+      lengths.push_back(finished_[i].size());
+    }
+    // Acknowledge first: a crash between the two leaves a delivered entry in
+    // the stream (the backlog overcounts), never an undelivered one removed.
+    writer_.send(&StreamConsumer::on_ack_reply, this, static_cast<int>(argv.size()), argv.data(),
+                 lengths.data());
+    argv.erase(argv.begin() + 2);  // XDEL stream id...
+    lengths.erase(lengths.begin() + 2);
+    argv[0] = "XDEL";
+    writer_.send(&StreamConsumer::on_ack_reply, this, static_cast<int>(argv.size()), argv.data(),
+                 lengths.data());
+  }
+  finished_.clear();
 }
 
 void StreamConsumer::on_ack_reply(redisAsyncContext*, void* reply, void*) {

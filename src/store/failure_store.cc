@@ -1,6 +1,7 @@
 // FailureStore (see failure_store.h).
 #include "store/failure_store.h"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -68,6 +69,8 @@ FailureStore::~FailureStore() {
 
 void FailureStore::start() {
   thread_ = std::thread([this] {
+    // Named for top -H, perf and gdb.
+    pthread_setname_np(pthread_self(), "mysql");
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, nullptr);
