@@ -1,0 +1,33 @@
+// The gpsrelayctl commands. Each prints a table (or JSON with --json) to
+// `out` and returns the exit code; Unavailable (redis_session.h) and
+// NotFound propagate to main, which turns them into a message and a code.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <stdexcept>
+
+#include "core/config.h"
+#include "ctl/command_line.h"
+
+namespace gpsrelay::ctl {
+
+class NotFound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CommandContext {
+  const core::Config& config;
+  const Invocation& invocation;
+  std::ostream& out;
+  std::int64_t now_ms;  // Unix ms, for TIME arguments
+};
+
+int run_status(const CommandContext& context);
+int run_failed_list(const CommandContext& context);
+int run_failed_show(const CommandContext& context);
+int run_failed_replay(const CommandContext& context);
+int run_failed_purge(const CommandContext& context);
+
+}  // namespace gpsrelay::ctl

@@ -1,0 +1,31 @@
+// json_bytes and print_json (see json_output.h).
+#include "ctl/json_output.h"
+
+#include <cstdlib>
+#include <memory>
+
+namespace gpsrelay::ctl {
+
+json_t* json_bytes(std::string_view bytes) {
+  if (json_t* text = json_stringn(bytes.data(), bytes.size())) return text;
+  std::string latin1;
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80) {
+      latin1 += c;
+    } else {
+      // U+0080..U+00FF in UTF-8: two bytes.
+      latin1 += static_cast<char>(0xC0 | (byte >> 6));
+      latin1 += static_cast<char>(0x80 | (byte & 0x3F));
+    }
+  }
+  return json_stringn(latin1.data(), latin1.size());
+}
+
+void print_json(std::ostream& out, const JsonPtr& value) {
+  const std::unique_ptr<char, decltype(&std::free)> text(
+      json_dumps(value.get(), JSON_INDENT(2) | JSON_PRESERVE_ORDER), &std::free);
+  out << (text ? text.get() : "null") << "\n";
+}
+
+}  // namespace gpsrelay::ctl

@@ -1,0 +1,27 @@
+// JSON output of gpsrelayctl (jansson), for --json.
+#pragma once
+
+#include <jansson.h>
+
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "core/c_handle.h"
+
+namespace gpsrelay::ctl {
+
+// jansson's json_decref is static inline; a handle type used across files
+// needs a deleter with external linkage.
+inline void release_json(json_t* value) { json_decref(value); }
+using JsonPtr = core::CHandle<json_t, release_json>;
+
+// A JSON string for arbitrary bytes: the text when it is valid UTF-8, else
+// each byte above 0x7F as the code point of the same number (U+0080 to
+// U+00FF), so nothing is lost and the output stays valid JSON.
+json_t* json_bytes(std::string_view bytes);
+
+// Writes `value` indented, with a final newline.
+void print_json(std::ostream& out, const JsonPtr& value);
+
+}  // namespace gpsrelay::ctl

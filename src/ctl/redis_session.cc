@@ -1,0 +1,74 @@
+// RedisSession (see redis_session.h).
+#include "ctl/redis_session.h"
+
+#include <sys/time.h>
+
+namespace gpsrelay::ctl {
+namespace {
+
+constexpr timeval kTimeout{3, 0};
+
+std::vector<const char*> argv_of(const std::vector<std::string>& args,
+                                 std::vector<size_t>& lengths) {
+  std::vector<const char*> argv;
+  lengths.clear();
+  for (const std::string& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  return argv;
+}
+
+}  // namespace
+
+RedisSession::RedisSession(const core::RedisConfig& config)
+    : address_(config.address.to_string()),
+      context_(
+          config.address.unix_path.empty()
+              ? redisConnectWithTimeout(config.address.host.c_str(), config.address.port, kTimeout)
+              : redisConnectUnixWithTimeout(config.address.unix_path.c_str(), kTimeout)) {
+  if (!context_) throw Unavailable("cannot reach Redis at " + address_ + ": out of memory");
+  if (context_->err != 0) {
+    throw Unavailable("cannot reach Redis at " + address_ + ": " + context_->errstr);
+  }
+  redisSetTimeout(context_.get(), kTimeout);
+  if (!config.password.empty()) command({"AUTH", config.password});
+  if (config.db != 0) command({"SELECT", std::to_string(config.db)});
+}
+
+ReplyPtr RedisSession::command(const std::vector<std::string>& args) {
+  std::vector<size_t> lengths;
+  std::vector<const char*> argv = argv_of(args, lengths);
+  ReplyPtr reply(static_cast<redisReply*>(redisCommandArgv(
+      context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  if (!reply) throw Unavailable("Redis at " + address_ + ": " + context_->errstr);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    throw Unavailable("Redis at " + address_ + " refused " + args[0] + ": " +
+                      std::string(reply->str, reply->len));
+  }
+  return reply;
+}
+
+std::vector<ReplyPtr> RedisSession::pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  std::vector<size_t> lengths;
+  for (const auto& args : commands) {
+    std::vector<const char*> argv = argv_of(args, lengths);
+    if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
+                               lengths.data()) != REDIS_OK) {
+      throw Unavailable("Redis at " + address_ + ": " + context_->errstr);
+    }
+  }
+  std::vector<ReplyPtr> replies;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
+      // The commands whose replies we did not read may or may not have run.
+      throw Unavailable("Redis at " + address_ + ": " + context_->errstr);
+    }
+    replies.emplace_back(static_cast<redisReply*>(raw));
+  }
+  return replies;
+}
+
+}  // namespace gpsrelay::ctl
