@@ -55,6 +55,7 @@ mariadb --no-defaults -uroot -S "$work/mysql.sock" -e "
 scripts/sample-upstream.py --port "$upstream_port" --fail-file "$work/upstream-down" &
 pids+=($!)
 wait_for redis-cli -p "$redis_port" ping
+wait_for curl -sf "http://127.0.0.1:$upstream_port/health"
 
 cat >"$work/gpsrelay.conf" <<CONF
 [http]
