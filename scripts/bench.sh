@@ -2,13 +2,17 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|e2e|drain|all]     (default: all)
+#   scripts/bench.sh [ingest|tls|e2e|drain|all]     (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
 #         second), and the same load against nginx answering 'return 200'
 #         in the same run, as the ceiling this machine's HTTP stack allows.
 #         Checks that the stream holds exactly as many entries as 200s sent.
+# tls     the ingest load over HTTPS (keep-alive, TLS 1.3, P-256 key)
+#         against gpsrelayd's tls_listen and nginx terminating TLS with
+#         'return 200', plus plain ingest with auth.mode = token, to show
+#         what checking a device token costs.
 # e2e     the same wrk load while gpsrelayd forwards to two nginx upstreams
 #         ('return 200'): accepted/s, delivered/s, end-to-end latency
 #         (stream id time, i.e. the XADD, to the upstream's receipt, from
@@ -27,8 +31,8 @@ duration=${DURATION:-15}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
-case "$mode" in ingest | e2e | drain | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|e2e|drain|all]" >&2
+case "$mode" in ingest | tls | e2e | drain | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|e2e|drain|all]" >&2
   exit 2
   ;;
 esac
@@ -43,6 +47,8 @@ relay_port=$(free_port)
 nginx_port=$(free_port)
 upstream_a=$(free_port)
 upstream_b=$(free_port)
+tls_port=$(free_port)
+nginx_tls_port=$(free_port)
 pids=()
 relay_pid=
 cleanup() {
@@ -74,7 +80,12 @@ redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work" --appendonly ye
 pids+=($!)
 wait_for redis ping
 
-# One nginx: the 'return 200' ceiling on nginx_port, and two upstreams that
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls.key" \
+  -out "$work/tls.pem" -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+printf 'bench-device-token-0001\n' >"$work/tokens"
+
+# One nginx: the 'return 200' ceiling on nginx_port (and over TLS on
+# nginx_tls_port), and two upstreams that
 # log when each packet arrived ($msec) and its stream id.
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<CONF
@@ -97,6 +108,13 @@ http {
     location / { default_type application/json; return 200 '{"status":"ok"}'; }
   }
   server {
+    listen 127.0.0.1:$nginx_tls_port ssl;
+    ssl_certificate $work/tls.pem;
+    ssl_certificate_key $work/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { default_type application/json; return 200 '{"status":"ok"}'; }
+  }
+  server {
     listen 127.0.0.1:$upstream_a;
     listen 127.0.0.1:$upstream_b;
     access_log $work/nginx/upstream.log e2e buffer=256k flush=1s;
@@ -108,11 +126,15 @@ nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
 wait_for curl -sf "http://127.0.0.1:$nginx_port/"
 
-start_relay() {  # targets
+start_relay() {  # targets [extra config lines]
   cat >"$work/gpsrelay.conf" <<CONF
 [http]
 listen = 127.0.0.1:$relay_port
 threads = $threads
+tls_listen = 127.0.0.1:$tls_port
+tls_cert = $work/tls.pem
+tls_key = $work/tls.key
+${2:-}
 [redis]
 address = 127.0.0.1:$redis_port
 max_queue_length = 100000000
@@ -185,6 +207,35 @@ if [ "$mode" = ingest ] || [ "$mode" = all ]; then
   fi
   echo "check: stream length equals 200s sent"
   stop_relay
+  redis DEL gps:reports >/dev/null
+fi
+
+if [ "$mode" = tls ] || [ "$mode" = all ]; then
+  echo "=== tls: HTTPS ingest"
+  start_relay ""
+  run_wrk nginx-tls "https://127.0.0.1:$nginx_tls_port/api/gps/reports"
+  run_wrk gpsrelayd-tls "https://127.0.0.1:$tls_port/api/gps/reports"
+  run_wrk gpsrelayd-plain "http://127.0.0.1:$relay_port/api/gps/reports"
+  stop_relay
+  if [ -z "${SKIP_TOKEN:-}" ]; then
+    start_relay "" "[auth]
+mode = token
+tokens_file = $work/tokens"
+    { cat "$work/post.lua"; echo 'wrk.headers["Authorization"] = "Bearer bench-device-token-0001"'; } >"$work/token.lua"
+    wrk -t2 -c"$connections" -d3s -s "$work/token.lua" "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
+    wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/token.lua" \
+      "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/gpsrelayd-token.wrk"
+    stop_relay
+  fi
+  printf '%-16s %12s %10s %10s %10s\n' target req/s p50 p99 non-2xx
+  for t in nginx-tls gpsrelayd-tls gpsrelayd-plain gpsrelayd-token; do
+    [ -f "$work/$t.wrk" ] || continue
+    printf '%-16s %12s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" "$(non2xx $t || true)"
+  done
+  echo "gpsrelayd-tls / nginx-tls: $(awk -v a="$(rps gpsrelayd-tls)" -v b="$(rps nginx-tls)" 'BEGIN {printf "%.2f", a/b}')"
+  if [ -f "$work/gpsrelayd-token.wrk" ]; then
+    echo "token / plain: $(awk -v a="$(rps gpsrelayd-token)" -v b="$(rps gpsrelayd-plain)" 'BEGIN {printf "%.2f", a/b}')"
+  fi
   redis DEL gps:reports >/dev/null
 fi
 
