@@ -33,6 +33,19 @@ void append_sample(std::string& out, const std::string& name_and_labels, double 
   out += '\n';
 }
 
+// A metric family with one unlabelled sample.
+void append_metric(std::string& out, const char* name, const char* type, const char* help,
+                   double value) {
+  append_header(out, name, type, help);
+  append_sample(out, name, value);
+}
+
+template <typename T>
+void append_metric(std::string& out, const char* name, const char* type, const char* help,
+                   const std::atomic<T>& value) {
+  append_metric(out, name, type, help, static_cast<double>(value.load(std::memory_order_relaxed)));
+}
+
 using BucketCounts = std::array<std::uint64_t, LatencyHistogram::kBucketBounds.size() + 1>;
 
 // Writes the cumulative _bucket series, _sum and _count of one histogram.
@@ -132,22 +145,32 @@ std::string MetricsRegistry::render_prometheus() const {
 
   std::uint64_t accepted = 0;
   std::uint64_t reconnects = 0;
+  std::array<std::uint64_t, 3> auth_failures{};
   for (const auto& w : workers_) {
     accepted += w->reports_accepted.load(std::memory_order_relaxed);
     reconnects += w->redis_reconnects.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < auth_failures.size(); ++i) {
+      auth_failures[i] += w->auth_failures[i].load(std::memory_order_relaxed);
+    }
   }
-  append_header(out, "gpsrelay_reports_accepted_total", "counter",
-                "Reports made durable in the Redis stream and acknowledged with 200.");
-  append_sample(out, "gpsrelay_reports_accepted_total", static_cast<double>(accepted));
-  append_header(out, "gpsrelay_queue_length", "gauge",
-                "Undelivered entries in the Redis stream (last sample; -1 = unknown).");
-  append_sample(out, "gpsrelay_queue_length", static_cast<double>(queue_length()));
-  append_header(out, "gpsrelay_redis_reconnects_total", "counter",
-                "Redis connections re-established after a loss.");
-  append_sample(out, "gpsrelay_redis_reconnects_total", static_cast<double>(reconnects));
-  append_header(out, "gpsrelay_redis_up", "gauge",
-                "1 when every event-loop thread has a working Redis connection.");
-  append_sample(out, "gpsrelay_redis_up", redis_up() ? 1 : 0);
+  append_header(out, "gpsrelay_auth_failures_total", "counter",
+                "Ingest requests refused with 401, by reason (auth.mode = token).");
+  constexpr std::array<const char*, 3> kAuthReasons = {"missing", "malformed", "unknown"};
+  for (std::size_t i = 0; i < kAuthReasons.size(); ++i) {
+    append_sample(out,
+                  std::string("gpsrelay_auth_failures_total{reason=\"") + kAuthReasons[i] + "\"}",
+                  static_cast<double>(auth_failures[i]));
+  }
+  append_metric(out, "gpsrelay_reports_accepted_total", "counter",
+                "Reports made durable in the Redis stream and acknowledged with 200.", accepted);
+  append_metric(out, "gpsrelay_queue_length", "gauge",
+                "Undelivered entries in the Redis stream (last sample; -1 = unknown).",
+                queue_length());
+  append_metric(out, "gpsrelay_redis_reconnects_total", "counter",
+                "Redis connections re-established after a loss.", reconnects);
+  append_metric(out, "gpsrelay_redis_up", "gauge",
+                "1 when every event-loop thread has a working Redis connection.",
+                redis_up() ? 1 : 0);
   if (forward_) render_forward(out);
   return out;
 }
@@ -196,47 +219,34 @@ void MetricsRegistry::render_forward(std::string& out) const {
                 "Duration of one delivery attempt.");
   append_histogram(out, "gpsrelay_delivery_attempt_duration_seconds",
                    f.attempt_duration.bucket_counts(), f.attempt_duration.sum_seconds());
-  append_header(out, "gpsrelay_retries_scheduled_total", "counter", "Retries scheduled.");
-  append_sample(out, "gpsrelay_retries_scheduled_total",
-                static_cast<double>(f.retries_scheduled.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_packets_failed_total", "counter",
-                "Packets whose attempts were exhausted or that failed permanently.");
-  append_sample(out, "gpsrelay_packets_failed_total",
-                static_cast<double>(f.packets_failed.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_no_target_available_total", "counter",
-                "Times a packet waited because no target was up with its breaker closed.");
-  append_sample(out, "gpsrelay_no_target_available_total",
-                static_cast<double>(f.no_target_waits.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_deliveries_in_flight", "gauge", "Packets being delivered now.");
-  append_sample(out, "gpsrelay_deliveries_in_flight",
-                static_cast<double>(f.in_flight.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_entries_reclaimed_total", "counter",
-                "Pending entries taken over from idle consumers (XAUTOCLAIM).");
-  append_sample(out, "gpsrelay_entries_reclaimed_total",
-                static_cast<double>(f.reclaimed.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_stream_pending", "gauge",
-                "Entries read by the consumer group and not yet acknowledged (any instance).");
-  append_sample(out, "gpsrelay_stream_pending",
-                static_cast<double>(f.group_pending.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_consumer_lag", "gauge",
-                "Entries the consumer group has not read yet (-1 when Redis cannot tell).");
-  append_sample(out, "gpsrelay_consumer_lag",
-                static_cast<double>(f.group_lag.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_mysql_up", "gauge",
-                "1 while the failure store is connected to MySQL.");
-  append_sample(out, "gpsrelay_mysql_up", f.store.up.load(std::memory_order_relaxed) ? 1 : 0);
-  append_header(out, "gpsrelay_failed_packets_stored_total", "counter",
-                "Undeliverable packets committed to MySQL failed_packets.");
-  append_sample(out, "gpsrelay_failed_packets_stored_total",
-                static_cast<double>(f.store.stored.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_failed_packets_waiting", "gauge",
-                "Undeliverable packets waiting for MySQL (still pending in Redis).");
-  append_sample(out, "gpsrelay_failed_packets_waiting",
-                static_cast<double>(f.store.backlog.load(std::memory_order_relaxed)));
-  append_header(out, "gpsrelay_failed_packets_expired_total", "counter",
-                "Rows deleted from failed_packets after mysql.retention.");
-  append_sample(out, "gpsrelay_failed_packets_expired_total",
-                static_cast<double>(f.store.expired.load(std::memory_order_relaxed)));
+  append_metric(out, "gpsrelay_retries_scheduled_total", "counter", "Retries scheduled.",
+                f.retries_scheduled);
+  append_metric(out, "gpsrelay_packets_failed_total", "counter",
+                "Packets whose attempts were exhausted or that failed permanently.",
+                f.packets_failed);
+  append_metric(out, "gpsrelay_no_target_available_total", "counter",
+                "Times a packet waited because no target was up with its breaker closed.",
+                f.no_target_waits);
+  append_metric(out, "gpsrelay_deliveries_in_flight", "gauge", "Packets being delivered now.",
+                f.in_flight);
+  append_metric(out, "gpsrelay_entries_reclaimed_total", "counter",
+                "Pending entries taken over from idle consumers (XAUTOCLAIM).", f.reclaimed);
+  append_metric(out, "gpsrelay_stream_pending", "gauge",
+                "Entries read by the consumer group and not yet acknowledged (any instance).",
+                f.group_pending);
+  append_metric(out, "gpsrelay_consumer_lag", "gauge",
+                "Entries the consumer group has not read yet (-1 when Redis cannot tell).",
+                f.group_lag);
+  append_metric(out, "gpsrelay_mysql_up", "gauge",
+                "1 while the failure store is connected to MySQL.",
+                f.store.up.load(std::memory_order_relaxed) ? 1 : 0);
+  append_metric(out, "gpsrelay_failed_packets_stored_total", "counter",
+                "Undeliverable packets committed to MySQL failed_packets.", f.store.stored);
+  append_metric(out, "gpsrelay_failed_packets_waiting", "gauge",
+                "Undeliverable packets waiting for MySQL (still pending in Redis).",
+                f.store.backlog);
+  append_metric(out, "gpsrelay_failed_packets_expired_total", "counter",
+                "Rows deleted from failed_packets after mysql.retention.", f.store.expired);
 }
 
 }  // namespace gpsrelay::core

@@ -52,6 +52,8 @@ struct WorkerMetrics {
   std::array<std::atomic<std::uint64_t>, kCountedStatusCodes.size() + 1> requests_by_code{};
   LatencyHistogram request_duration;
   std::atomic<std::uint64_t> reports_accepted{0};
+  // 401s by reason: missing, malformed, unknown (auth::AuthResult order).
+  std::array<std::atomic<std::uint64_t>, 3> auth_failures{};
   std::atomic<std::uint64_t> redis_reconnects{0};
   std::atomic<bool> redis_up{false};
   // Last XLEN sample of the stream; -1 until the first answer.

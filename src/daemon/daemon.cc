@@ -86,7 +86,14 @@ Daemon::Daemon(std::string config_path, core::Config config)
     // A certificate that does not load is a configuration error (exit 1).
     tls_ = std::make_unique<http::TlsContextSlot>(http::load_server_context(tls_files(config_)));
   }
-  const http::WorkerContext context{metrics_, rate_limiter_.get(), serving_, tls_.get()};
+  if (config_.auth.mode == core::AuthConfig::Mode::kToken) {
+    // An unreadable or malformed tokens file is a configuration error (exit 1).
+    tokens_ = std::make_unique<core::SharedSlot<const auth::TokenStore>>(
+        std::make_shared<const auth::TokenStore>(
+            auth::TokenStore::load_file(config_.auth.tokens_file)));
+  }
+  const http::WorkerContext context{metrics_, rate_limiter_.get(), serving_, tls_.get(),
+                                    tokens_.get()};
   for (unsigned i = 0; i < config_.http.threads; ++i) {
     workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
   }
@@ -159,9 +166,10 @@ void Daemon::reload() {
     apply_log_config(fresh.log);
     config_.log = fresh.log;
     reload_tls(fresh);
+    reload_tokens(fresh);
     core::log_info(
-        "configuration reloaded; log settings and TLS certificate applied, other changes need a "
-        "restart",
+        "configuration reloaded; log settings, TLS certificate and device tokens applied, other "
+        "changes need a restart",
         {{"CONFIG", config_path_}});
   } catch (const std::exception& e) {
     core::log_error("reload failed; keeping the running configuration", {{"ERROR", e.what()}});
@@ -184,6 +192,25 @@ void Daemon::reload_tls(const core::Config& fresh) {
                    {{"CERT", fresh.http.tls_cert}});
   } catch (const http::TlsError& e) {
     core::log_error("TLS reload failed; keeping the current certificate", {{"ERROR", e.what()}});
+  }
+}
+
+void Daemon::reload_tokens(const core::Config& fresh) {
+  if (!tokens_) return;
+  if (fresh.auth.mode != core::AuthConfig::Mode::kToken) {
+    core::log_warning("auth.mode changed; that takes a restart");
+    return;
+  }
+  try {
+    auto loaded = std::make_shared<const auth::TokenStore>(
+        auth::TokenStore::load_file(fresh.auth.tokens_file));
+    const std::size_t count = loaded->size();
+    tokens_->replace(std::move(loaded));
+    config_.auth.tokens_file = fresh.auth.tokens_file;
+    core::log_info("device tokens reloaded",
+                   {{"TOKENS_FILE", fresh.auth.tokens_file}, {"COUNT", std::to_string(count)}});
+  } catch (const auth::TokenFileError& e) {
+    core::log_error("tokens reload failed; keeping the current tokens", {{"ERROR", e.what()}});
   }
 }
 

@@ -47,6 +47,7 @@ class Daemon {
   void supervise();
   void reload();
   void reload_tls(const core::Config& fresh);
+  void reload_tokens(const core::Config& fresh);
   void begin_stop(const char* why);
   bool workers_alive(std::chrono::steady_clock::time_point now) const;
 
@@ -55,7 +56,8 @@ class Daemon {
   core::SystemdNotifier notifier_;
   core::MetricsRegistry metrics_;
   std::unique_ptr<http::ClientRateLimiter> rate_limiter_;
-  std::unique_ptr<http::TlsContextSlot> tls_;  // only with http.tls_listen
+  std::unique_ptr<http::TlsContextSlot> tls_;                         // only with http.tls_listen
+  std::unique_ptr<core::SharedSlot<const auth::TokenStore>> tokens_;  // only with auth.mode = token
   std::atomic<bool> serving_{false};
 
   core::EventBasePtr base_;

@@ -93,6 +93,16 @@ int main(int argc, char** argv) {
       return kExitBadConfig;
     }
   }
+  if (config.auth.mode == gpsrelay::core::AuthConfig::Mode::kToken) {
+    try {
+      gpsrelay::auth::TokenStore::load_file(config.auth.tokens_file);
+    } catch (const gpsrelay::auth::TokenFileError& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      if (check_only)
+        std::fprintf(stderr, "gpsrelayd: configuration %s is invalid\n", config_path.c_str());
+      return kExitBadConfig;
+    }
+  }
   if (check_only) {
     std::fputs(gpsrelay::core::render_config(config).c_str(), stdout);
     std::fprintf(stderr, "gpsrelayd: configuration %s is valid\n", config_path.c_str());

@@ -22,9 +22,7 @@ std::int64_t steady_ns(std::chrono::steady_clock::time_point t) {
 
 queue::StreamConsumer::Options consumer_options(const core::Config& config, std::string name) {
   queue::StreamConsumer::Options options;
-  options.connection.address = config.redis.address;
-  options.connection.password = config.redis.password;
-  options.connection.db = config.redis.db;
+  options.connection = queue::RedisConnection::Options::from(config.redis);
   options.stream = config.redis.stream;
   options.group = config.redis.group;
   options.consumer = std::move(name);

@@ -75,9 +75,7 @@ std::int64_t unix_ms_now() {
 
 queue::ReportQueue::Options queue_options(const core::Config& config) {
   queue::ReportQueue::Options options;
-  options.connection.address = config.redis.address;
-  options.connection.password = config.redis.password;
-  options.connection.db = config.redis.db;
+  options.connection = queue::RedisConnection::Options::from(config.redis);
   options.stream = config.redis.stream;
   options.group = config.redis.group;
   options.max_queue_length = config.redis.max_queue_length;
@@ -274,6 +272,7 @@ void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id
     reply_error(request, 503, "shutting down", request_id, started);
     return;
   }
+  if (context_.tokens != nullptr && !authenticate(request, request_id, started)) return;
   const char* content_type =
       evhttp_find_header(evhttp_request_get_input_headers(request), "Content-Type");
   if (content_type == nullptr || !is_json_content_type(content_type)) {
@@ -313,6 +312,31 @@ void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id
       reply_error(request, 503, "queue full", request_id, started);
       return;
   }
+}
+
+bool IngestWorker::authenticate(evhttp_request* request, const std::string& request_id,
+                                std::chrono::steady_clock::time_point started) {
+  evkeyvalq* headers = evhttp_request_get_input_headers(request);
+  const auto header = [&](const char* name) -> std::optional<std::string_view> {
+    const char* value = evhttp_find_header(headers, name);
+    return value != nullptr ? std::optional<std::string_view>(value) : std::nullopt;
+  };
+  // A reference for the duration of the check: a SIGHUP may swap the set.
+  const std::shared_ptr<const auth::TokenStore> tokens = context_.tokens->current();
+  const auth::AuthResult result =
+      auth::check(*tokens, header("Authorization"), header("X-API-Key"));
+  if (result == auth::AuthResult::kAccepted) return true;
+  core::bump(metrics_.auth_failures[static_cast<std::size_t>(result) - 1]);
+  // RFC 6750: no error code when no credentials came, invalid_token otherwise.
+  evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate",
+                    result == auth::AuthResult::kMissing
+                        ? "Bearer realm=\"gpsrelay\""
+                        : "Bearer realm=\"gpsrelay\", error=\"invalid_token\"");
+  reply_error(request, 401,
+              result == auth::AuthResult::kMissing ? "a device token is required"
+                                                   : "the device token is not valid",
+              request_id, started);
+  return false;
 }
 
 void IngestWorker::reply(evhttp_request* request, int status, std::string_view body,

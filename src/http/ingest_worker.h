@@ -17,9 +17,11 @@
 #include <string>
 #include <thread>
 
+#include "auth/token_store.h"
 #include "core/config.h"
 #include "core/event_loop.h"
 #include "core/metrics.h"
+#include "core/shared_slot.h"
 #include "http/listener.h"
 #include "http/rate_limiter.h"
 #include "http/request_id.h"
@@ -35,6 +37,8 @@ struct WorkerContext {
   ClientRateLimiter* rate_limiter;   // nullptr when http.rate_limit = 0
   const std::atomic<bool>& serving;  // READY reached and not stopping
   const TlsContextSlot* tls;         // nullptr when http.tls_listen is not set
+  // nullptr when auth.mode = none; else every ingest request needs a token.
+  const core::SharedSlot<const auth::TokenStore>* tokens;
 };
 
 class IngestWorker : private queue::ReportQueueListener {
@@ -71,6 +75,10 @@ class IngestWorker : private queue::ReportQueueListener {
   void handle(evhttp_request* request);
   void handle_ingest(evhttp_request* request, std::string request_id,
                      std::chrono::steady_clock::time_point started);
+  // The token check of auth.mode = token; answers 401 itself and returns
+  // false when the request may not go on.
+  bool authenticate(evhttp_request* request, const std::string& request_id,
+                    std::chrono::steady_clock::time_point started);
   void reply(evhttp_request* request, int status, std::string_view body,
              std::string_view request_id, std::chrono::steady_clock::time_point started,
              const char* content_type = "application/json");

@@ -1,17 +1,16 @@
 // TLS for the ingest listener: building the server SSL_CTX from the
-// configured PEM files, and the slot through which every event-loop thread
-// picks up the current one for each new connection. SIGHUP builds a new
-// context and swaps it in; connections already open keep the one they
-// started with (each SSL holds a reference to its SSL_CTX), and a context
-// that fails to build never replaces a working one.
+// configured PEM files. SIGHUP builds a new context and swaps it into the
+// slot; connections already open keep the one they started with (each SSL
+// holds a reference to its SSL_CTX).
 #pragma once
 
 #include <openssl/ssl.h>
 
-#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include "core/shared_slot.h"
 
 namespace gpsrelay::http {
 
@@ -34,16 +33,7 @@ struct TlsFiles {
 // TlsError naming the file and OpenSSL's reason.
 SslContextPtr load_server_context(const TlsFiles& files);
 
-class TlsContextSlot {
- public:
-  explicit TlsContextSlot(SslContextPtr initial) : current_(std::move(initial)) {}
-
-  // Safe from any thread.
-  SslContextPtr current() const { return current_.load(std::memory_order_acquire); }
-  void replace(SslContextPtr next) { current_.store(std::move(next), std::memory_order_release); }
-
- private:
-  std::atomic<SslContextPtr> current_;
-};
+// Every thread takes the current context for each new connection.
+using TlsContextSlot = core::SharedSlot<SSL_CTX>;
 
 }  // namespace gpsrelay::http

@@ -32,6 +32,15 @@ class RedisConnection {
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds min_backoff{100};
     std::chrono::milliseconds max_backoff{2000};
+
+    // Where and how to connect, as [redis] says; timings keep their defaults.
+    static Options from(const core::RedisConfig& redis) {
+      Options options;
+      options.address = redis.address;
+      options.password = redis.password;
+      options.db = redis.db;
+      return options;
+    }
   };
   // Called on the loop thread whenever the connection becomes usable (true)
   // or stops being usable (false).

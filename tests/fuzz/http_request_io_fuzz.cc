@@ -51,7 +51,7 @@ struct Server {
     config.redis.address = {"127.0.0.1", 1, ""};  // nothing listens on port 1
     serving = true;
     worker = std::make_unique<gpsrelay::http::IngestWorker>(
-        config, 0, gpsrelay::http::WorkerContext{metrics, nullptr, serving, nullptr});
+        config, 0, gpsrelay::http::WorkerContext{metrics, nullptr, serving, nullptr, nullptr});
     worker->start();
   }
   // At exit: drain and join the worker thread like the daemon does.

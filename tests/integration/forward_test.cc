@@ -25,7 +25,32 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class ForwardTest : public ForwardingTest {};
+class ForwardTest : public ForwardingTest {
+ protected:
+  // Every report `load` got a 200 for reached `upstream`; returns how many
+  // arrived more than once (at-least-once allows it) and prints the counts.
+  size_t expect_every_acknowledged_delivered(const LoadGenerator& load, UpstreamServer& upstream,
+                                             const char* scenario) {
+    std::set<std::string> acknowledged;
+    for (const HttpResponse& response : load.results()) {
+      if (response.status == 200) acknowledged.insert(message_id_of(response));
+    }
+    EXPECT_FALSE(acknowledged.empty());
+    const auto delivered = deliveries_by_message({&upstream});
+    size_t missing = 0;
+    for (const std::string& id : acknowledged) {
+      if (!delivered.contains(id) && ++missing <= 5) ADD_FAILURE() << "never delivered: " << id;
+    }
+    EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged reports";
+    size_t duplicates = 0;
+    for (const auto& [id, times] : delivered) duplicates += static_cast<size_t>(times - 1);
+    RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
+    RecordProperty("duplicates", static_cast<int>(duplicates));
+    std::cout << scenario << ": " << acknowledged.size() << " acknowledged, " << delivered.size()
+              << " delivered, " << duplicates << " duplicates\n";
+    return duplicates;
+  }
+};
 
 TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical) {
   UpstreamServer a;
@@ -229,32 +254,13 @@ TEST_F(ForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
   load.stop();
   ASSERT_TRUE(daemon().wait_for_exit(seconds(5)).has_value());
 
-  std::set<std::string> acknowledged;
-  for (const HttpResponse& response : load.results()) {
-    if (response.status == 200) acknowledged.insert(message_id_of(response));
-  }
-  ASSERT_FALSE(acknowledged.empty());
-
   upstream.set_delay(milliseconds(0));
   start_daemon(config);
   ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
       << "stream length " << stream_length() << ", pending " << pending_count();
-
-  const auto delivered = deliveries_by_message({&upstream});
-  size_t missing = 0;
-  for (const std::string& id : acknowledged) {
-    if (!delivered.contains(id) && ++missing <= 5) ADD_FAILURE() << "never delivered: " << id;
-  }
-  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged reports";
-  size_t duplicates = 0;
-  for (const auto& [id, times] : delivered) duplicates += static_cast<size_t>(times - 1);
-  // At-least-once: what was in flight at the kill may arrive twice.
-  RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
-  RecordProperty("duplicates", static_cast<int>(duplicates));
-  std::cout << "kill -9: " << acknowledged.size() << " acknowledged, " << delivered.size()
-            << " delivered, " << duplicates << " duplicates\n";
-  // Bounded by what can be in flight: 16 deliveries plus acknowledgements on their way.
-  EXPECT_LE(duplicates, 32u);
+  // What was in flight at the kill may arrive twice: at most 16 deliveries
+  // plus acknowledgements on their way.
+  EXPECT_LE(expect_every_acknowledged_delivered(load, upstream, "kill -9"), 32u);
 }
 
 TEST_F(ForwardTest, RedisRestartDuringLoadLosesNothingAndDeliveryResumes) {
@@ -269,23 +275,9 @@ TEST_F(ForwardTest, RedisRestartDuringLoadLosesNothingAndDeliveryResumes) {
   ASSERT_TRUE(eventually([&] { return upstream.request_count() >= before + 200; }, seconds(20)))
       << "delivery did not resume after the Redis restart";
   load.stop();
-
-  std::set<std::string> acknowledged;
-  for (const HttpResponse& response : load.results()) {
-    if (response.status == 200) acknowledged.insert(message_id_of(response));
-  }
   ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
       << "stream length " << stream_length() << ", pending " << pending_count();
-  const auto delivered = deliveries_by_message({&upstream});
-  size_t missing = 0;
-  for (const std::string& id : acknowledged) {
-    if (!delivered.contains(id) && ++missing <= 5) ADD_FAILURE() << "never delivered: " << id;
-  }
-  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged reports";
-  size_t duplicates = 0;
-  for (const auto& [id, times] : delivered) duplicates += static_cast<size_t>(times - 1);
-  std::cout << "Redis restart: " << acknowledged.size() << " acknowledged, " << delivered.size()
-            << " delivered, " << duplicates << " duplicates\n";
+  expect_every_acknowledged_delivered(load, upstream, "Redis restart");
 }
 
 TEST_F(ForwardTest, TwoInstancesShareTheStreamAndOneTakesOverTheOthersPending) {
