@@ -131,9 +131,9 @@ TEST_F(AuthTest, BurstOfBadTokensFromOneClientIsRateLimited) {
 TEST_F(AuthTest, CheckConfigNamesTheBadLineOfTheTokensFile) {
   files_.write_file("tokens", "good-token\nsha256:abc\n");
   const auto config = files_.write_file(
-      "gpsrelay.conf", "[http]\nlisten = 127.0.0.1:" + std::to_string(pick_free_port()) +
-                           "\n[auth]\nmode = token\ntokens_file = " +
-                           files_.file("tokens").string() + "\n");
+      "gpsrelay.conf",
+      "[http]\nlisten = 127.0.0.1:" + std::to_string(pick_free_port()) +
+          "\n[auth]\nmode = token\ntokens_file = " + files_.file("tokens").string() + "\n");
   const CommandResult result =
       run_gpsrelayd({"--check-config", "-c", config.string()}, files_.path());
   ASSERT_TRUE(result.status.has_value());
