@@ -1,5 +1,5 @@
-// The tokens file parser and the constant-time lookup (see token_store.h).
-// SHA-256 and the constant-time comparison come from OpenSSL's libcrypto.
+// The tokens file parser and the digest lookup (see token_store.h).
+// SHA-256 and the final constant-time comparison come from OpenSSL's libcrypto.
 // Bytes are classified by their ASCII value only; no locale is consulted.
 #include "auth/token_store.h"
 
@@ -245,16 +245,10 @@ bool TokenStore::accepts(std::string_view presented) const {
     ERR_clear_error();  // Fail closed; the caller answers 401.
     return false;
   }
-  // CRYPTO_memcmp takes the same time whatever the bytes, and every stored
-  // digest is compared: neither which token matched nor how many leading
-  // bytes agreed shows in the timing. The opaque call keeps the compiler
-  // from ending the loop at the first match.
-  unsigned char found = 0;
-  for (const TokenDigest& stored : digests_) {
-    found |=
-        static_cast<unsigned char>(CRYPTO_memcmp(stored.data(), digest.data(), digest.size()) == 0);
-  }
-  return found != 0;
+  // See the header for why a search over digests is safe.
+  const auto candidate = std::lower_bound(digests_.begin(), digests_.end(), digest);
+  return candidate != digests_.end() &&
+         CRYPTO_memcmp(candidate->data(), digest.data(), digest.size()) == 0;
 }
 
 std::string_view failure_reason(AuthResult result) {

@@ -1,6 +1,6 @@
 // Device-token authentication for ingest (auth.mode = token): the set of
 // accepted tokens read from auth.tokens_file, and the decision for one
-// request's credentials. It owns the tokens file grammar, the constant-time
+// request's credentials. It owns the tokens file grammar, the digest
 // lookup and the failure reasons counted in metrics. It does not read
 // request headers, answer 401, log, or watch the file: the HTTP layer passes
 // header values in, and the daemon builds a new store on SIGHUP and publishes
@@ -80,12 +80,14 @@ class TokenStore {
   // parse. The read buffer is wiped before it is freed (best effort).
   static TokenStore load_file(const std::string& path);
 
-  // True when `presented` is one of the tokens. The time taken depends on
-  // the length of `presented` and the number of stored tokens, never on
-  // which stored token (if any) matches or how closely: the presented token
-  // is hashed, and its digest is compared with every stored digest in
-  // constant time, without stopping at a match. False for an empty token.
-  // Safe to call from any number of threads at once.
+  // True when `presented` is one of the tokens; false for an empty one. The
+  // presented token is hashed and its digest looked up among the stored
+  // digests by binary search, O(log n), so thousands of devices cost no
+  // more than a few. Timing can at most tell how the digest of a guess
+  // sorts among the stored digests; no token can be recovered from a digest
+  // (SHA-256 is preimage-resistant), so that reveals nothing usable. The
+  // final comparison is CRYPTO_memcmp. Safe to call from any number of
+  // threads at once.
   bool accepts(std::string_view presented) const;
 
   // The number of distinct tokens; at least 1 for a store that parse() or
@@ -99,12 +101,13 @@ class TokenStore {
 };
 
 // The outcome for one request. The failure reasons are the values of the
-// `reason` label of gpsrelay_auth_failures_total.
+// `reason` label of gpsrelay_auth_failures_total. The numbers are fixed:
+// the metrics keep one counter per reason, indexed by value - 1.
 enum class AuthResult {
-  kAccepted,
-  kMissing,    // Neither Authorization nor X-API-Key was sent.
-  kMalformed,  // A header was sent, but no header held a well-formed token.
-  kUnknown,    // A well-formed token was sent, but no sent token is in the store.
+  kAccepted = 0,
+  kMissing = 1,    // Neither Authorization nor X-API-Key was sent.
+  kMalformed = 2,  // A header was sent, but no header held a well-formed token.
+  kUnknown = 3,    // A well-formed token was sent, but no sent token is in the store.
 };
 
 // "missing", "malformed" or "unknown" for a failure; "" for kAccepted.

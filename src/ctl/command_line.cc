@@ -1,9 +1,11 @@
 // parse_command_line and the usage text (see command_line.h).
 #include "ctl/command_line.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/units.h"
+#include "ctl/time_spec.h"
 
 namespace gpsrelay::ctl {
 namespace {
@@ -17,7 +19,18 @@ std::uint64_t parse_limit(const std::string& text) {
   return value;
 }
 
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
+
+bool is_packet_id(std::string_view text) {
+  const std::size_t dash = text.find('-');
+  if (dash == std::string_view::npos) return all_digits(text);
+  return all_digits(text.substr(0, dash)) && all_digits(text.substr(dash + 1));
+}
 
 Invocation parse_command_line(const std::vector<std::string>& args) {
   Invocation out;
@@ -36,13 +49,16 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
     const auto is = [&](const std::string& name) {
       return arg == name || arg.rfind(name + "=", 0) == 0;
     };
+    // --help and --version answer at once, whatever else is on the line.
     if (arg == "-h" || arg == "--help") {
       out.command = Command::kHelp;
       return out;
-    } else if (arg == "--version") {
+    }
+    if (arg == "--version") {
       out.command = Command::kVersion;
       return out;
-    } else if (arg == "--json") {
+    }
+    if (arg == "--json") {
       out.json = true;
     } else if (arg == "--all") {
       out.all = true;
@@ -77,6 +93,7 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
       expect_words(2);
       out.command = Command::kFailedList;
     } else if (sub == "show") {
+      if (out.id) throw UsageError("--id applies to failed replay");
       if (words.size() < 3) throw UsageError("'failed show' needs an ID");
       expect_words(3);
       out.command = Command::kFailedShow;
@@ -104,6 +121,15 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   } else {
     throw UsageError("unknown command '" + words[0] + "'");
   }
+  // Arguments are checked here, before any connection, so a typo is a
+  // usage error even when Redis or MySQL is down.
+  if (out.id && !is_packet_id(*out.id)) {
+    throw UsageError("ID must be a row id (digits) or a message id (<ms>-<seq>), not '" + *out.id +
+                     "'");
+  }
+  if (out.since && !parse_time_spec(*out.since, 0)) {
+    throw UsageError("--since takes " + std::string(kTimeForms) + ", not '" + *out.since + "'");
+  }
   // Options that the chosen command would silently ignore are mistakes.
   const bool lists = out.command == Command::kFailedList;
   const bool replays = out.command == Command::kFailedReplay;
@@ -119,39 +145,57 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
 }
 
 const char* usage_text() {
-  return R"(Usage: gpsrelayctl [-c PATH] [--json] COMMAND
+  return R"(Usage: gpsrelayctl [-c PATH] [--json] COMMAND [ARGUMENTS]
 
 Inspect gpsrelay's queue and manage packets that could not be delivered.
-Reads the daemon's configuration file (and its GPSRELAY_<SECTION>_<KEY>
-environment overrides) to find Redis, MySQL and the daemon.
+Reads the daemon's configuration file, with the same GPSRELAY_<SECTION>_<KEY>
+environment overrides, to find Redis, MySQL and the daemon itself.
+Options may be given before or after the command.
 
 Commands:
-  status                          queue length, pending entries, consumers,
-                                  targets with their live state, failed packets
+  status
+      The queue (stream length = undelivered backlog; the group's pending
+      count, lag and last delivered id; each consumer's pending count and idle
+      time), the configured targets with their live state as the running
+      daemon reports it on http.listen's /health (state "unknown" when the
+      daemon does not answer within 2 s, which is not an error), and the
+      number of failed packets with the oldest one's time.
   failed list [--since TIME] [--limit N]
-                                  failed packets, newest first (default 50)
-  failed show ID                  one failed packet with its payload; ID is the
-                                  row id or the message id
+      Failed packets, newest first: ID, MESSAGE_ID, CREATED_AT (UTC),
+      RETRIES, TARGET, LAST_ERROR (cut to fit; complete with --json).
+      --limit defaults to 50.
+  failed show ID
+      Every column of one failed packet, and its payload: as is when it is
+      printable UTF-8, else with \xNN escapes. ID is the row id (digits) or
+      the message id (<ms>-<seq>).
   failed replay (--id ID | --since TIME | --all)
-                                  put failed packets back on the queue; each row
-                                  is deleted only after Redis stored the entry
-                                  (if interrupted in between, a packet can be
-                                  both queued and still listed: delivery is
-                                  at-least-once anyway)
+      Puts failed packets back on the queue as new stream entries with the
+      same payload bytes, received_at and request_id, plus replayed_from (the
+      old message id); the daemon then delivers them under the new id. A row
+      is deleted only after Redis stored its entry. If gpsrelayctl is
+      interrupted between the two, a packet is both queued and still listed,
+      and a later replay sends it again: delivery is at-least-once, as
+      everywhere in gpsrelay. Refuses (exit 2) to grow the queue beyond
+      redis.max_queue_length.
   failed purge --older-than DURATION
-                                  delete failed packets older than DURATION
+      Deletes failed packets created more than DURATION ago.
 
 Options:
   -c, --config PATH   configuration file (default /etc/gpsrelay/gpsrelay.conf)
-      --json          machine-readable output
-  -h, --help          this text
-      --version       print the version
+      --json          machine-readable JSON output instead of tables
+  -h, --help          print this text and exit
+      --version       print the version and exit
 
 TIME is a duration meaning "that long ago" (30s, 10m, 2h, 7d) or a UTC time:
 YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] or "YYYY-MM-DD HH:MM[:SS]".
+DURATION takes the units of the configuration file: ms, s, m, h, d.
 
-Exit status: 0 success, 1 usage or configuration error, 2 Redis or MySQL
-unreachable (or the queue is full), 3 no such failed packet.
+Exit status:
+  0  success
+  1  usage error, or an invalid configuration (reported as FILE:LINE: message)
+  2  Redis or MySQL unreachable or failing, or a replay refused because the
+     queue is full; status still prints what it could reach
+  3  no such failed packet (failed show, failed replay --id)
 )";
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gpsrelay::ctl {
@@ -43,6 +44,15 @@ struct Invocation {
 // Parses argv[1..]. Options may come before or after the command words.
 // Throws UsageError.
 Invocation parse_command_line(const std::vector<std::string>& args);
+
+// True for a packet ID as `failed show` and `replay --id` take it: a row id
+// (digits) or a message id ("<ms>-<seq>", digits on both sides).
+bool is_packet_id(std::string_view text);
+
+// What --since accepts, for error messages.
+inline constexpr const char* kTimeForms =
+    "a duration meaning that long ago (30s, 10m, 2h, 7d) or a UTC time (YYYY-MM-DD, "
+    "YYYY-MM-DDTHH:MM[:SS][Z], \"YYYY-MM-DD HH:MM[:SS]\")";
 
 // The --help text (options, commands, TIME forms, exit codes).
 const char* usage_text();

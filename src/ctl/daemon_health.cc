@@ -15,14 +15,6 @@ size_t append(char* data, size_t size, size_t count, void* out) {
 
 }  // namespace
 
-std::string health_url(const core::Endpoint& listen) {
-  std::string host = listen.host;
-  if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
-  if (host == "::") host = "::1";
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(listen.port) + "/health";
-}
-
 std::optional<std::string> fetch_health(const std::string& url) {
   core::CHandle<CURL, curl_easy_cleanup> easy(curl_easy_init());
   if (!easy) return std::nullopt;

@@ -5,40 +5,17 @@
 #include <vector>
 
 #include "ctl/commands.h"
+#include "ctl/failed_table.h"
 #include "ctl/json_output.h"
 #include "ctl/redis_session.h"
 #include "ctl/table.h"
 #include "ctl/time_spec.h"
-#include "store/mysql_connection.h"
-#include "store/schema.h"
 
 namespace gpsrelay::ctl {
 namespace {
 
-using Row = std::vector<std::optional<std::string>>;
-
 constexpr std::size_t kReplayBatch = 500;
 constexpr std::size_t kPurgeBatch = 1000;
-
-// Connected, with failed_packets present (the daemon creates it too; an
-// operator may run gpsrelayctl first).
-store::MysqlConnection connect_mysql(const core::Config& config) {
-  try {
-    store::MysqlConnection connection(config.mysql);
-    store::ensure_schema(connection);
-    return connection;
-  } catch (const store::MysqlError& e) {
-    throw Unavailable(std::string("cannot use ") + e.what());
-  }
-}
-
-std::vector<Row> query(store::MysqlConnection& mysql, const std::string& sql) {
-  try {
-    return mysql.query(sql);
-  } catch (const store::MysqlError& e) {
-    throw Unavailable(e.what());
-  }
-}
 
 std::string text(const Row& row, std::size_t column) { return row[column].value_or(""); }
 
@@ -46,18 +23,12 @@ std::int64_t number(const Row& row, std::size_t column) {
   return row[column] ? std::stoll(*row[column]) : 0;
 }
 
-// The SQL condition selecting one packet by row id or message id. Both
-// forms are checked digit by digit, so the text is safe to inline.
+// The SQL condition selecting one packet by row id or message id.
+// is_packet_id allows digits and one dash only, so the text is safe to inline.
 std::string id_condition(const std::string& id) {
-  const bool digits = !id.empty() && std::all_of(id.begin(), id.end(), ::isdigit);
-  if (digits) return "id = " + id;
-  const std::size_t dash = id.find('-');
-  const bool message_id =
-      dash != std::string::npos && dash > 0 && dash + 1 < id.size() &&
-      std::all_of(id.begin(), id.begin() + static_cast<long>(dash), ::isdigit) &&
-      std::all_of(id.begin() + static_cast<long>(dash) + 1, id.end(), ::isdigit);
-  if (message_id) return "message_id = '" + id + "'";
-  throw UsageError("ID must be a row id (digits) or a message id (ms-seq), not '" + id + "'");
+  if (!is_packet_id(id)) throw UsageError("not a packet ID: '" + id + "'");
+  if (id.find('-') == std::string::npos) return "id = " + id;
+  return "message_id = '" + id + "'";
 }
 
 std::string since_condition(const CommandContext& context) {
@@ -65,9 +36,7 @@ std::string since_condition(const CommandContext& context) {
   if (!since) return "1 = 1";
   const auto ms = parse_time_spec(*since, context.now_ms);
   if (!ms) {
-    throw UsageError(
-        "--since takes a duration (2h, 7d) or a UTC time (YYYY-MM-DD[THH:MM[:SS]]), not '" +
-        *since + "'");
+    throw UsageError("--since takes " + std::string(kTimeForms) + ", not '" + *since + "'");
   }
   return "created_at >= FROM_UNIXTIME(" + std::to_string(*ms) + " / 1000)";
 }
@@ -89,7 +58,14 @@ JsonPtr row_json(const Row& row, bool with_payload) {
   json_object_set_new(object.get(), "received_at",
                       row[7] ? json_string(format_utc(number(row, 7)).c_str()) : json_null());
   json_object_set_new(object.get(), "updated_at", json_string(format_utc(number(row, 8)).c_str()));
-  if (with_payload) json_object_set_new(object.get(), "payload", json_bytes(text(row, 9)));
+  if (with_payload) {
+    const std::string payload = text(row, 9);
+    json_object_set_new(object.get(), "payload", json_bytes(payload));
+    // Not UTF-8: "payload" is an approximation, so add the exact bytes.
+    if (JsonPtr exact(json_stringn(payload.data(), payload.size())); !exact) {
+      json_object_set_new(object.get(), "payload_base64", json_string(base64(payload).c_str()));
+    }
+  }
   return object;
 }
 
@@ -98,7 +74,7 @@ JsonPtr row_json(const Row& row, bool with_payload) {
 std::string printable(const std::string& payload) {
   const bool plain = std::all_of(payload.begin(), payload.end(), [](char c) {
     const auto byte = static_cast<unsigned char>(c);
-    return byte >= 0x20 || c == '\n' || c == '\t';
+    return (byte >= 0x20 && byte != 0x7F) || c == '\n' || c == '\t';
   });
   JsonPtr as_text(json_stringn(payload.data(), payload.size()));
   if (plain && as_text) return payload;
@@ -119,11 +95,10 @@ std::string printable(const std::string& payload) {
 }  // namespace
 
 int run_failed_list(const CommandContext& context) {
-  store::MysqlConnection mysql = connect_mysql(context.config);
-  const std::vector<Row> rows =
-      query(mysql, std::string("SELECT ") + kColumns + " FROM failed_packets WHERE " +
-                       since_condition(context) + " ORDER BY id DESC LIMIT " +
-                       std::to_string(context.invocation.limit));
+  FailedTable mysql(context.config.mysql);
+  const std::vector<Row> rows = mysql.query(
+      std::string("SELECT ") + kColumns + " FROM failed_packets WHERE " + since_condition(context) +
+      " ORDER BY id DESC LIMIT " + std::to_string(context.invocation.limit));
   if (context.invocation.json) {
     JsonPtr list(json_array());
     for (const Row& row : rows) json_array_append(list.get(), row_json(row, false).get());
@@ -134,7 +109,7 @@ int run_failed_list(const CommandContext& context) {
     context.out << "no failed packets\n";
     return kExitOk;
   }
-  Table table({"ID", "MESSAGE_ID", "CREATED_AT (UTC)", "RETRIES", "TARGET", "LAST_ERROR"});
+  Table table({"ID", "MESSAGE_ID", "CREATED_AT", "RETRIES", "TARGET", "LAST_ERROR"});
   for (const Row& row : rows) {
     table.add_row({text(row, 0), text(row, 1), format_utc(number(row, 2)), text(row, 3),
                    truncate_cell(text(row, 4), 40), truncate_cell(text(row, 5), 60)});
@@ -145,9 +120,9 @@ int run_failed_list(const CommandContext& context) {
 
 int run_failed_show(const CommandContext& context) {
   const std::string condition = id_condition(*context.invocation.id);
-  store::MysqlConnection mysql = connect_mysql(context.config);
+  FailedTable mysql(context.config.mysql);
   const std::vector<Row> rows =
-      query(mysql, std::string("SELECT ") + kColumns + " FROM failed_packets WHERE " + condition);
+      mysql.query(std::string("SELECT ") + kColumns + " FROM failed_packets WHERE " + condition);
   if (rows.empty()) throw NotFound("no failed packet " + *context.invocation.id);
   const Row& row = rows.front();
   if (context.invocation.json) {
@@ -174,67 +149,78 @@ int run_failed_replay(const CommandContext& context) {
   const std::string condition = invocation.id    ? id_condition(*invocation.id)
                                 : invocation.all ? "1 = 1"
                                                  : since_condition(context);
-  store::MysqlConnection mysql = connect_mysql(context.config);
+  FailedTable mysql(context.config.mysql);
   RedisSession redis(context.config.redis);
   const core::RedisConfig& queue = context.config.redis;
 
+  // The daemon answers 503 above max_queue_length; a replay must not push
+  // the queue past it either. Checked per batch, before any XADD of it, as
+  // the daemon keeps ingesting meanwhile.
+  const auto check_room = [&](std::uint64_t adding, std::uint64_t replayed) {
+    const auto backlog = static_cast<std::uint64_t>(redis.command({"XLEN", queue.stream})->integer);
+    if (backlog + adding <= queue.max_queue_length) return;
+    throw Unavailable(
+        "refusing to replay " + std::to_string(adding) + " packets: the queue holds " +
+        std::to_string(backlog) + " entries and redis.max_queue_length is " +
+        std::to_string(queue.max_queue_length) + " (" + std::to_string(replayed) + " replayed)");
+  };
+
   std::uint64_t replayed = 0;
-  std::int64_t after_id = 0;
+  std::int64_t after_id = 0;  // keyset: each batch starts after the last row id seen
   for (;;) {
-    const std::vector<Row> rows =
-        query(mysql,
-              "SELECT id, message_id, payload, request_id, "
-              "FLOOR(UNIX_TIMESTAMP(received_at) * 1000) FROM failed_packets WHERE " +
-                  condition + " AND id > " + std::to_string(after_id) + " ORDER BY id LIMIT " +
-                  std::to_string(kReplayBatch));
-    if (rows.empty()) break;
-    // The daemon refuses reports above max_queue_length; so does a replay.
-    const long long backlog = redis.command({"XLEN", queue.stream})->integer;
-    if (static_cast<std::uint64_t>(backlog) + rows.size() > queue.max_queue_length) {
-      throw Unavailable("the queue holds " + std::to_string(backlog) +
-                        " entries; replaying more would exceed redis.max_queue_length (" +
-                        std::to_string(queue.max_queue_length) + "); " + std::to_string(replayed) +
-                        " replayed so far");
+    const std::vector<Row> rows = mysql.query(
+        "SELECT id, message_id, payload, request_id, "
+        "FLOOR(UNIX_TIMESTAMP(received_at) * 1000) FROM failed_packets WHERE " +
+        condition + " AND id > " + std::to_string(after_id) + " ORDER BY id LIMIT " +
+        std::to_string(kReplayBatch));
+    if (rows.empty()) {
+      if (invocation.id) throw NotFound("no failed packet " + *invocation.id);
+      break;
     }
+    check_room(rows.size(), replayed);
     std::vector<std::vector<std::string>> commands;
     for (const Row& row : rows) {
-      const std::string received_at =
-          row[4] ? *row[4] : std::to_string(context.now_ms);  // the original time when known
+      // The original arrival time when the row has it, so latency metrics
+      // and upstreams see when the report really came in.
+      const std::string received_at = row[4] ? *row[4] : std::to_string(context.now_ms);
       commands.push_back({"XADD", queue.stream, "*", "payload", text(row, 2), "received_at",
                           received_at, "request_id", text(row, 3), "replayed_from", text(row, 1)});
     }
-    const std::vector<ReplyPtr> replies = redis.pipeline(commands);
+    const RedisSession::PipelineResult result = redis.pipeline(commands);
+    // A row goes only once Redis answered its XADD with the new entry's id.
     std::string stored_ids;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      // Only rows whose entry Redis stored (its reply is the new id) go.
-      if (replies[i]->type != REDIS_REPLY_STRING) continue;
-      stored_ids += (stored_ids.empty() ? "" : ",") + text(rows[i], 0);
-      ++replayed;
+    std::string refused;
+    for (std::size_t i = 0; i < result.replies.size(); ++i) {
+      const redisReply* reply = result.replies[i].get();
+      if (reply->type == REDIS_REPLY_STRING) {
+        stored_ids += (stored_ids.empty() ? "" : ",") + std::to_string(number(rows[i], 0));
+        ++replayed;
+      } else if (refused.empty() && reply->type == REDIS_REPLY_ERROR) {
+        refused =
+            "Redis at " + redis.address() + " refused XADD: " + std::string(reply->str, reply->len);
+      }
     }
     if (!stored_ids.empty()) {
       try {
         mysql.execute("DELETE FROM failed_packets WHERE id IN (" + stored_ids + ")");
-      } catch (const store::MysqlError& e) {
+      } catch (const Unavailable& e) {
         throw Unavailable(std::string(e.what()) +
-                          " (the packets were queued again; their rows remain)");
+                          " (the packets were queued again but their rows remain; a later "
+                          "replay would queue them once more)");
       }
     }
-    if (stored_ids.size() < rows.size()) {
-      // An error reply (e.g. OOM): stop rather than skip over it.
-      for (const ReplyPtr& reply : replies) {
-        if (reply->type == REDIS_REPLY_ERROR) {
-          throw Unavailable("Redis refused XADD: " + std::string(reply->str, reply->len) + "; " +
-                            std::to_string(replayed) + " replayed");
-        }
-      }
+    // Stop at the first trouble rather than skip over rows.
+    if (!result.error.empty()) {
+      throw Unavailable(result.error + " (" + std::to_string(replayed) + " replayed)");
     }
+    if (!refused.empty())
+      throw Unavailable(refused + " (" + std::to_string(replayed) + " replayed)");
     after_id = number(rows.back(), 0);
     if (invocation.id) break;
   }
-  if (invocation.id && replayed == 0) throw NotFound("no failed packet " + *invocation.id);
   if (invocation.json) {
-    JsonPtr result(json_pack("{s:I}", "replayed", static_cast<json_int_t>(replayed)));
-    print_json(context.out, result);
+    JsonPtr out(json_pack("{s:I}", "replayed", static_cast<json_int_t>(replayed)));
+    print_json(context.out, out);
   } else {
     context.out << "replayed " << replayed << " packet" << (replayed == 1 ? "" : "s") << "\n";
   }
@@ -242,9 +228,10 @@ int run_failed_replay(const CommandContext& context) {
 }
 
 int run_failed_purge(const CommandContext& context) {
-  store::MysqlConnection mysql = connect_mysql(context.config);
+  FailedTable mysql(context.config.mysql);
   const auto seconds =
       std::chrono::duration_cast<std::chrono::seconds>(context.invocation.older_than).count();
+  // Small batches keep each DELETE's locks short while the daemon inserts.
   std::uint64_t purged = 0;
   for (;;) {
     std::uint64_t deleted = 0;
@@ -252,15 +239,15 @@ int run_failed_purge(const CommandContext& context) {
       deleted = mysql.execute("DELETE FROM failed_packets WHERE created_at < NOW(3) - INTERVAL " +
                               std::to_string(seconds) + " SECOND ORDER BY created_at LIMIT " +
                               std::to_string(kPurgeBatch));
-    } catch (const store::MysqlError& e) {
-      throw Unavailable(std::string(e.what()) + "; " + std::to_string(purged) + " purged so far");
+    } catch (const Unavailable& e) {
+      throw Unavailable(std::string(e.what()) + " (" + std::to_string(purged) + " purged)");
     }
     purged += deleted;
     if (deleted < kPurgeBatch) break;
   }
   if (context.invocation.json) {
-    JsonPtr result(json_pack("{s:I}", "purged", static_cast<json_int_t>(purged)));
-    print_json(context.out, result);
+    JsonPtr out(json_pack("{s:I}", "purged", static_cast<json_int_t>(purged)));
+    print_json(context.out, out);
   } else {
     context.out << "purged " << purged << " packet" << (purged == 1 ? "" : "s") << "\n";
   }

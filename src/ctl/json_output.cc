@@ -1,6 +1,8 @@
-// json_bytes and print_json (see json_output.h).
+// json_bytes, base64 and print_json (see json_output.h).
 #include "ctl/json_output.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 
@@ -20,6 +22,24 @@ json_t* json_bytes(std::string_view bytes) {
     }
   }
   return json_stringn(latin1.data(), latin1.size());
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = 0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      group = (group << 8) | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0u);
+    }
+    for (std::size_t j = 0; j < 4; ++j) {
+      out += j <= n ? kAlphabet[(group >> (18 - 6 * j)) & 0x3F] : '=';
+    }
+  }
+  return out;
 }
 
 void print_json(std::ostream& out, const JsonPtr& value) {

@@ -21,6 +21,10 @@ using JsonPtr = core::CHandle<json_t, release_json>;
 // U+00FF), so nothing is lost and the output stays valid JSON.
 json_t* json_bytes(std::string_view bytes);
 
+// Standard base64 (RFC 4648, with padding): the exact bytes of a payload
+// that json_bytes could only approximate.
+std::string base64(std::string_view bytes);
+
 // Writes `value` indented, with a final newline.
 void print_json(std::ostream& out, const JsonPtr& value);
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -82,5 +83,10 @@ int main(int argc, char** argv) {
   } catch (const NotFound& e) {
     std::fprintf(stderr, "gpsrelayctl: %s\n", e.what());
     return kExitNotFound;
+  } catch (const std::exception& e) {
+    // A reply we did not expect (say, from a future Redis): report it as a
+    // runtime failure rather than abort.
+    std::fprintf(stderr, "gpsrelayctl: unexpected error: %s\n", e.what());
+    return kExitUnavailable;
   }
 }

@@ -49,26 +49,28 @@ ReplyPtr RedisSession::command(const std::vector<std::string>& args) {
   return reply;
 }
 
-std::vector<ReplyPtr> RedisSession::pipeline(
+RedisSession::PipelineResult RedisSession::pipeline(
     const std::vector<std::vector<std::string>>& commands) {
+  PipelineResult result;
   std::vector<size_t> lengths;
   for (const auto& args : commands) {
     std::vector<const char*> argv = argv_of(args, lengths);
     if (redisAppendCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
                                lengths.data()) != REDIS_OK) {
-      throw Unavailable("Redis at " + address_ + ": " + context_->errstr);
+      // Appending only fills the output buffer: nothing was sent yet.
+      result.error = "Redis at " + address_ + ": " + context_->errstr;
+      return result;
     }
   }
-  std::vector<ReplyPtr> replies;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) {
-      // The commands whose replies we did not read may or may not have run.
-      throw Unavailable("Redis at " + address_ + ": " + context_->errstr);
+      result.error = "Redis at " + address_ + ": " + context_->errstr;
+      break;
     }
-    replies.emplace_back(static_cast<redisReply*>(raw));
+    result.replies.emplace_back(static_cast<redisReply*>(raw));
   }
-  return replies;
+  return result;
 }
 
 }  // namespace gpsrelay::ctl

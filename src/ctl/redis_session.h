@@ -29,9 +29,16 @@ class RedisSession {
 
   // One command; throws Unavailable on I/O errors and error replies.
   ReplyPtr command(const std::vector<std::string>& args);
-  // Sends every command in one write and reads all the replies: a reply is
-  // nullptr-free but may be an error reply, which the caller inspects.
-  std::vector<ReplyPtr> pipeline(const std::vector<std::vector<std::string>>& commands);
+  // Sends every command in one write and reads the replies in order. Each
+  // reply read is non-null but may be an error reply, which the caller
+  // inspects. When the connection fails midway, `replies` holds those read
+  // before it and `error` says why: the commands after them may or may not
+  // have run.
+  struct PipelineResult {
+    std::vector<ReplyPtr> replies;
+    std::string error;  // empty: every reply was read
+  };
+  PipelineResult pipeline(const std::vector<std::vector<std::string>>& commands);
 
   const std::string& address() const { return address_; }
 

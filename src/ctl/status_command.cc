@@ -5,15 +5,16 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ctl/commands.h"
 #include "ctl/daemon_health.h"
+#include "ctl/failed_table.h"
+#include "ctl/health_url.h"
 #include "ctl/json_output.h"
 #include "ctl/redis_session.h"
 #include "ctl/table.h"
 #include "ctl/time_spec.h"
-#include "store/mysql_connection.h"
-#include "store/schema.h"
 
 namespace gpsrelay::ctl {
 namespace {
@@ -91,24 +92,27 @@ JsonPtr daemon_status(const core::Config& config) {
     json_array_append_new(targets.get(), target);
   }
   json_object_set_new(out.get(), "targets", targets.release());
-  if (health) json_object_set(out.get(), "status", json_object_get(health.get(), "status"));
+  if (health) {
+    // The daemon's own view of its dependencies, next to ours.
+    json_object_set(out.get(), "status", json_object_get(health.get(), "status"));
+    for (const char* part : {"redis", "mysql", "forwarding"}) {
+      if (json_t* state = json_object_get(json_object_get(health.get(), part), "status")) {
+        json_object_set(out.get(), (std::string(part) + "_status").c_str(), state);
+      }
+    }
+  }
   return out;
 }
 
 JsonPtr failed_status(const core::Config& config) {
-  try {
-    store::MysqlConnection mysql(config.mysql);
-    store::ensure_schema(mysql);
-    const auto rows = mysql.query(
-        "SELECT COUNT(*), FLOOR(UNIX_TIMESTAMP(MIN(created_at)) * 1000) FROM failed_packets");
-    const auto& row = rows.at(0);
-    return JsonPtr(
-        json_pack("{s:s, s:I, s:o}", "mysql", mysql.describe().c_str(), "count",
-                  static_cast<json_int_t>(std::stoll(row[0].value_or("0"))), "oldest",
-                  row[1] ? json_string(format_utc(std::stoll(*row[1])).c_str()) : json_null()));
-  } catch (const store::MysqlError& e) {
-    throw Unavailable(std::string("cannot use ") + e.what());
-  }
+  FailedTable mysql(config.mysql);
+  const std::vector<Row> rows = mysql.query(
+      "SELECT COUNT(*), FLOOR(UNIX_TIMESTAMP(MIN(created_at)) * 1000) FROM failed_packets");
+  const Row& row = rows.at(0);  // an aggregate: always one row
+  return JsonPtr(
+      json_pack("{s:s, s:I, s:o}", "mysql", mysql.describe().c_str(), "count",
+                static_cast<json_int_t>(std::stoll(row[0].value_or("0"))), "oldest",
+                row[1] ? json_string(format_utc(std::stoll(*row[1])).c_str()) : json_null()));
 }
 
 // Runs one part; an unreachable dependency becomes {"error": ...}.
@@ -154,10 +158,15 @@ void print_text(std::ostream& out, const core::Config& config, const json_t* que
     }
     if (!list.empty()) out << list.render();
   }
-  out << "\nTargets (live state from " << str(daemon, "health_url", "") << "):\n";
-  if (!json_is_true(json_object_get(daemon, "reachable"))) {
-    out << "  the daemon is not reachable; showing the configured targets\n";
+  const char* url = str(daemon, "health_url", "");
+  if (json_is_true(json_object_get(daemon, "reachable"))) {
+    out << "\ndaemon: reachable at " << url << ": " << str(daemon, "status") << " (redis "
+        << str(daemon, "redis_status") << ", mysql " << str(daemon, "mysql_status")
+        << ", forwarding " << str(daemon, "forwarding_status") << ")\n";
+  } else {
+    out << "\ndaemon: not reachable at " << url << "; target states unknown\n";
   }
+  out << "\nTargets:\n";
   const json_t* targets = json_object_get(daemon, "targets");
   if (json_array_size(targets) == 0) out << "  none configured (forward.targets is empty)\n";
   Table table({"URL", "STATE", "LAST ERROR"});
@@ -170,8 +179,11 @@ void print_text(std::ostream& out, const core::Config& config, const json_t* que
   if (const char* error = json_string_value(json_object_get(failed, "error"))) {
     out << "  " << error << "\n";
   } else {
-    out << "  " << num(failed, "count") << " in " << str(failed, "mysql", "") << ", oldest "
-        << str(failed, "oldest") << " (UTC)\n";
+    out << "  " << num(failed, "count") << " in " << str(failed, "mysql", "");
+    if (const char* oldest = json_string_value(json_object_get(failed, "oldest"))) {
+      out << ", oldest created " << oldest << " UTC";
+    }
+    out << "\n";
   }
 }
 

@@ -32,9 +32,11 @@ std::string Table::render() const {
     std::string text;
     for (std::size_t c = 0; c < cells.size(); ++c) {
       text += cells[c];
-      // No padding after the last column: no trailing blanks.
       if (c + 1 < cells.size()) text.append(widths[c] - width(cells[c]) + 2, ' ');
     }
+    // No trailing blanks, also when the last cells are empty: they would
+    // only get in the way of grep and diff.
+    text.erase(text.find_last_not_of(' ') + 1);
     out += text + "\n";
   };
   line(headers_);
@@ -55,7 +57,8 @@ std::string truncate_cell(std::string_view text, std::size_t max) {
       if (!out.empty()) out.pop_back();
       return out + "…";
     }
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : static_cast<char>(c);
+    // Control characters would move the cursor or recolour the terminal.
+    out += (c < 0x20 || c == 0x7F) ? ' ' : static_cast<char>(c);
   }
   return out;
 }

@@ -24,7 +24,8 @@ class Table {
 };
 
 // `text` cut to at most `max` characters (counting UTF-8 code points),
-// ending in "…" when cut; newlines and tabs become spaces.
+// ending in "…" when cut; control characters (newlines, tabs, escapes)
+// become spaces.
 std::string truncate_cell(std::string_view text, std::size_t max);
 
 }  // namespace gpsrelay::ctl

@@ -20,7 +20,27 @@ TEST(CtlTableTest, MissingCellsAreEmptyAndExtraOnesIgnored) {
   Table table({"A", "B"});
   table.add_row({"x"});
   table.add_row({"y", "z", "ignored"});
-  EXPECT_EQ(table.render(), "A  B\nx  \ny  z\n");
+  EXPECT_EQ(table.render(), "A  B\nx\ny  z\n");
+}
+
+TEST(CtlTableTest, EmptyCellsAtTheEndLeaveNoTrailingBlanks) {
+  Table table({"URL", "STATE", "LAST ERROR"});
+  table.add_row({"http://a/ingest", "up", ""});
+  table.add_row({"http://b/ingest", "", ""});
+  table.add_row({"http://c/ingest", "down", "timeout"});
+  EXPECT_EQ(table.render(),
+            "URL              STATE  LAST ERROR\n"
+            "http://a/ingest  up\n"
+            "http://b/ingest\n"
+            "http://c/ingest  down   timeout\n");
+}
+
+TEST(CtlTableTest, AHeaderWiderThanEveryCellSetsTheWidth) {
+  Table table({"RETRIES", "X"});
+  table.add_row({"3", "y"});
+  EXPECT_EQ(table.render(), "RETRIES  X\n3        y\n");
+  EXPECT_TRUE(Table({"A"}).empty());
+  EXPECT_EQ(Table({"A", "B"}).render(), "A  B\n");
 }
 
 TEST(CtlTableTest, WidthCountsCodePointsNotBytes) {
@@ -35,6 +55,8 @@ TEST(CtlTableTest, TruncateCutsWithAnEllipsis) {
   EXPECT_EQ(truncate_cell("this is too long", 10), "this is t…");
   EXPECT_EQ(truncate_cell("äöüäöüäöüäöü", 4), "äöü…");
   EXPECT_EQ(truncate_cell("a\nb\tc", 10), "a b c");
+  EXPECT_EQ(truncate_cell("ab", 1), "…");
+  EXPECT_EQ(truncate_cell("", 3), "");
 }
 
 }  // namespace
