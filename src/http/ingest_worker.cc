@@ -347,8 +347,17 @@ void IngestWorker::reply(evhttp_request* request, int status, std::string_view b
   const std::string id(request_id);
   evhttp_add_header(headers, "X-Request-ID", id.c_str());
   evbuffer_add(body_.get(), body.data(), body.size());
+  evhttp_connection* connection = evhttp_request_get_connection(request);
   evhttp_send_reply(request, status, reason_phrase(status), body_.get());
   evbuffer_drain(body_.get(), evbuffer_get_length(body_.get()));
+  if (tls_http_ && connection != nullptr &&
+      evhttp_connection_get_server(connection) == tls_http_.get()) {
+    // The OpenSSL bufferevent writes one TLS record (and one send) per
+    // buffer chunk; evhttp leaves the status line, headers and body in
+    // separate chunks. Joined before the loop writes them, the response is
+    // one record and one segment.
+    evbuffer_pullup(bufferevent_get_output(evhttp_connection_get_bufferevent(connection)), -1);
+  }
   metrics_.count_request(status, std::chrono::steady_clock::now() - started);
 }
 
