@@ -8,6 +8,7 @@
 #   scripts/test.sh                 everything
 #   FUZZ_SECONDS=60 scripts/test.sh longer fuzzing
 #   SKIP_SANITIZE=1 scripts/test.sh skip the sanitizer build
+#   PACKAGE_TEST=1 scripts/test.sh  also build the .deb and test it in a systemd container
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,15 @@ run_suite() {
 run_suite build
 echo "=== lint"
 scripts/lint.sh build
+echo "=== packaging checks"
+scripts/check-packaging.sh
+# Optional, ~3 min: build the .deb and test it under a booted systemd
+# (skips with a message where the container tool is missing).
+if [ -n "${PACKAGE_TEST:-}" ]; then
+  echo "=== package build and container test"
+  scripts/build-deb.sh
+  scripts/test-package.sh
+fi
 if [ -z "${SKIP_SANITIZE:-}" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-sanitize -DGPSRELAY_SANITIZE=ON
