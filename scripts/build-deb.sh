@@ -14,21 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-want=(build-essential debhelper dpkg-dev lintian rsync util-linux
-      cmake pkg-config systemd libevent-dev libhiredis-dev libjansson-dev libsystemd-dev
-      libinih-dev libcurl4-openssl-dev libmariadb-dev libssl-dev)
-missing=()
-for pkg in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "build-deb.sh: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-deps.sh build deb
 
 export DEB_BUILD_OPTIONS="nocheck parallel=2" DEB_BUILD_PROFILES="nocheck"
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)

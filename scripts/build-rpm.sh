@@ -18,20 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-want=(rpm rpmlint rsync util-linux build-essential cmake pkg-config libevent-dev libhiredis-dev
-      libjansson-dev libsystemd-dev libinih-dev libcurl4-openssl-dev libmariadb-dev libssl-dev)
-missing=()
-for pkg in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "build-rpm.sh: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-deps.sh build rpm
 
 spec=rpm/gpsrelay.spec
 version=$(rpmspec -q --srpm --qf '%{version}' "$spec" 2>/dev/null || sed -n 's/^Version:[[:space:]]*//p' "$spec")

@@ -16,19 +16,7 @@ root=$PWD
 MAX_EXPOSURE=${MAX_EXPOSURE:-2.0}
 unit=systemd/gpsrelay.service
 
-want=(systemd groff man-db)
-missing=()
-for pkg in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "check-packaging.sh: installing ${missing[*]}" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-deps.sh packaging
 
 failures=0
 ok() { echo "check-packaging: ok   $*"; }

@@ -3,7 +3,7 @@
 # benchmark. Idempotent: asks apt only for what is missing, and runs
 # 'apt-get update' only when something is.
 #
-#   scripts/install-deps.sh build|test|run|bench ...
+#   scripts/install-deps.sh build|test|run|bench|deb|rpm|packaging ...
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libevent-dev libhiredis-dev libjansson-dev
@@ -15,6 +15,9 @@ for purpose in "$@"; do
     run) want+=(redis-server mariadb-server curl python3) ;;
     test) want+=(redis-server mariadb-server curl clang-14 libclang-rt-14-dev clang-format clang-tidy) ;;
     bench) want+=(redis-server mariadb-server curl python3 wrk nginx-light) ;;
+    deb) want+=(debhelper dpkg-dev lintian rsync util-linux systemd) ;;
+    rpm) want+=(rpm rpmlint rsync util-linux) ;;
+    packaging) want+=(systemd groff man-db) ;;
     *) echo "install-deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
   esac
 done
