@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "temp_files_test_base.h"
+
 #ifndef GPSRELAY_SOURCE_DIR
 #error "GPSRELAY_SOURCE_DIR must name the source tree, to find etc/gpsrelay.conf"
 #endif
@@ -45,24 +47,8 @@ std::string error_of(std::string_view text, const EnvLookup& env = environment()
   return "(no error)";
 }
 
-// A fresh directory, removed with everything in it when the test ends.
-class ConfigFilesTest : public testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = testing::TempDir() + "gpsrelay_config_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& contents) {
-    const std::filesystem::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << contents;
-    return path.string();
-  }
-
-  std::filesystem::path dir_;
-};
+// Tests that read real files.
+using ConfigFilesTest = testing_support::TempFilesTest;
 
 // ---- Defaults and the shipped file ----
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_files_test_base.h"
+
 namespace gpsrelay::auth {
 namespace {
 
@@ -269,22 +271,8 @@ TEST(TokenStoreLookup, FindsEveryTokenOfALargeSet) {
 
 // ---- load_file ----
 
-// A fresh directory, removed with everything in it when the test ends.
-class TokenStoreFileTest : public testing::Test {
+class TokenStoreFileTest : public testing_support::TempFilesTest {
  protected:
-  void SetUp() override {
-    std::string pattern = testing::TempDir() + "gpsrelay_token_store_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& contents) {
-    const std::filesystem::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << contents;
-    return path.string();
-  }
-
   static std::string error_of_file(const std::string& path) {
     try {
       TokenStore::load_file(path);
@@ -294,8 +282,6 @@ class TokenStoreFileTest : public testing::Test {
     }
     return "(no error)";
   }
-
-  std::filesystem::path dir_;
 };
 
 TEST_F(TokenStoreFileTest, LoadsAFile) {
