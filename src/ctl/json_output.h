@@ -7,14 +7,11 @@
 #include <string>
 #include <string_view>
 
-#include "core/c_handle.h"
+#include "core/json_handle.h"
 
 namespace gpsrelay::ctl {
 
-// jansson's json_decref is static inline; a handle type used across files
-// needs a deleter with external linkage.
-inline void release_json(json_t* value) { json_decref(value); }
-using JsonPtr = core::CHandle<json_t, release_json>;
+using core::JsonPtr;
 
 // A JSON string for arbitrary bytes: the text when it is valid UTF-8, else
 // each byte above 0x7F as the code point of the same number (U+0080 to

@@ -72,36 +72,34 @@ int main(int argc, char** argv) {
     return kExitBadConfig;
   }
 
+  // A configuration error: its message, and for --check-config the verdict.
+  const auto invalid = [&](const std::string& message) {
+    std::fprintf(stderr, "%s\n", message.c_str());
+    if (check_only) {
+      std::fprintf(stderr, "gpsrelayd: configuration %s is invalid\n", config_path.c_str());
+    }
+    return kExitBadConfig;
+  };
+
   gpsrelay::core::Config config;
   try {
     config = gpsrelay::core::load_config(config_path, gpsrelay::core::process_environment());
+    if (check_only) {
+      // The daemon reads these files at start and on SIGHUP; --check-config
+      // reads them now, so a bad certificate or tokens file shows here.
+      if (config.http.tls_listen) {
+        gpsrelay::http::load_server_context(gpsrelay::daemon::tls_files(config));
+      }
+      if (config.auth.mode == gpsrelay::core::AuthConfig::Mode::kToken) {
+        gpsrelay::auth::TokenStore::load_file(config.auth.tokens_file);
+      }
+    }
   } catch (const gpsrelay::core::ConfigError& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    if (check_only)
-      std::fprintf(stderr, "gpsrelayd: configuration %s is invalid\n", config_path.c_str());
-    return kExitBadConfig;
-  }
-  if (config.http.tls_listen) {
-    // The files are read at start and on SIGHUP; check them now so a bad
-    // certificate is a configuration error, not a runtime failure.
-    try {
-      gpsrelay::http::load_server_context(gpsrelay::daemon::tls_files(config));
-    } catch (const gpsrelay::http::TlsError& e) {
-      std::fprintf(stderr, "%s: %s\n", config_path.c_str(), e.what());
-      if (check_only)
-        std::fprintf(stderr, "gpsrelayd: configuration %s is invalid\n", config_path.c_str());
-      return kExitBadConfig;
-    }
-  }
-  if (config.auth.mode == gpsrelay::core::AuthConfig::Mode::kToken) {
-    try {
-      gpsrelay::auth::TokenStore::load_file(config.auth.tokens_file);
-    } catch (const gpsrelay::auth::TokenFileError& e) {
-      std::fprintf(stderr, "%s\n", e.what());
-      if (check_only)
-        std::fprintf(stderr, "gpsrelayd: configuration %s is invalid\n", config_path.c_str());
-      return kExitBadConfig;
-    }
+    return invalid(e.what());
+  } catch (const gpsrelay::http::TlsError& e) {
+    return invalid(config_path + ": " + e.what());
+  } catch (const gpsrelay::auth::TokenFileError& e) {
+    return invalid(e.what());
   }
   if (check_only) {
     std::fputs(gpsrelay::core::render_config(config).c_str(), stdout);
@@ -115,8 +113,14 @@ int main(int argc, char** argv) {
     // Before any thread starts: curl_global_init is not thread-safe.
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       throw std::runtime_error("curl_global_init failed");
+    // Loads the TLS certificate and the tokens file (once); a file that
+    // does not load is a configuration error, exit 1.
     gpsrelay::daemon::Daemon daemon(config_path, std::move(config));
     return daemon.run();
+  } catch (const gpsrelay::http::TlsError& e) {
+    return invalid(config_path + ": " + e.what());
+  } catch (const gpsrelay::auth::TokenFileError& e) {
+    return invalid(e.what());
   } catch (const std::exception& e) {
     gpsrelay::core::log_error("fatal", {{"ERROR", e.what()}});
     return kExitRuntimeFailure;

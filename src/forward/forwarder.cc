@@ -67,10 +67,7 @@ Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
                stored_trigger_.trigger();
              }) {}
 
-Forwarder::~Forwarder() {
-  store_.request_stop();
-  join();
-}
+Forwarder::~Forwarder() { join(); }
 
 void Forwarder::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));

@@ -6,12 +6,12 @@
 #include <cstdlib>
 #include <memory>
 
-#include "core/c_handle.h"
+#include "core/json_handle.h"
 
 namespace gpsrelay::http {
 namespace {
 
-using JsonPtr = core::CHandle<json_t, json_decref>;
+using core::JsonPtr;
 
 std::string dump(const JsonPtr& value) {
   const std::unique_ptr<char, decltype(&std::free)> text(

@@ -160,5 +160,19 @@ TEST_F(TlsTest, CheckConfigRejectsAKeyThatDoesNotMatchTheCertificate) {
   EXPECT_TRUE(ok.status->exited_with(0)) << *ok.status << ok.err;
 }
 
+TEST_F(TlsTest, StartingWithABrokenCertificateIsAConfigurationError) {
+  TempDir scratch("gpsrelay-tls-start");
+  const auto config = scratch.write_file(
+      "gpsrelay.conf", "[http]\nlisten = 127.0.0.1:" + std::to_string(pick_free_port()) +
+                           "\ntls_listen = 127.0.0.1:" + std::to_string(tls_port_) +
+                           "\ntls_cert = " + pki_.broken_cert().string() + "\ntls_key = " +
+                           pki_.first().key.string() + "\n[redis]\naddress = " + redis().address() +
+                           "\n[log]\ntarget = stderr\n");
+  const CommandResult result = run_gpsrelayd({"-c", config.string()}, scratch.path());
+  ASSERT_TRUE(result.status.has_value()) << "still running with a broken certificate";
+  EXPECT_TRUE(result.status->exited_with(1)) << *result.status << result.err;
+  EXPECT_NE(result.err.find("http.tls_cert"), std::string::npos) << result.err;
+}
+
 }  // namespace
 }  // namespace gpsrelay::testing
