@@ -66,6 +66,8 @@ constexpr milliseconds kMaxDuration = std::chrono::hours(24 * 3650);
 constexpr std::uint64_t kMaxBodyBytes = 512 * 1024 * 1024;
 constexpr unsigned kMaxThreads = 1024;
 constexpr unsigned kMaxConcurrency = 1000000;
+constexpr std::uint64_t kMaxConnections = 1000000;
+constexpr std::uint64_t kMaxInflightBytes = 64ULL * 1024 * 1024 * 1024;
 constexpr double kMaxRate = 1e9;
 
 // A malformed value. Parsers throw it without knowing where the value came
@@ -509,6 +511,21 @@ constexpr KeySpec kKeys[] = {
        c.http.request_timeout = parse_duration_value(v, false);
      },
      [](const Config& c) { return format_duration(c.http.request_timeout); }},
+    {"http", "keepalive_timeout", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.http.keepalive_timeout = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.http.keepalive_timeout); }},
+    {"http", "max_connections", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.http.max_connections = parse_integer<std::uint64_t>(v, 1, kMaxConnections);
+     },
+     [](const Config& c) { return std::to_string(c.http.max_connections); }},
+    {"http", "max_inflight_bytes", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.http.max_inflight_bytes = parse_size_value(v, 1, kMaxInflightBytes);
+     },
+     [](const Config& c) { return format_size(c.http.max_inflight_bytes); }},
     {"http", "rate_limit", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.http.rate_limit = parse_rate(v); },
      [](const Config& c) { return format_rate(c.http.rate_limit); }},
@@ -567,6 +584,16 @@ constexpr KeySpec kKeys[] = {
            parse_integer<std::uint64_t>(v, 1, std::numeric_limits<std::uint64_t>::max());
      },
      [](const Config& c) { return std::to_string(c.redis.max_queue_length); }},
+    {"redis", "command_timeout", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.redis.command_timeout = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.redis.command_timeout); }},
+    {"redis", "idempotency_ttl", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.redis.idempotency_ttl = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.redis.idempotency_ttl); }},
 
     {"forward", "targets", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.forward.targets = parse_targets(v); },
@@ -769,6 +796,11 @@ class ConfigBuilder {
     HttpConfig& http = config_.http;
     if (http.rate_limit > 0 && http.rate_burst == 0)
       http.rate_burst = std::max(http.rate_limit, 1.0);
+    // Otherwise one largest body could never be admitted.
+    if (http.max_inflight_bytes < http.max_body_bytes) {
+      throw ConfigError(origin_of("http.max_inflight_bytes").describe(),
+                        "max_inflight_bytes must be at least max_body_size");
+    }
     if (http.tls_listen) {
       for (const auto& [key, value] :
            {std::pair{"tls_cert", &http.tls_cert}, std::pair{"tls_key", &http.tls_key}}) {

@@ -38,7 +38,13 @@ struct HttpConfig {
   Endpoint listen{"0.0.0.0", 8080, ""};
   unsigned threads = default_thread_count();  // Never 0 once loaded.
   std::uint64_t max_body_bytes = 1024 * 1024;
+  // Deadline for one request's headers and body, from its first byte.
   std::chrono::milliseconds request_timeout{5000};
+  // Idle time allowed on a connection between requests.
+  std::chrono::milliseconds keepalive_timeout{60000};
+  std::uint64_t max_connections = 20000;  // Per listener; >= 1.
+  // All request bodies being read at once, across threads; >= max_body_bytes.
+  std::uint64_t max_inflight_bytes = 256ULL * 1024 * 1024;
   double rate_limit = 0;  // Requests per second per client IP; 0 = off.
   double rate_burst = 0;  // 0 only while rate_limit is 0; else >= 1.
   std::optional<Endpoint> tls_listen;
@@ -62,6 +68,9 @@ struct RedisConfig {
   std::string stream = "gps:reports";
   std::string group = "gpsrelay";
   std::uint64_t max_queue_length = 1000000;  // >= 1.
+  // A command unanswered this long fails and the connection is reset.
+  std::chrono::milliseconds command_timeout{1000};
+  std::chrono::milliseconds idempotency_ttl{24LL * 60 * 60 * 1000};
   bool operator==(const RedisConfig&) const = default;
 };
 

@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 38);
+  EXPECT_EQ(keys, 43);
 }
 
 // ---- Values of every key ----
@@ -528,6 +528,19 @@ TEST(ConfigErrors, TlsListenWithoutCertificateNamesTheTlsListenLine) {
   EXPECT_EQ(config.http.tls_listen, (Endpoint{"0.0.0.0", 8443, ""}));
 }
 
+TEST(ConfigErrors, InflightBudgetSmallerThanOneBodyNamesItsLine) {
+  EXPECT_EQ(error_of("[http]\nmax_body_size = 2m\nmax_inflight_bytes = 1m\n"),
+            "gpsrelay.conf:3: max_inflight_bytes must be at least max_body_size");
+  const Config config = parse(
+      "[http]\nkeepalive_timeout = 2s\nmax_connections = 7\nmax_inflight_bytes = 2m\n"
+      "[redis]\ncommand_timeout = 250ms\nidempotency_ttl = 1h\n");
+  EXPECT_EQ(config.http.keepalive_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(config.http.max_connections, 7U);
+  EXPECT_EQ(config.http.max_inflight_bytes, 2U * 1024 * 1024);
+  EXPECT_EQ(config.redis.command_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(config.redis.idempotency_ttl, std::chrono::hours(1));
+}
+
 TEST(ConfigErrors, TokenModeWithoutTokensFileNamesTheModeLine) {
   EXPECT_EQ(error_of("[auth]\nmode = token\n"),
             "gpsrelay.conf:2: mode = token needs [auth] tokens_file");
@@ -739,6 +752,9 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "threads = 4\n"
             "max_body_size = 1m\n"
             "request_timeout = 5s\n"
+            "keepalive_timeout = 1m\n"
+            "max_connections = 20000\n"
+            "max_inflight_bytes = 256m\n"
             "rate_limit = 0\n"
             "rate_burst = 0\n"
             "tls_listen =\n"
@@ -757,6 +773,8 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "stream = gps:reports\n"
             "group = gpsrelay\n"
             "max_queue_length = 1000000\n"
+            "command_timeout = 1s\n"
+            "idempotency_ttl = 1d\n"
             "\n"
             "[forward]\n"
             "targets =\n"
