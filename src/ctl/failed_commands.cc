@@ -10,6 +10,7 @@
 #include "ctl/redis_session.h"
 #include "ctl/table.h"
 #include "ctl/time_spec.h"
+#include "queue/stream_schema.h"
 
 namespace gpsrelay::ctl {
 namespace {
@@ -183,8 +184,10 @@ int run_failed_replay(const CommandContext& context) {
       // The original arrival time when the row has it, so latency metrics
       // and upstreams see when the report really came in.
       const std::string received_at = row[4] ? *row[4] : std::to_string(context.now_ms);
-      commands.push_back({"XADD", queue.stream, "*", "payload", text(row, 2), "received_at",
-                          received_at, "request_id", text(row, 3), "replayed_from", text(row, 1)});
+      commands.push_back({"XADD", queue.stream, "*", std::string(gpsrelay::queue::kPayloadField),
+                          text(row, 2), std::string(gpsrelay::queue::kReceivedAtField), received_at,
+                          std::string(gpsrelay::queue::kRequestIdField), text(row, 3),
+                          "replayed_from", text(row, 1)});
     }
     const RedisSession::PipelineResult result = redis.pipeline(commands);
     // A row goes only once Redis answered its XADD with the new entry's id.

@@ -82,21 +82,15 @@ void RedisConnection::on_connect(const redisAsyncContext* context, int status) {
   }
   // AUTH and SELECT are pipelined; the connection counts as up only when
   // every handshake reply is positive.
-  auto* mutable_context = const_cast<redisAsyncContext*>(context);
   self->handshake_replies_pending_ = 0;
-  if (!self->options_.password.empty()) {
-    const char* argv[] = {"AUTH", self->options_.password.c_str()};
-    const size_t lengths[] = {4, self->options_.password.size()};
-    redisAsyncCommandArgv(mutable_context, &RedisConnection::on_handshake_reply, self, 2, argv,
-                          lengths);
-    ++self->handshake_replies_pending_;
-  }
-  const std::string db = std::to_string(self->options_.db);
-  const char* argv[] = {"SELECT", db.c_str()};
-  const size_t lengths[] = {6, db.size()};
-  redisAsyncCommandArgv(mutable_context, &RedisConnection::on_handshake_reply, self, 2, argv,
-                        lengths);
-  ++self->handshake_replies_pending_;
+  if (!self->options_.password.empty()) self->send_handshake({"AUTH", self->options_.password});
+  self->send_handshake({"SELECT", std::to_string(self->options_.db)});
+}
+
+void RedisConnection::send_handshake(std::initializer_list<std::string_view> args) {
+  // up_ is still false, so send() would refuse: the handshake goes first.
+  const std::span<const std::string_view> command(args.begin(), args.size());
+  if (send_raw(&RedisConnection::on_handshake_reply, this, command)) ++handshake_replies_pending_;
 }
 
 void RedisConnection::on_handshake_reply(redisAsyncContext* context, void* reply, void* privdata) {
@@ -149,10 +143,24 @@ void RedisConnection::set_up(bool up) {
   if (on_state_) on_state_(up);
 }
 
-bool RedisConnection::send(redisCallbackFn* callback, void* privdata, int argc, const char** argv,
-                           const size_t* argv_lengths) {
-  if (!up_ || context_ == nullptr) return false;
-  return redisAsyncCommandArgv(context_, callback, privdata, argc, argv, argv_lengths) == REDIS_OK;
+bool RedisConnection::send(redisCallbackFn* callback, void* privdata,
+                           std::span<const std::string_view> args) {
+  if (!up_) return false;
+  return send_raw(callback, privdata, args);
+}
+
+bool RedisConnection::send_raw(redisCallbackFn* callback, void* privdata,
+                               std::span<const std::string_view> args) {
+  if (context_ == nullptr) return false;
+  argv_.clear();
+  argv_lengths_.clear();
+  for (const std::string_view arg : args) {
+    argv_.push_back(arg.data());
+    argv_lengths_.push_back(arg.size());
+  }
+  // hiredis copies the arguments into its output buffer before returning.
+  return redisAsyncCommandArgv(context_, callback, privdata, static_cast<int>(argv_.size()),
+                               argv_.data(), argv_lengths_.data()) == REDIS_OK;
 }
 
 }  // namespace gpsrelay::queue

@@ -16,7 +16,11 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/config.h"
 #include "core/event_loop.h"
@@ -66,8 +70,13 @@ class RedisConnection {
   // Sends a command. Returns false, and the callback is never called, when
   // the connection is not up. A true return means the callback is called
   // exactly once: with the reply, or with nullptr if the connection is lost.
-  bool send(redisCallbackFn* callback, void* privdata, int argc, const char** argv,
-            const size_t* argv_lengths);
+  // Each argument goes out with its own length (binary-safe), so no length
+  // is ever counted by hand.
+  bool send(redisCallbackFn* callback, void* privdata, std::span<const std::string_view> args);
+  bool send(redisCallbackFn* callback, void* privdata,
+            std::initializer_list<std::string_view> args) {
+    return send(callback, privdata, std::span<const std::string_view>(args.begin(), args.size()));
+  }
 
  private:
   static void on_connect(const redisAsyncContext* context, int status);
@@ -75,6 +84,8 @@ class RedisConnection {
   static void on_handshake_reply(redisAsyncContext* context, void* reply, void* privdata);
 
   void connect();
+  void send_handshake(std::initializer_list<std::string_view> args);
+  bool send_raw(redisCallbackFn* callback, void* privdata, std::span<const std::string_view> args);
   void handle_lost(const std::string& reason);
   void schedule_reconnect();
   void set_up(bool up);
@@ -90,6 +101,9 @@ class RedisConnection {
   int handshake_replies_pending_ = 0;
   std::chrono::milliseconds backoff_;
   std::string last_error_;
+  // Scratch space for send(), reused so a command costs no allocation.
+  std::vector<const char*> argv_;
+  std::vector<size_t> argv_lengths_;
   core::Timer reconnect_timer_;
   core::Timer connect_timer_;
 };

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "queue/stream_schema.h"
 
 namespace gpsrelay::queue {
 
@@ -38,25 +39,10 @@ AppendStatus ReportQueue::append(const Report& report) {
   const auto [end, ec] =
       std::to_chars(received_at, received_at + sizeof received_at, report.received_at_ms);
   (void)ec;  // 24 bytes always hold an int64
-  const char* argv[] = {"XADD",
-                        options_.stream.c_str(),
-                        "*",
-                        "payload",
-                        report.payload.data(),
-                        "received_at",
-                        received_at,
-                        "request_id",
-                        report.request_id.data()};
-  const size_t lengths[] = {4,
-                            options_.stream.size(),
-                            1,
-                            7,
-                            report.payload.size(),
-                            11,
-                            static_cast<size_t>(end - received_at),
-                            10,
-                            report.request_id.size()};
-  if (!connection_.send(&ReportQueue::on_append_reply, this, 9, argv, lengths)) {
+  const std::string_view received_at_text(received_at, static_cast<std::size_t>(end - received_at));
+  if (!connection_.send(&ReportQueue::on_append_reply, this,
+                        {"XADD", options_.stream, "*", kPayloadField, report.payload,
+                         kReceivedAtField, received_at_text, kRequestIdField, report.request_id})) {
     return AppendStatus::kUnavailable;
   }
   sent_at_.push_back(std::chrono::steady_clock::now());
@@ -87,9 +73,8 @@ void ReportQueue::poll() {
     return;
   }
   if (!ready_ || length_query_in_flight_) return;
-  const char* argv[] = {"XLEN", options_.stream.c_str()};
-  const size_t lengths[] = {4, options_.stream.size()};
-  length_query_in_flight_ = connection_.send(&ReportQueue::on_length_reply, this, 2, argv, lengths);
+  length_query_in_flight_ =
+      connection_.send(&ReportQueue::on_length_reply, this, {"XLEN", options_.stream});
 }
 
 void ReportQueue::on_length_reply(redisAsyncContext*, void* reply, void* privdata) {
@@ -104,20 +89,15 @@ void ReportQueue::on_connection_state(bool up) {
     set_ready(false);
     return;
   }
-  // Start at 0, not $: entries already in the stream when the group is
-  // first created must still be delivered.
-  const char* argv[] = {"XGROUP", "CREATE",  options_.stream.c_str(), options_.group.c_str(),
-                        "0",      "MKSTREAM"};
-  const size_t lengths[] = {6, 6, options_.stream.size(), options_.group.size(), 1, 8};
-  connection_.send(&ReportQueue::on_group_reply, this, 6, argv, lengths);
+  send_create_group(connection_, &ReportQueue::on_group_reply, this, options_.stream,
+                    options_.group);
 }
 
 void ReportQueue::on_group_reply(redisAsyncContext*, void* reply, void* privdata) {
   auto* self = static_cast<ReportQueue*>(privdata);
   const auto* r = static_cast<const redisReply*>(reply);
   if (r == nullptr) return;  // connection lost; the next connect retries
-  const bool exists = r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "BUSYGROUP", 9) == 0;
-  if (r->type == REDIS_REPLY_ERROR && !exists) {
+  if (!group_created(*r)) {
     core::log_error("cannot create the consumer group",
                     {{"ERROR", std::string(r->str, r->len)}, {"STREAM", self->options_.stream}});
     self->connection_.reset("consumer group setup failed");

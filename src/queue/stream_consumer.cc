@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "queue/stream_schema.h"
 
 namespace gpsrelay::queue {
 namespace {
@@ -64,10 +65,7 @@ void StreamConsumer::on_writer_state(bool up) {
   claim_in_flight_ = false;
   if (!up) return;
   // The forwarder may start before any report created the group.
-  const char* argv[] = {"XGROUP", "CREATE",  options_.stream.c_str(), options_.group.c_str(),
-                        "0",      "MKSTREAM"};
-  const size_t lengths[] = {6, 6, options_.stream.size(), options_.group.size(), 1, 8};
-  writer_.send(&StreamConsumer::on_ack_reply, this, 6, argv, lengths);
+  send_create_group(writer_, &StreamConsumer::on_ack_reply, this, options_.stream, options_.group);
 }
 
 void StreamConsumer::read() {
@@ -76,38 +74,15 @@ void StreamConsumer::read() {
   if (slots == 0) return;
   const std::string count = std::to_string(slots);
   if (phase_ == Phase::kOwnPending) {
-    const char* argv[] = {
-        "XREADGROUP",  "GROUP",   options_.group.c_str(),  options_.consumer.c_str(), "COUNT",
-        count.c_str(), "STREAMS", options_.stream.c_str(), pending_cursor_.c_str()};
-    const size_t lengths[] = {10,           5, options_.group.size(),  options_.consumer.size(), 5,
-                              count.size(), 7, options_.stream.size(), pending_cursor_.size()};
-    read_in_flight_ = reader_.send(&StreamConsumer::on_read_reply, this, 9, argv, lengths);
+    read_in_flight_ = reader_.send(&StreamConsumer::on_read_reply, this,
+                                   {"XREADGROUP", "GROUP", options_.group, options_.consumer,
+                                    "COUNT", count, "STREAMS", options_.stream, pending_cursor_});
     return;
   }
   const std::string block = std::to_string(options_.block.count());
-  const char* argv[] = {"XREADGROUP",
-                        "GROUP",
-                        options_.group.c_str(),
-                        options_.consumer.c_str(),
-                        "COUNT",
-                        count.c_str(),
-                        "BLOCK",
-                        block.c_str(),
-                        "STREAMS",
-                        options_.stream.c_str(),
-                        ">"};
-  const size_t lengths[] = {10,
-                            5,
-                            options_.group.size(),
-                            options_.consumer.size(),
-                            5,
-                            count.size(),
-                            5,
-                            block.size(),
-                            7,
-                            options_.stream.size(),
-                            1};
-  read_in_flight_ = reader_.send(&StreamConsumer::on_read_reply, this, 11, argv, lengths);
+  read_in_flight_ = reader_.send(&StreamConsumer::on_read_reply, this,
+                                 {"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT",
+                                  count, "BLOCK", block, "STREAMS", options_.stream, ">"});
 }
 
 void StreamConsumer::on_read_reply(redisAsyncContext*, void* reply, void* privdata) {
@@ -153,12 +128,17 @@ std::size_t StreamConsumer::deliver(const redisReply* entries, bool reclaimed) {
     for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
       const std::string_view name = text_of(fields->element[f]);
       const std::string_view value = text_of(fields->element[f + 1]);
-      if (name == "payload") {
+      if (name == kPayloadField) {
         out.payload = value;
-      } else if (name == "request_id") {
+      } else if (name == kRequestIdField) {
         out.request_id = value;
-      } else if (name == "received_at") {
-        std::from_chars(value.data(), value.data() + value.size(), out.received_at_ms);
+      } else if (name == kReceivedAtField) {
+        // Another writer's malformed time is not worth losing the report
+        // over: 0 says "unknown" downstream.
+        if (std::from_chars(value.data(), value.data() + value.size(), out.received_at_ms).ec !=
+            std::errc()) {
+          out.received_at_ms = 0;
+        }
       }
     }
     in_flight_.insert(out.id);
@@ -174,23 +154,9 @@ void StreamConsumer::claim() {
   if (slots == 0) return;
   const std::string idle = std::to_string(options_.claim_idle.count());
   const std::string count = std::to_string(slots);
-  const char* argv[] = {"XAUTOCLAIM",
-                        options_.stream.c_str(),
-                        options_.group.c_str(),
-                        options_.consumer.c_str(),
-                        idle.c_str(),
-                        claim_cursor_.c_str(),
-                        "COUNT",
-                        count.c_str()};
-  const size_t lengths[] = {10,
-                            options_.stream.size(),
-                            options_.group.size(),
-                            options_.consumer.size(),
-                            idle.size(),
-                            claim_cursor_.size(),
-                            5,
-                            count.size()};
-  claim_in_flight_ = writer_.send(&StreamConsumer::on_claim_reply, this, 8, argv, lengths);
+  claim_in_flight_ = writer_.send(&StreamConsumer::on_claim_reply, this,
+                                  {"XAUTOCLAIM", options_.stream, options_.group, options_.consumer,
+                                   idle, claim_cursor_, "COUNT", count});
 }
 
 void StreamConsumer::on_claim_reply(redisAsyncContext*, void* reply, void* privdata) {
@@ -230,37 +196,31 @@ void StreamConsumer::flush_finished() {
   for (std::size_t first = 0; first < finished_.size() && writer_.up();
        first += kMaxIdsPerCommand) {
     const std::size_t count = std::min(kMaxIdsPerCommand, finished_.size() - first);
-    std::vector<const char*> argv = {"XACK", options_.stream.c_str(), options_.group.c_str()};
-    std::vector<size_t> lengths = {4, options_.stream.size(), options_.group.size()};
-    for (std::size_t i = first; i < first + count; ++i) {
-      argv.push_back(finished_[i].c_str());
-      lengths.push_back(finished_[i].size());
-    }
+    std::vector<std::string_view> args = {"XACK", options_.stream, options_.group};
+    args.insert(args.end(), finished_.begin() + static_cast<std::ptrdiff_t>(first),
+                finished_.begin() + static_cast<std::ptrdiff_t>(first + count));
     // Acknowledge first: a crash between the two leaves a delivered entry in
     // the stream (the backlog overcounts), never an undelivered one removed.
-    writer_.send(&StreamConsumer::on_ack_reply, this, static_cast<int>(argv.size()), argv.data(),
-                 lengths.data());
-    argv.erase(argv.begin() + 2);  // XDEL stream id...
-    lengths.erase(lengths.begin() + 2);
-    argv[0] = "XDEL";
-    writer_.send(&StreamConsumer::on_ack_reply, this, static_cast<int>(argv.size()), argv.data(),
-                 lengths.data());
+    // A send refused here means the connection just dropped: the entries stay
+    // pending and are read again from our own pending list after reconnect.
+    if (!writer_.send(&StreamConsumer::on_ack_reply, this, args)) break;
+    args.erase(args.begin() + 2);  // XDEL stream id...
+    args[0] = "XDEL";
+    if (!writer_.send(&StreamConsumer::on_ack_reply, this, args)) break;
   }
   finished_.clear();
 }
 
 void StreamConsumer::on_ack_reply(redisAsyncContext*, void* reply, void*) {
   const auto* r = static_cast<const redisReply*>(reply);
-  if (r != nullptr && r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "BUSYGROUP", 9) != 0) {
+  if (r != nullptr && !group_created(*r)) {
     core::log_warning("Redis rejected a stream command", {{"ERROR", std::string(r->str, r->len)}});
   }
 }
 
 void StreamConsumer::sample_group() {
   if (!writer_.up()) return;
-  const char* argv[] = {"XINFO", "GROUPS", options_.stream.c_str()};
-  const size_t lengths[] = {5, 6, options_.stream.size()};
-  writer_.send(&StreamConsumer::on_group_info_reply, this, 3, argv, lengths);
+  writer_.send(&StreamConsumer::on_group_info_reply, this, {"XINFO", "GROUPS", options_.stream});
 }
 
 void StreamConsumer::on_group_info_reply(redisAsyncContext*, void* reply, void* privdata) {
