@@ -1,6 +1,7 @@
 // Log sinks: journald via sd_journal_sendv, or formatted lines on stderr.
 #include "core/log.h"
 
+#include <event2/event.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <syslog.h>
@@ -12,6 +13,8 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "core/log_throttle.h"
 
 namespace gpsrelay::core {
 namespace {
@@ -60,8 +63,7 @@ bool stderr_is_journal() {
   return st.st_dev == dev && st.st_ino == ino;
 }
 
-void log_to_journal(LogLevel level, std::string_view message,
-                    std::initializer_list<LogField> fields) {
+void log_to_journal(LogLevel level, std::string_view message, std::span<const LogField> fields) {
   std::vector<std::string> entries;
   entries.reserve(fields.size() + 3);
   entries.push_back("MESSAGE=" + std::string(message));
@@ -79,8 +81,7 @@ void log_to_journal(LogLevel level, std::string_view message,
   sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
-void log_to_stderr(LogLevel level, std::string_view message,
-                   std::initializer_list<LogField> fields) {
+void log_to_stderr(LogLevel level, std::string_view message, std::span<const LogField> fields) {
   std::string line = "gpsrelayd[";
   line += level_name(level);
   line += "] ";
@@ -123,6 +124,10 @@ bool log_enabled(LogLevel level) {
 bool log_uses_journal() { return g_journal.load(); }
 
 void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+  log(level, message, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void log(LogLevel level, std::string_view message, std::span<const LogField> fields) {
   if (!log_enabled(level)) return;
   if (g_journal.load(std::memory_order_relaxed)) {
     log_to_journal(level, message, fields);
@@ -130,5 +135,41 @@ void log(LogLevel level, std::string_view message, std::initializer_list<LogFiel
     log_to_stderr(level, message, fields);
   }
 }
+
+void ThrottledLog::log(LogLevel level, std::string_view message,
+                       std::initializer_list<LogField> fields) {
+  if (!log_enabled(level)) return;
+  std::uint64_t suppressed = 0;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!throttle_.admit(std::chrono::steady_clock::now(), suppressed)) return;
+  }
+  if (suppressed == 0) {
+    core::log(level, message, fields);
+    return;
+  }
+  std::vector<LogField> all(fields);
+  const std::string count = std::to_string(suppressed);
+  all.push_back({"SUPPRESSED", count});
+  core::log(level, message, std::span<const LogField>(all));
+}
+
+namespace {
+
+// libevent writes its own warnings ("Error from accept() call", "cannot get
+// connection") to stderr by default, once per event: at the fd limit that is
+// millions of lines. They go through our logger instead, throttled.
+void on_libevent_log(int severity, const char* message) {
+  static ThrottledLog throttle;
+  const LogLevel level = severity >= EVENT_LOG_ERR    ? LogLevel::kError
+                         : severity >= EVENT_LOG_WARN ? LogLevel::kWarning
+                         : severity >= EVENT_LOG_MSG  ? LogLevel::kInfo
+                                                      : LogLevel::kDebug;
+  throttle.log(level, "libevent", {{"ERROR", message != nullptr ? message : ""}});
+}
+
+}  // namespace
+
+void route_libevent_log() { event_set_log_callback(&on_libevent_log); }
 
 }  // namespace gpsrelay::core

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,11 @@ bool log_enabled(LogLevel level);
 bool log_uses_journal();
 
 void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
+void log(LogLevel level, std::string_view message, std::span<const LogField> fields);
+
+// Sends libevent's own messages through log() (throttled) instead of
+// libevent writing them to stderr. Call once at start.
+void route_libevent_log();
 
 inline void log_debug(std::string_view m, std::initializer_list<LogField> f = {}) {
   if (log_enabled(LogLevel::kDebug)) log(LogLevel::kDebug, m, f);

@@ -168,6 +168,36 @@ std::string MetricsRegistry::render_prometheus() const {
                 queue_length());
   append_metric(out, "gpsrelay_redis_reconnects_total", "counter",
                 "Redis connections re-established after a loss.", reconnects);
+  const auto sum_of = [this](std::atomic<std::uint64_t> WorkerMetrics::*counter) {
+    std::uint64_t total = 0;
+    for (const auto& w : workers_) total += ((*w).*counter).load(std::memory_order_relaxed);
+    return total;
+  };
+  append_metric(out, "gpsrelay_http_connections_rejected_total", "counter",
+                "Connections closed at once because a listener had http.max_connections.",
+                sum_of(&WorkerMetrics::connections_rejected));
+  append_metric(out, "gpsrelay_http_requests_timed_out_total", "counter",
+                "Requests answered 408: not received within http.request_timeout.",
+                sum_of(&WorkerMetrics::requests_timed_out));
+  append_metric(out, "gpsrelay_http_requests_over_budget_total", "counter",
+                "Requests answered 503 because http.max_inflight_bytes were in flight.",
+                sum_of(&WorkerMetrics::requests_over_budget));
+  append_metric(out, "gpsrelay_http_accept_pauses_total", "counter",
+                "Times a listener paused accepting because the process ran out of file "
+                "descriptors.",
+                sum_of(&WorkerMetrics::accept_pauses));
+  std::int64_t open_connections = 0;
+  std::int64_t inflight_bytes = 0;
+  for (const auto& w : workers_) {
+    open_connections += w->open_connections.load(std::memory_order_relaxed);
+    inflight_bytes += w->inflight_bytes.load(std::memory_order_relaxed);
+  }
+  append_metric(out, "gpsrelay_http_connections", "gauge", "Open client connections.",
+                static_cast<double>(open_connections));
+  append_metric(out, "gpsrelay_http_inflight_bytes", "gauge",
+                "Bytes of requests being received or handled (bounded by "
+                "http.max_inflight_bytes).",
+                static_cast<double>(inflight_bytes));
   append_metric(out, "gpsrelay_redis_up", "gauge",
                 "1 when every event-loop thread has a working Redis connection.",
                 redis_up() ? 1 : 0);

@@ -55,6 +55,13 @@ struct WorkerMetrics {
   // 401s by reason: missing, malformed, unknown (auth::AuthResult order).
   std::array<std::atomic<std::uint64_t>, 3> auth_failures{};
   std::atomic<std::uint64_t> redis_reconnects{0};
+  // The edge's limits at work (http/client_connections.h).
+  std::atomic<std::uint64_t> connections_rejected{0};  // over http.max_connections
+  std::atomic<std::uint64_t> requests_timed_out{0};    // 408: not received within the deadline
+  std::atomic<std::uint64_t> requests_over_budget{0};  // 503: over http.max_inflight_bytes
+  std::atomic<std::uint64_t> accept_pauses{0};         // out of file descriptors
+  std::atomic<std::int64_t> open_connections{0};
+  std::atomic<std::int64_t> inflight_bytes{0};  // request bytes held, this worker's share
   std::atomic<bool> redis_up{false};
   // Last XLEN sample of the stream; -1 until the first answer.
   std::atomic<std::int64_t> queue_length{-1};

@@ -64,6 +64,7 @@ Daemon::Daemon(std::string config_path, core::Config config)
     : config_path_(std::move(config_path)),
       config_(std::move(config)),
       metrics_(config_.http.threads),
+      edge_budgets_(config_.http),
       base_(core::make_event_base()),
       supervisor_timer_(base_.get(), [this] { supervise(); }),
       watchdog_timeout_(core::SystemdNotifier::watchdog_timeout()) {
@@ -92,8 +93,8 @@ Daemon::Daemon(std::string config_path, core::Config config)
         std::make_shared<const auth::TokenStore>(
             auth::TokenStore::load_file(config_.auth.tokens_file)));
   }
-  const http::WorkerContext context{metrics_, rate_limiter_.get(), serving_, tls_.get(),
-                                    tokens_.get()};
+  const http::WorkerContext context{metrics_,   rate_limiter_.get(), serving_,
+                                    tls_.get(), tokens_.get(),       edge_budgets_};
   for (unsigned i = 0; i < config_.http.threads; ++i) {
     workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
   }

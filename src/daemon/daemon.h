@@ -56,6 +56,7 @@ class Daemon {
   core::SystemdNotifier notifier_;
   core::MetricsRegistry metrics_;
   std::unique_ptr<http::ClientRateLimiter> rate_limiter_;
+  http::EdgeBudgets edge_budgets_;
   std::unique_ptr<http::TlsContextSlot> tls_;                         // only with http.tls_listen
   std::unique_ptr<core::SharedSlot<const auth::TokenStore>> tokens_;  // only with auth.mode = token
   std::atomic<bool> serving_{false};

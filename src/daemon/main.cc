@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
   gpsrelay::daemon::apply_log_config(config.log);
   try {
     gpsrelay::core::enable_libevent_threads();
+    gpsrelay::core::route_libevent_log();
     // Before any thread starts: curl_global_init is not thread-safe.
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       throw std::runtime_error("curl_global_init failed");

@@ -9,6 +9,7 @@
 
 #include <random>
 #include <stdexcept>
+#include <vector>
 
 #include "core/log.h"
 #include "http/json_scan.h"
@@ -37,6 +38,8 @@ const char* reason_phrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
     case 413:
       return "Payload Too Large";
     case 415:
@@ -63,6 +66,22 @@ Method to_method(evhttp_cmd_type command) {
   }
 }
 
+bool is_known_method(evhttp_cmd_type command) {
+  switch (command) {
+    case EVHTTP_REQ_GET:
+    case EVHTTP_REQ_POST:
+    case EVHTTP_REQ_HEAD:
+    case EVHTTP_REQ_PUT:
+    case EVHTTP_REQ_DELETE:
+    case EVHTTP_REQ_OPTIONS:
+    case EVHTTP_REQ_TRACE:
+    case EVHTTP_REQ_CONNECT:
+    case EVHTTP_REQ_PATCH:
+      return true;
+  }
+  return false;
+}
+
 std::int64_t steady_ns(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
@@ -79,7 +98,7 @@ queue::ReportQueue::Options queue_options(const core::Config& config) {
   options.stream = config.redis.stream;
   options.group = config.redis.group;
   options.max_queue_length = config.redis.max_queue_length;
-  options.reply_timeout = config.http.request_timeout;
+  options.reply_timeout = config.redis.command_timeout;
   return options;
 }
 
@@ -110,28 +129,45 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
       stop_trigger_(base_.get(), [this] { begin_drain(); }) {
   if (!http_ || !body_) throw std::runtime_error("libevent: cannot create the HTTP server");
   configure(http_.get(), config);
+  connections_ = std::make_unique<ClientConnections>(
+      base_.get(), http_.get(),
+      ClientConnections::Limits{config.http.request_timeout, context_.budgets.plain_connections,
+                                context_.budgets.inflight_bytes},
+      metrics_, [](event_base* base) {
+        // No BEV_OPT_CLOSE_ON_FREE: evhttp closes the socket itself, as with
+        // the bufferevents it makes.
+        return bufferevent_socket_new(base, -1, 0);
+      });
   bound_socket_ = serve_on(http_.get(), config.http.listen);
+  accept_guard_ = std::make_unique<AcceptGuard>(base_.get(), bound_socket_, metrics_);
   if (context_.tls != nullptr && config.http.tls_listen) {
     tls_http_.reset(evhttp_new(base_.get()));
     if (!tls_http_) throw std::runtime_error("libevent: cannot create the HTTPS server");
     configure(tls_http_.get(), config);
-    evhttp_set_bevcb(tls_http_.get(), &IngestWorker::make_tls_bufferevent, this);
+    tls_connections_ = std::make_unique<ClientConnections>(
+        base_.get(), tls_http_.get(),
+        ClientConnections::Limits{config.http.request_timeout, context_.budgets.tls_connections,
+                                  context_.budgets.inflight_bytes},
+        metrics_, [this](event_base* base) { return make_tls_bufferevent(base); });
     tls_bound_socket_ = serve_on(tls_http_.get(), *config.http.tls_listen);
+    tls_accept_guard_ = std::make_unique<AcceptGuard>(base_.get(), tls_bound_socket_, metrics_);
   }
 }
 
 void IngestWorker::configure(evhttp* http, const core::Config& config) {
   evhttp_set_gencb(http, &IngestWorker::on_request, this);
-  // Accept every method so that we, not libevent, answer 405 with Allow.
-  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                       EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                                       EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+  // Every bit, so that we, not libevent, answer 405 with Allow — also for
+  // methods libevent does not know: it gives them the type 1 << 15 and
+  // would answer 501 when that bit is not allowed.
+  evhttp_set_allowed_methods(http, 0xffff);
   // libevent stops reading at this size and answers 413 itself, so an
   // oversized body is never buffered; lingering close lets the client read
   // that answer instead of a reset.
   evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(max_body_bytes_));
   evhttp_set_max_headers_size(http, kMaxHeaderBytes);
-  const timeval timeout = core::to_timeval(config.http.request_timeout);
+  // evhttp's timer restarts with every read, so it is the keep-alive idle
+  // limit; the deadline of a request is ClientConnections'.
+  const timeval timeout = core::to_timeval(config.http.keepalive_timeout);
   evhttp_set_timeout_tv(http, &timeout);
   evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE);
 }
@@ -144,11 +180,11 @@ evhttp_bound_socket* IngestWorker::serve_on(evhttp* http, const core::Endpoint& 
   return bound;
 }
 
-bufferevent* IngestWorker::make_tls_bufferevent(event_base* base, void* self) {
+bufferevent* IngestWorker::make_tls_bufferevent(event_base* base) {
   // The context current at accept time: a reload affects new connections.
-  const SslContextPtr ctx = static_cast<IngestWorker*>(self)->context_.tls->current();
+  const SslContextPtr ctx = context_.tls->current();
   SSL* ssl = SSL_new(ctx.get());
-  if (ssl == nullptr) return nullptr;  // evhttp closes the connection
+  if (ssl == nullptr) return nullptr;  // the connection is refused
   // With BEV_OPT_CLOSE_ON_FREE the bufferevent owns the SSL (and the socket
   // evhttp assigns to it).
   bufferevent* bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -200,17 +236,49 @@ void IngestWorker::handle(evhttp_request* request) {
   std::string request_id = client_id != nullptr ? sanitize_request_id(client_id) : std::string();
   if (request_id.empty()) request_id = request_ids_.next();
 
+  evkeyvalq* output_headers = evhttp_request_get_output_headers(request);
+  evhttp_connection* connection = evhttp_request_get_connection(request);
+  ClientConnections& connections =
+      tls_http_ && evhttp_connection_get_server(connection) == tls_http_.get() ? *tls_connections_
+                                                                               : *connections_;
+  if (!connections.on_request_complete(request)) {
+    core::bump(metrics_.requests_over_budget);
+    evhttp_add_header(output_headers, "Retry-After", "1");
+    evhttp_add_header(output_headers, "Connection", "close");
+    reply_error(request, 503, "too many request bytes in flight", request_id, started);
+    return;
+  }
+  std::vector<std::string_view> content_lengths;
+  for (const evkeyval* header = headers->tqh_first; header != nullptr;
+       header = header->next.tqe_next) {
+    if (evutil_ascii_strcasecmp(header->key, "Content-Length") == 0) {
+      content_lengths.emplace_back(header->value);
+    }
+  }
+  if (content_lengths.size() > 1 && !content_lengths_agree(content_lengths)) {
+    // evhttp framed the body by the first one; where the next request
+    // starts is unknowable, so the connection goes too.
+    evhttp_add_header(output_headers, "Connection", "close");
+    reply_error(request, 400, "conflicting Content-Length headers", request_id, started);
+    return;
+  }
+
+  const evhttp_cmd_type command = evhttp_request_get_command(request);
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
   const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
-  const RouteDecision route =
-      route_request(path != nullptr ? path : "", to_method(evhttp_request_get_command(request)));
+  const RouteDecision route = route_request(path != nullptr ? path : "", to_method(command));
+  if (!is_known_method(command)) {
+    // evhttp did not read the body of a method it does not know; what
+    // follows on the connection cannot be parsed.
+    evhttp_add_header(output_headers, "Connection", "close");
+  }
   if (route.route == Route::kNotFound) {
     reply_error(request, 404, "no such endpoint", request_id, started);
     return;
   }
   if (!route.method_allowed) {
     const std::string allow(route.allow);
-    evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", allow.c_str());
+    evhttp_add_header(output_headers, "Allow", allow.c_str());
     reply_error(request, 405, "method not allowed", request_id, started);
     return;
   }
@@ -403,6 +471,8 @@ void IngestWorker::on_queue_ready_changed(bool ready) {
 void IngestWorker::begin_drain() {
   if (stopping_) return;
   stopping_ = true;
+  accept_guard_.reset();  // before the listeners it watches go
+  tls_accept_guard_.reset();
   if (bound_socket_ != nullptr) {
     evhttp_del_accept_socket(http_.get(), bound_socket_);
     bound_socket_ = nullptr;

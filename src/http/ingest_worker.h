@@ -22,6 +22,8 @@
 #include "core/event_loop.h"
 #include "core/metrics.h"
 #include "core/shared_slot.h"
+#include "http/accept_guard.h"
+#include "http/client_connections.h"
 #include "http/listener.h"
 #include "http/rate_limiter.h"
 #include "http/request_id.h"
@@ -39,6 +41,7 @@ struct WorkerContext {
   const TlsContextSlot* tls;         // nullptr when http.tls_listen is not set
   // nullptr when auth.mode = none; else every ingest request needs a token.
   const core::SharedSlot<const auth::TokenStore>* tokens;
+  EdgeBudgets& budgets;
 };
 
 class IngestWorker : private queue::ReportQueueListener {
@@ -70,7 +73,7 @@ class IngestWorker : private queue::ReportQueueListener {
   // The settings both listeners (plain and TLS) share.
   void configure(evhttp* http, const core::Config& config);
   static evhttp_bound_socket* serve_on(evhttp* http, const core::Endpoint& address);
-  static bufferevent* make_tls_bufferevent(event_base* base, void* self);
+  bufferevent* make_tls_bufferevent(event_base* base);
   static void on_request(evhttp_request* request, void* self);
   void handle(evhttp_request* request);
   void handle_ingest(evhttp_request* request, std::string request_id,
@@ -104,10 +107,17 @@ class IngestWorker : private queue::ReportQueueListener {
   // Destruction runs bottom-up: the queue (whose lost replies still answer
   // their requests) goes before evhttp, and both before the event_base.
   core::EventBasePtr base_;
+  // Outlive the evhttp servers: freeing a server closes its connections,
+  // which these count.
+  std::unique_ptr<ClientConnections> connections_;
+  std::unique_ptr<ClientConnections> tls_connections_;
   core::EvhttpPtr http_;
   evhttp_bound_socket* bound_socket_ = nullptr;  // owned by http_
   core::EvhttpPtr tls_http_;                     // null without http.tls_listen
   evhttp_bound_socket* tls_bound_socket_ = nullptr;
+  // Gone before their bound sockets (they hold the listeners).
+  std::unique_ptr<AcceptGuard> accept_guard_;
+  std::unique_ptr<AcceptGuard> tls_accept_guard_;
   core::EvbufferPtr body_;  // reused for every response
   std::deque<PendingReply> pending_;
   queue::ReportQueue queue_;

@@ -31,6 +31,13 @@ bool is_json_content_type(std::string_view header_value) {
   return equals_ignoring_case(trim(media_type), "application/json");
 }
 
+bool content_lengths_agree(const std::vector<std::string_view>& values) {
+  for (const std::string_view value : values) {
+    if (trim(value) != trim(values.front())) return false;
+  }
+  return true;
+}
+
 std::string_view bearer_token(std::string_view authorization_header) {
   constexpr std::string_view kScheme = "bearer";
   std::string_view value = trim(authorization_header);

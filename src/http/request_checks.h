@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gpsrelay::http {
 
@@ -27,6 +28,12 @@ bool is_json_content_type(std::string_view header_value);
 // the header is empty, uses another scheme, or is malformed. The view points
 // into authorization_header.
 std::string_view bearer_token(std::string_view authorization_header);
+
+// Whether the values of every Content-Length header of one request name
+// one length. RFC 9112 6.3: differing values make the message's framing
+// ambiguous (a request-smuggling shape) and must be refused; repeats of the
+// same value may be accepted. Surrounding spaces/tabs do not count.
+bool content_lengths_agree(const std::vector<std::string_view>& values);
 
 // The Retry-After header value in whole seconds for a wait of
 // retry_after_ms: rounded up, at least "1" (also for zero or negative input),

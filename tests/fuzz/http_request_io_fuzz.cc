@@ -50,14 +50,17 @@ struct Server {
     config.http.request_timeout = std::chrono::milliseconds(2000);
     config.redis.address = {"127.0.0.1", 1, ""};  // nothing listens on port 1
     serving = true;
+    budgets = std::make_unique<gpsrelay::http::EdgeBudgets>(config.http);
     worker = std::make_unique<gpsrelay::http::IngestWorker>(
-        config, 0, gpsrelay::http::WorkerContext{metrics, nullptr, serving, nullptr, nullptr});
+        config, 0,
+        gpsrelay::http::WorkerContext{metrics, nullptr, serving, nullptr, nullptr, *budgets});
     worker->start();
   }
   // At exit: drain and join the worker thread like the daemon does.
   ~Server() { worker->request_stop(); }
 
   Config config;
+  std::unique_ptr<gpsrelay::http::EdgeBudgets> budgets;
   gpsrelay::core::MetricsRegistry metrics;
   std::atomic<bool> serving{false};
   std::unique_ptr<gpsrelay::http::IngestWorker> worker;

@@ -116,5 +116,15 @@ TEST(RetryAfterSecondsTest, DoesNotOverflowAtTheTopOfTheRange) {
   EXPECT_EQ(retry_after_seconds(std::numeric_limits<std::int64_t>::max()), "9223372036854776");
 }
 
+TEST(ContentLengthsAgreeTest, AcceptsOneValueAndRepeatsOfIt) {
+  EXPECT_TRUE(content_lengths_agree({"42"}));
+  EXPECT_TRUE(content_lengths_agree({"42", " 42 "}));
+}
+
+TEST(ContentLengthsAgreeTest, RefusesDifferingValues) {
+  EXPECT_FALSE(content_lengths_agree({"42", "43"}));
+  EXPECT_FALSE(content_lengths_agree({"5", "5", "50"}));
+}
+
 }  // namespace
 }  // namespace gpsrelay::http

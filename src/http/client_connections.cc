@@ -1,0 +1,279 @@
+// Per-connection limits for evhttp (see client_connections.h).
+#include "http/client_connections.h"
+
+#include <event2/bufferevent.h>
+
+#include <string>
+
+#include "core/log.h"
+
+namespace gpsrelay::http {
+namespace {
+
+// How long an answer from here (408, 503) may take to leave before the
+// connection is closed anyway.
+constexpr std::chrono::milliseconds kAnswerGrace{1000};
+
+const char* reason_of(int status) {
+  return status == 408 ? "Request Timeout" : "Service Unavailable";
+}
+
+}  // namespace
+
+struct ClientConnections::Connection {
+  enum class State {
+    kIdle,        // between requests: evhttp's keep-alive timer applies
+    kReading,     // bytes of a request arrived; the deadline runs
+    kHandling,    // complete, with the request handler
+    kOverBudget,  // arrived past max_inflight_bytes; answered 503 soon
+    kAnswering,   // our own answer is being written; then closed
+  };
+
+  ClientConnections* owner;
+  bufferevent* bev;
+  evhttp_connection* evcon = nullptr;
+  evbuffer_cb_entry* input_watch = nullptr;
+  core::EventPtr deadline;
+  State state = State::kIdle;
+  std::uint64_t charged_bytes = 0;  // drawn from the in-flight budget
+};
+
+ClientConnections::ClientConnections(event_base* base, evhttp* http, Limits limits,
+                                     core::WorkerMetrics& metrics,
+                                     BuffereventFactory make_bufferevent)
+    : base_(base),
+      limits_(limits),
+      metrics_(metrics),
+      make_bufferevent_(std::move(make_bufferevent)),
+      setup_trigger_(base, [this] { finish_setup(); }) {
+  evhttp_set_bevcb(http, &ClientConnections::on_accept, this);
+}
+
+ClientConnections::~ClientConnections() {
+  // evhttp_free ran before (member order of the owner), closing every
+  // connection it had set up; what is left never got that far.
+  finish_setup();
+  for (auto& [evcon, connection] : by_connection_) {
+    evhttp_connection_set_closecb(evcon, nullptr, nullptr);
+    forget(*connection);
+  }
+}
+
+bufferevent* ClientConnections::on_accept(event_base* base, void* self) {
+  auto& owner = *static_cast<ClientConnections*>(self);
+  if (!owner.limits_.connections.try_acquire(1)) {
+    core::bump(owner.metrics_.connections_rejected);
+    return owner.refuse(base);
+  }
+  bufferevent* bev = owner.make_bufferevent_(base);
+  if (bev == nullptr) {
+    owner.limits_.connections.release(1);
+    return owner.refuse(base);
+  }
+  owner.metrics_.open_connections.fetch_add(1, std::memory_order_relaxed);
+  auto connection = std::make_unique<Connection>();
+  connection->owner = &owner;
+  connection->bev = bev;
+  connection->deadline.reset(
+      event_new(base, -1, 0, &ClientConnections::on_deadline, connection.get()));
+  connection->input_watch =
+      evbuffer_add_cb(bufferevent_get_input(bev), &ClientConnections::on_input, connection.get());
+  // Held until finish_setup(): should evhttp drop the connection before
+  // then, the bufferevent must still be there to tell us.
+  bufferevent_incref(bev);
+  owner.awaiting_setup_.push_back(std::move(connection));
+  if (owner.awaiting_setup_.size() == 1) owner.setup_trigger_.trigger();
+  return bev;
+}
+
+bufferevent* ClientConnections::refuse(event_base* base) {
+  // evhttp cannot be told "no" from here: returning nullptr makes it create
+  // a bufferevent of its own. A pair bufferevent takes no socket, so evhttp
+  // fails to set the connection up and closes the socket at once (logging
+  // one line through libevent's log, which our logger rate-limits).
+  bufferevent* pair[2] = {nullptr, nullptr};
+  if (bufferevent_pair_new(base, BEV_OPT_CLOSE_ON_FREE, pair) != 0) return nullptr;
+  bufferevent_free(pair[1]);
+  return pair[0];
+}
+
+void ClientConnections::finish_setup() {
+  for (auto& connection : awaiting_setup_) {
+    bufferevent_data_cb read_callback = nullptr;
+    void* evcon = nullptr;
+    bufferevent_getcb(connection->bev, &read_callback, nullptr, nullptr, &evcon);
+    bufferevent* bev = connection->bev;
+    if (read_callback == nullptr || evcon == nullptr) {
+      // evhttp gave up on it already (bufferevent_free clears the callbacks).
+      forget(*connection);
+    } else {
+      // evhttp passes its connection as the bufferevent's callback argument.
+      auto* http_connection = static_cast<evhttp_connection*>(evcon);
+      connection->evcon = http_connection;
+      evhttp_connection_set_closecb(http_connection, &ClientConnections::on_close,
+                                    connection.get());
+      by_connection_.emplace(http_connection, std::move(connection));
+    }
+    bufferevent_decref(bev);
+  }
+  awaiting_setup_.clear();
+}
+
+void ClientConnections::on_input(evbuffer* /*buffer*/, const evbuffer_cb_info* info,
+                                 void* connection_ptr) {
+  if (info->n_added == 0) return;
+  auto& connection = *static_cast<Connection*>(connection_ptr);
+  ClientConnections& owner = *connection.owner;
+  // Runs inside the bufferevent's read, before evhttp parses: nothing may
+  // be freed here, only decided.
+  const bool within_budget = owner.charge(connection, info->n_added);
+  switch (connection.state) {
+    case Connection::State::kIdle:
+      owner.start_request(connection);
+      break;
+    case Connection::State::kReading:
+      break;
+    case Connection::State::kHandling:
+    case Connection::State::kOverBudget:
+    case Connection::State::kAnswering:
+      return;
+  }
+  if (!within_budget) {
+    connection.state = Connection::State::kOverBudget;
+    // At once, on the next pass of the loop; if evhttp completes the request
+    // before then, the handler answers the 503 instead.
+    const timeval now{0, 0};
+    event_add(connection.deadline.get(), &now);
+  }
+}
+
+void ClientConnections::start_request(Connection& connection) {
+  connection.state = Connection::State::kReading;
+  const timeval deadline = core::to_timeval(limits_.request_timeout);
+  event_add(connection.deadline.get(), &deadline);
+}
+
+bool ClientConnections::on_request_complete(evhttp_request* request) {
+  const auto found = by_connection_.find(evhttp_request_get_connection(request));
+  if (found == by_connection_.end()) return true;
+  Connection& connection = *found->second;
+  event_del(connection.deadline.get());
+  const bool over_budget = connection.state == Connection::State::kOverBudget;
+  connection.state = Connection::State::kHandling;
+  evhttp_request_set_on_complete_cb(request, &ClientConnections::on_response_sent, &connection);
+  return !over_budget;
+}
+
+void ClientConnections::on_response_sent(evhttp_request* /*request*/, void* connection_ptr) {
+  auto& connection = *static_cast<Connection*>(connection_ptr);
+  ClientConnections& owner = *connection.owner;
+  owner.discharge(connection);
+  connection.state = Connection::State::kIdle;
+  // Bytes of a pipelined next request may be waiting already.
+  const std::size_t waiting = evbuffer_get_length(bufferevent_get_input(connection.bev));
+  if (waiting > 0) {
+    owner.charge(connection, waiting);
+    owner.start_request(connection);
+  }
+}
+
+void ClientConnections::on_deadline(evutil_socket_t, short, void* connection_ptr) {
+  auto& connection = *static_cast<Connection*>(connection_ptr);
+  ClientConnections& owner = *connection.owner;
+  switch (connection.state) {
+    case Connection::State::kReading:
+      core::bump(owner.metrics_.requests_timed_out);
+      owner.answer_and_close(connection, 408, "request not received within http.request_timeout");
+      return;
+    case Connection::State::kOverBudget:
+      core::bump(owner.metrics_.requests_over_budget);
+      owner.answer_and_close(connection, 503, "too many request bytes in flight");
+      return;
+    case Connection::State::kAnswering:
+      // The client does not read our answer: close without it.
+      evhttp_connection_free(connection.evcon);  // calls on_close, which forgets it
+      return;
+    case Connection::State::kIdle:
+    case Connection::State::kHandling:
+      return;
+  }
+}
+
+void ClientConnections::answer_and_close(Connection& connection, int status,
+                                         std::string_view message) {
+  if (connection.evcon == nullptr) return;
+  connection.state = Connection::State::kAnswering;
+  // evhttp is mid-request and has no call to answer it: take the
+  // bufferevent back from it (its callbacks would misread our write as the
+  // end of a response of its own), drop what the client sent, write the
+  // answer, and let evhttp free the connection once it left.
+  bufferevent* bev = connection.bev;
+  bufferevent_setcb(bev, nullptr, &ClientConnections::on_answer_flushed,
+                    &ClientConnections::on_answer_event, &connection);
+  bufferevent_disable(bev, EV_READ);
+  evbuffer* input = bufferevent_get_input(bev);
+  evbuffer_drain(input, evbuffer_get_length(input));
+  std::string body = "{\"error\":\"";
+  body += message;
+  body += "\"}";
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason_of(status) +
+                     "\r\nContent-Type: application/json\r\nConnection: close\r\n";
+  if (status == 503) head += "Retry-After: 1\r\n";
+  head += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  head += body;
+  bufferevent_write(bev, head.data(), head.size());
+  bufferevent_enable(bev, EV_WRITE);
+  metrics_.count_request(status, std::chrono::nanoseconds(0));
+  const timeval grace = core::to_timeval(kAnswerGrace);
+  event_add(connection.deadline.get(), &grace);
+}
+
+void ClientConnections::on_answer_flushed(bufferevent* /*bev*/, void* connection_ptr) {
+  auto& connection = *static_cast<Connection*>(connection_ptr);
+  // Inside the bufferevent's own callback, which holds a reference on it:
+  // freeing it here is safe (evhttp does the same after its responses).
+  evhttp_connection_free(connection.evcon);
+}
+
+void ClientConnections::on_answer_event(bufferevent* /*bev*/, short /*what*/,
+                                        void* connection_ptr) {
+  auto& connection = *static_cast<Connection*>(connection_ptr);
+  evhttp_connection_free(connection.evcon);
+}
+
+void ClientConnections::on_close(evhttp_connection* evcon, void* connection_ptr) {
+  auto& connection = *static_cast<Connection*>(connection_ptr);
+  ClientConnections& owner = *connection.owner;
+  evhttp_connection_set_closecb(evcon, nullptr, nullptr);
+  const auto found = owner.by_connection_.find(evcon);
+  if (found == owner.by_connection_.end()) return;
+  const std::unique_ptr<Connection> gone = std::move(found->second);
+  owner.by_connection_.erase(found);
+  owner.forget(*gone);
+}
+
+void ClientConnections::forget(Connection& connection) {
+  if (connection.input_watch != nullptr) {
+    evbuffer_remove_cb_entry(bufferevent_get_input(connection.bev), connection.input_watch);
+    connection.input_watch = nullptr;
+  }
+  event_del(connection.deadline.get());
+  discharge(connection);
+  limits_.connections.release(1);
+  metrics_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool ClientConnections::charge(Connection& connection, std::uint64_t bytes) {
+  connection.charged_bytes += bytes;
+  metrics_.inflight_bytes.fetch_add(static_cast<std::int64_t>(bytes), std::memory_order_relaxed);
+  return limits_.inflight_bytes.acquire_anyway(bytes);
+}
+
+void ClientConnections::discharge(Connection& connection) {
+  limits_.inflight_bytes.release(connection.charged_bytes);
+  metrics_.inflight_bytes.fetch_sub(static_cast<std::int64_t>(connection.charged_bytes),
+                                    std::memory_order_relaxed);
+  connection.charged_bytes = 0;
+}
+
+}  // namespace gpsrelay::http

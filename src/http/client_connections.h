@@ -1,0 +1,110 @@
+// ClientConnections: the open connections of one evhttp server (one
+// listener socket of one worker thread), and the limits that libevent 2.1's
+// evhttp does not enforce by itself:
+//
+//  - http.max_connections: a connection beyond it is closed at once;
+//  - http.request_timeout as a deadline for headers + body counted from the
+//    request's first byte (evhttp only has an idle timer, which a client
+//    sending one byte a second never trips); evhttp's own timer is left as
+//    the keep-alive idle timeout between requests;
+//  - http.max_inflight_bytes: bytes of requests being received or handled,
+//    across the process; a request that pushes past it gets 503.
+//
+// evhttp 2.1 has no hook per connection, so this hooks in where it can:
+// evhttp_set_bevcb (we create each connection's bufferevent, so we see every
+// accept), the connection's close callback (set right after evhttp set the
+// connection up), and an evbuffer callback on the input (bytes as they
+// arrive). A request is answered from here (408, 503) only while evhttp
+// is still reading it; once complete it belongs to the request handler.
+#pragma once
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config.h"
+#include "core/event_loop.h"
+#include "core/metrics.h"
+#include "http/shared_budget.h"
+
+namespace gpsrelay::http {
+
+// The limits every worker draws from, owned by the daemon.
+struct EdgeBudgets {
+  explicit EdgeBudgets(const core::HttpConfig& http)
+      : plain_connections(http.max_connections),
+        tls_connections(http.max_connections),
+        inflight_bytes(http.max_inflight_bytes) {}
+
+  SharedBudget plain_connections;  // http.listen, over all workers' sockets
+  SharedBudget tls_connections;    // http.tls_listen, likewise
+  SharedBudget inflight_bytes;     // request bytes held, whole process
+};
+
+class ClientConnections {
+ public:
+  struct Limits {
+    std::chrono::milliseconds request_timeout;
+    SharedBudget& connections;     // this listener's, shared by its sockets on every worker
+    SharedBudget& inflight_bytes;  // the whole process's
+  };
+  // Makes the bufferevent of a new connection (plain or TLS); nullptr when
+  // it cannot, and the connection is then closed.
+  using BuffereventFactory = std::function<bufferevent*(event_base*)>;
+
+  // Installs itself as `http`'s bufferevent callback. Must be destroyed
+  // after `http` is freed: evhttp_free closes the connections it tracks.
+  ClientConnections(event_base* base, evhttp* http, Limits limits, core::WorkerMetrics& metrics,
+                    BuffereventFactory make_bufferevent);
+  ~ClientConnections();
+  ClientConnections(const ClientConnections&) = delete;
+  ClientConnections& operator=(const ClientConnections&) = delete;
+
+  // Called by the request handler when evhttp hands it a complete request:
+  // stops the request's deadline. Returns false when the request arrived
+  // over the in-flight budget; the handler answers it with 503.
+  bool on_request_complete(evhttp_request* request);
+
+  std::size_t open() const { return by_connection_.size() + awaiting_setup_.size(); }
+
+ private:
+  struct Connection;
+
+  static bufferevent* on_accept(event_base* base, void* self);
+  static void on_input(evbuffer* buffer, const evbuffer_cb_info* info, void* connection);
+  static void on_close(evhttp_connection* evcon, void* connection);
+  static void on_response_sent(evhttp_request* request, void* connection);
+  static void on_deadline(evutil_socket_t, short, void* connection);
+  static void on_answer_flushed(bufferevent* bev, void* connection);
+  static void on_answer_event(bufferevent* bev, short what, void* connection);
+
+  bufferevent* refuse(event_base* base);
+  void finish_setup();
+  void start_request(Connection& connection);
+  void answer_and_close(Connection& connection, int status, std::string_view message);
+  void forget(Connection& connection);
+  // Counts bytes of `connection`'s request against the in-flight budget;
+  // false when the total is past it.
+  bool charge(Connection& connection, std::uint64_t bytes);
+  void discharge(Connection& connection);
+
+  event_base* base_;
+  Limits limits_;
+  core::WorkerMetrics& metrics_;
+  BuffereventFactory make_bufferevent_;
+  // Accepted this loop iteration; evhttp finishes setting them up after
+  // the accept callback returns, so their close callback is set next.
+  std::vector<std::unique_ptr<Connection>> awaiting_setup_;
+  std::unordered_map<evhttp_connection*, std::unique_ptr<Connection>> by_connection_;
+  core::CrossThreadTrigger setup_trigger_;
+};
+
+}  // namespace gpsrelay::http
