@@ -84,17 +84,15 @@ TEST(StartLoopThreadTest, NamesTheThreadAndBlocksEverySignalInItOnly) {
   std::string name;
   bool term_blocked = false;
   bool usr1_blocked = false;
-  start_loop_thread("a-name-longer-than-fifteen",
-                    [&] {
-                      char buffer[16] = {};
-                      pthread_getname_np(pthread_self(), buffer, sizeof buffer);
-                      name = buffer;
-                      sigset_t mask;
-                      pthread_sigmask(SIG_SETMASK, nullptr, &mask);
-                      term_blocked = sigismember(&mask, SIGTERM) == 1;
-                      usr1_blocked = sigismember(&mask, SIGUSR1) == 1;
-                    })
-      .join();
+  start_loop_thread("a-name-longer-than-fifteen", [&] {
+    char buffer[16] = {};
+    pthread_getname_np(pthread_self(), buffer, sizeof buffer);
+    name = buffer;
+    sigset_t mask;
+    pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+    term_blocked = sigismember(&mask, SIGTERM) == 1;
+    usr1_blocked = sigismember(&mask, SIGUSR1) == 1;
+  }).join();
   EXPECT_EQ(name, "a-name-longer-t");
   EXPECT_TRUE(term_blocked);
   EXPECT_TRUE(usr1_blocked);
@@ -106,9 +104,9 @@ TEST(StartLoopThreadTest, NamesTheThreadAndBlocksEverySignalInItOnly) {
 
 TEST(StartLoopThreadDeathTest, AnExceptionEscapingTheBodyIsLoggedAndAbortsTheProcess) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(start_loop_thread("doomed", [] { throw std::runtime_error("injected fault"); })
-                   .join(),
-               "injected fault(.|\n)*ended by an exception");
+  EXPECT_DEATH(
+      start_loop_thread("doomed", [] { throw std::runtime_error("injected fault"); }).join(),
+      "injected fault(.|\n)*ended by an exception");
 }
 
 }  // namespace
