@@ -16,13 +16,13 @@ namespace gpsrelay::core {
 // starts with every signal blocked: signals belong to the main thread's loop.
 //
 // An exception escaping body() is logged as an error and then aborts the
-// process. Such a thread would otherwise stay dead while the others carry
-// on: the MySQL writer has no heartbeat at all, and the loops' heartbeats
-// only matter when systemd's watchdog is on. Aborting is safe for the data:
-// a report is acknowledged to its device only once it is in Redis, and an
-// entry leaves the stream only after delivery or its MySQL commit, so a
-// restart (Restart=on-failure) loses nothing accepted and resends what was
-// in flight. The core dump shows the bug.
+// process. Letting just this thread end instead would leave it dead while
+// the others carry on: the MySQL writer has no heartbeat at all, and the
+// loops' heartbeats only matter when systemd's watchdog is on. Aborting is
+// safe for the data: a report is acknowledged to its device only once it
+// is in Redis, and an entry leaves the stream only after delivery or its
+// MySQL commit, so a restart (Restart=on-failure) loses nothing accepted
+// and resends what was in flight. The core dump shows the bug.
 std::thread start_loop_thread(std::string name, std::function<void()> body);
 
 }  // namespace gpsrelay::core
