@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "core/callback_guard.h"
+
 namespace gpsrelay::core {
 
 void enable_libevent_threads() {
@@ -41,16 +43,25 @@ Timer::Timer(event_base* base, std::function<void()> callback)
   if (!event_once_ || !event_periodic_) throw std::runtime_error("libevent: event_new failed");
 }
 
+namespace {
+
+// A timer that silently never fires would strand whatever waits on it (a
+// retry, a reconnect), so a refused event_add is an exception, not a no-op.
+void add_timeout(event* ev, std::chrono::milliseconds delay) {
+  const timeval tv = to_timeval(delay);
+  if (event_add(ev, &tv) != 0) throw std::runtime_error("libevent: event_add failed for a timer");
+}
+
+}  // namespace
+
 void Timer::start_once(std::chrono::milliseconds delay) {
   stop();
-  const timeval tv = to_timeval(delay);
-  event_add(event_once_.get(), &tv);
+  add_timeout(event_once_.get(), delay);
 }
 
 void Timer::start_periodic(std::chrono::milliseconds interval) {
   stop();
-  const timeval tv = to_timeval(interval);
-  event_add(event_periodic_.get(), &tv);
+  add_timeout(event_periodic_.get(), interval);
 }
 
 void Timer::stop() {
@@ -63,7 +74,9 @@ bool Timer::pending() const {
          event_pending(event_periodic_.get(), EV_TIMEOUT, nullptr) != 0;
 }
 
-void Timer::on_fire(evutil_socket_t, short, void* self) { static_cast<Timer*>(self)->callback_(); }
+void Timer::on_fire(evutil_socket_t, short, void* self) {
+  guarded("timer", static_cast<Timer*>(self)->callback_);
+}
 
 CrossThreadTrigger::CrossThreadTrigger(event_base* base, std::function<void()> callback)
     : callback_(std::move(callback)),
@@ -74,7 +87,7 @@ CrossThreadTrigger::CrossThreadTrigger(event_base* base, std::function<void()> c
 void CrossThreadTrigger::trigger() { event_active(event_.get(), EV_TIMEOUT, 0); }
 
 void CrossThreadTrigger::on_fire(evutil_socket_t, short, void* self) {
-  static_cast<CrossThreadTrigger*>(self)->callback_();
+  guarded("cross-thread trigger", static_cast<CrossThreadTrigger*>(self)->callback_);
 }
 
 }  // namespace gpsrelay::core

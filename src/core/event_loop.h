@@ -29,6 +29,8 @@ EventBasePtr make_event_base();
 
 // A callback on an event loop, either once after a delay or periodically.
 // The callback runs on the loop's thread; destroying the Timer cancels it.
+// An exception from the callback is logged and dropped (core::guarded):
+// the loop and the timer go on. start_* throw if libevent refuses the timer.
 class Timer {
  public:
   Timer(event_base* base, std::function<void()> callback);
@@ -49,7 +51,8 @@ class Timer {
 };
 
 // A callback that another thread can trigger (event_active) to run code on
-// this loop's thread, e.g. "start draining" sent by the main thread.
+// this loop's thread, e.g. "start draining" sent by the main thread. Like
+// Timer's, an exception from the callback is logged and dropped.
 class CrossThreadTrigger {
  public:
   CrossThreadTrigger(event_base* base, std::function<void()> callback);

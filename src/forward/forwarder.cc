@@ -2,10 +2,11 @@
 // (see forwarder.h).
 #include "forward/forwarder.h"
 
-#include <pthread.h>
-#include <signal.h>
+#include <stdexcept>
 
+#include "core/callback_guard.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "forward/target_url.h"
 
 namespace gpsrelay::forward {
@@ -72,19 +73,18 @@ Forwarder::~Forwarder() { join(); }
 void Forwarder::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
   store_.start();
-  thread_ = std::thread([this] {
-    // Named for top -H, perf and gdb.
-    pthread_setname_np(pthread_self(), "forward");
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  thread_ = core::start_loop_thread("forward", [this] {
     consumer_.start();
     tick_timer_.start_periodic(kTickInterval);
     if (!health_path_.empty()) {
       check_health();
       health_timer_.start_periodic(health_interval_);
     }
-    event_base_dispatch(base_.get());
+    if (event_base_dispatch(base_.get()) < 0) {
+      // A loop that cannot run delivers nothing; the thread's boundary
+      // turns this into a restart.
+      throw std::runtime_error("libevent: event_base_dispatch failed in the forwarder");
+    }
     if (!deliveries_.empty()) {
       core::log_info("stopping with deliveries in flight; they stay pending and are sent again",
                      {{"COUNT", std::to_string(deliveries_.size())}});
@@ -117,6 +117,10 @@ void Forwarder::on_entry(queue::StreamEntry entry) {
 }
 
 void Forwarder::attempt(std::uint64_t key) {
+  if (!core::guarded("delivery attempt", [&] { send_attempt(key); })) abandon(key);
+}
+
+void Forwarder::send_attempt(std::uint64_t key) {
   const auto found = deliveries_.find(key);
   if (found == deliveries_.end() || stopping_) return;
   Delivery& delivery = *found->second;
@@ -151,6 +155,12 @@ void Forwarder::attempt(std::uint64_t key) {
 }
 
 void Forwarder::on_result(std::uint64_t key, std::size_t target, const SendResult& result) {
+  if (!core::guarded("delivery result", [&] { handle_result(key, target, result); })) {
+    abandon(key);
+  }
+}
+
+void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendResult& result) {
   const auto found = deliveries_.find(key);
   if (found == deliveries_.end()) return;
   Delivery& delivery = *found->second;
@@ -217,6 +227,20 @@ void Forwarder::give_up(std::uint64_t key, std::size_t target) {
   }
 }
 
+void Forwarder::abandon(std::uint64_t key) {
+  const auto found = deliveries_.find(key);
+  if (found == deliveries_.end()) return;  // handed on (acknowledged, stored) before the throw
+  core::log_error(
+      "delivery abandoned after an error; the entry stays pending and is claimed again after "
+      "forward.claim_idle",
+      {{"MESSAGE_ID", found->second->entry.id}, {"REQUEST_ID", found->second->entry.request_id}});
+  // Its wait timer may be the very callback running now: it is destroyed
+  // at the next tick, not here.
+  abandoned_.push_back(std::move(found->second));
+  consumer_.release(abandoned_.back()->entry.id);
+  deliveries_.erase(found);
+}
+
 void Forwarder::acknowledge_stored() {
   std::vector<std::string> ids;
   {
@@ -262,7 +286,6 @@ void Forwarder::check_health() {
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     // A target that does not answer within the interval is not checked twice.
     if (health_check_running_[i]) continue;
-    health_check_running_[i] = true;
     SendRequest request;
     request.method = SendRequest::Method::kGet;
     request.url = health_url(targets_[i], health_path_);
@@ -271,6 +294,8 @@ void Forwarder::check_health() {
     if (!extra_header_.empty()) request.headers.push_back(extra_header_);
     sender_.send(std::move(request),
                  [this, i](const SendResult& result) { on_health_result(i, result); });
+    // Only now: had send() thrown, the flag would block this target's checks for good.
+    health_check_running_[i] = true;
   }
 }
 
@@ -292,6 +317,7 @@ void Forwarder::on_health_result(std::size_t target, const SendResult& result) {
 }
 
 void Forwarder::tick() {
+  abandoned_.clear();
   const auto now = std::chrono::steady_clock::now();
   heartbeat_ns_.store(steady_ns(now));
   for (std::size_t i = 0; i < targets_.size(); ++i) {

@@ -59,8 +59,19 @@ class Forwarder : private queue::StreamConsumerListener {
   void on_entry(queue::StreamEntry entry) override;
   std::size_t free_slots() const override;
 
+  // attempt() and on_result() are the boundaries of one delivery's work:
+  // if sending or handling the result throws, the delivery is abandoned.
   void attempt(std::uint64_t key);
+  void send_attempt(std::uint64_t key);
   void on_result(std::uint64_t key, std::size_t target, const SendResult& result);
+  void handle_result(std::uint64_t key, std::size_t target, const SendResult& result);
+  // Drops a delivery whose state an exception left unknown, without
+  // acknowledging it. Released, not retried here: the entry stays pending
+  // in the stream and XAUTOCLAIM hands it out again after claim_idle (to
+  // this or another instance), so the report is kept; a retry in place
+  // could instead spin on a fault that repeats for this packet, holding a
+  // delivery slot for good.
+  void abandon(std::uint64_t key);
   void wait_then_attempt(Delivery& delivery, std::uint64_t key, std::chrono::milliseconds delay);
   void give_up(std::uint64_t key, std::size_t target);
   void complete(std::uint64_t key, bool delivered);
@@ -85,6 +96,7 @@ class Forwarder : private queue::StreamConsumerListener {
   // Destroyed bottom-up: everything registered on base_ goes before it.
   core::EventBasePtr base_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Delivery>> deliveries_;
+  std::vector<std::unique_ptr<Delivery>> abandoned_;  // destroyed at the next tick
   std::uint64_t next_key_ = 0;
   HttpSender sender_;
   queue::StreamConsumer consumer_;

@@ -6,6 +6,9 @@
 
 #include <stdexcept>
 
+#include "core/callback_guard.h"
+#include "core/log.h"
+
 namespace gpsrelay::forward {
 
 using SlistPtr = core::CHandle<curl_slist, curl_slist_free_all>;
@@ -22,7 +25,7 @@ struct HttpSender::Transfer {
 
 struct HttpSender::Socket {
   core::EventPtr event;
-  int what = 0;  // the CURL_POLL_* interest the event was made for
+  int what = -1;  // the CURL_POLL_* interest the event was made for; -1: none yet
 };
 
 namespace {
@@ -30,27 +33,79 @@ namespace {
 // Discards response bodies: the status is all a delivery needs.
 size_t discard_body(char*, size_t size, size_t count, void*) { return size * count; }
 
+// Sets options on an easy handle and keeps the first one curl refused. Any
+// refusal fails the attempt: a request whose CA file or protocol limit did
+// not take must not go out with curl's defaults instead.
+class EasyOptions {
+ public:
+  explicit EasyOptions(CURL* easy) : easy_(easy) {}
+
+  template <typename Value>
+  void set(CURLoption option, Value value) {
+    if (!error_.empty()) return;
+    const CURLcode rc = curl_easy_setopt(easy_, option, value);
+    if (rc != CURLE_OK) error_ = describe(option, rc);
+  }
+  // Empty when every option took.
+  const std::string& error() const { return error_; }
+
+ private:
+  static std::string describe(CURLoption option, CURLcode rc) {
+    std::string name = "option " + std::to_string(static_cast<int>(option));
+#if LIBCURL_VERSION_NUM >= 0x074900
+    if (const curl_easyoption* known = curl_easy_option_by_id(option)) {
+      name = std::string("CURLOPT_") + known->name;
+    }
+#endif
+    return "curl_easy_setopt " + name + ": " + curl_easy_strerror(rc);
+  }
+
+  CURL* easy_;
+  std::string error_;
+};
+
+// Appends to a header list that stays owned by `list` whatever happens:
+// curl_slist_append returns NULL on failure and leaves the list as it was.
+bool append_header(SlistPtr& list, const char* header) {
+  curl_slist* grown = curl_slist_append(list.get(), header);
+  if (grown == nullptr) return false;
+  static_cast<void>(list.release());  // the same list, or a new head when it was empty
+  list.reset(grown);
+  return true;
+}
+
+void set_multi_option(CURLM* multi, CURLMoption option, auto value) {
+  const CURLMcode rc = curl_multi_setopt(multi, option, value);
+  if (rc != CURLM_OK) {
+    throw std::runtime_error(std::string("curl_multi_setopt: ") + curl_multi_strerror(rc));
+  }
+}
+
 }  // namespace
 
 HttpSender::HttpSender(event_base* base, long max_connections)
     : base_(base),
       multi_(curl_multi_init()),
-      timer_(base, [this] { socket_action(CURL_SOCKET_TIMEOUT, 0); }) {
+      timer_(base, [this] { socket_action(CURL_SOCKET_TIMEOUT, 0); }),
+      failed_timer_(base, [this] { report_failed(); }) {
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
-  curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETFUNCTION, &HttpSender::on_socket);
-  curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, &HttpSender::on_timer);
-  curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
-  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, max_connections);
-  curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, max_connections);
+  CURLM* multi = multi_.get();
+  set_multi_option(multi, CURLMOPT_SOCKETFUNCTION, &HttpSender::on_socket);
+  set_multi_option(multi, CURLMOPT_SOCKETDATA, this);
+  set_multi_option(multi, CURLMOPT_TIMERFUNCTION, &HttpSender::on_timer);
+  set_multi_option(multi, CURLMOPT_TIMERDATA, this);
+  set_multi_option(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_connections);
+  set_multi_option(multi, CURLMOPT_MAXCONNECTS, max_connections);
 }
 
 HttpSender::~HttpSender() {
   timer_.stop();
+  failed_timer_.stop();
   // Remove every easy handle before the multi handle goes; curl may call
   // on_socket for their sockets while we do, so sockets_ is cleared last.
   for (auto& [easy, transfer] : transfers_) curl_multi_remove_handle(multi_.get(), easy);
   transfers_.clear();
+  failed_.clear();
   idle_.clear();
   multi_.reset();
   sockets_.clear();
@@ -58,108 +113,159 @@ HttpSender::~HttpSender() {
 
 void HttpSender::send(SendRequest request, Callback callback) {
   auto transfer = std::make_unique<Transfer>();
+  transfer->callback = std::move(callback);
+  std::string error = prepare(*transfer, request);
+  if (error.empty()) {
+    CURL* easy = transfer->easy.get();
+    // Tracked before curl knows the handle, so that no failure below can
+    // leave curl with a handle whose Transfer is gone.
+    const auto slot = transfers_.emplace(easy, std::move(transfer)).first;
+    const CURLMcode rc = curl_multi_add_handle(multi_.get(), easy);
+    if (rc == CURLM_OK) return;
+    transfer = std::move(slot->second);
+    transfers_.erase(slot);
+    error = std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc);
+  }
+  // Reported like a transport error (status 0): the caller retries it as it
+  // would a refused connection. Later, from the loop, as promised.
+  failed_.push_back({std::move(transfer), std::move(error)});
+  if (!failed_timer_.pending()) failed_timer_.start_once(std::chrono::milliseconds(0));
+}
+
+std::string HttpSender::prepare(Transfer& transfer, SendRequest& request) {
   // A finished handle is reused: curl_easy_init allocates and zeroes a
   // large struct, which at thousands of deliveries a second shows up.
   if (!idle_.empty()) {
-    transfer->easy = std::move(idle_.back());
+    transfer.easy = std::move(idle_.back());
     idle_.pop_back();
-    curl_easy_reset(transfer->easy.get());
+    curl_easy_reset(transfer.easy.get());
   } else {
-    transfer->easy.reset(curl_easy_init());
+    transfer.easy.reset(curl_easy_init());
   }
-  if (!transfer->easy) throw std::runtime_error("curl_easy_init failed");
-  transfer->body = std::move(request.body);
-  transfer->ca_file = std::move(request.ca_file);
-  transfer->callback = std::move(callback);
-  curl_slist* list = nullptr;
+  if (!transfer.easy) return "curl_easy_init failed";
+  transfer.body = std::move(request.body);
+  transfer.ca_file = std::move(request.ca_file);
   for (const std::string& header : request.headers) {
-    curl_slist* grown = curl_slist_append(list, header.c_str());
-    if (grown == nullptr) {
-      curl_slist_free_all(list);
-      throw std::runtime_error("curl_slist_append failed");
-    }
-    list = grown;
+    if (!append_header(transfer.headers, header.c_str())) return "curl_slist_append failed";
   }
   // An empty "Expect:" stops curl from waiting for 100-continue on larger bodies.
-  list = curl_slist_append(list, "Expect:");
-  transfer->headers.reset(list);
+  if (!append_header(transfer.headers, "Expect:")) return "curl_slist_append failed";
 
-  CURL* easy = transfer->easy.get();
-  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  EasyOptions options(transfer.easy.get());
+  options.set(CURLOPT_URL, request.url.c_str());
   if (request.method == SendRequest::Method::kPost) {
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body.data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(transfer->body.size()));
+    options.set(CURLOPT_POST, 1L);
+    options.set(CURLOPT_POSTFIELDS, transfer.body.data());
+    options.set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(transfer.body.size()));
   } else {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    options.set(CURLOPT_HTTPGET, 1L);
   }
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers.get());
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &discard_body);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
+  options.set(CURLOPT_HTTPHEADER, transfer.headers.get());
+  options.set(CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  options.set(CURLOPT_NOSIGNAL, 1L);
+  options.set(CURLOPT_WRITEFUNCTION, &discard_body);
+  options.set(CURLOPT_ERRORBUFFER, transfer.error);
 #if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  options.set(CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  options.set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-  if (!transfer->ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, transfer->ca_file.c_str());
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+  options.set(CURLOPT_FOLLOWLOCATION, 0L);
+  if (!transfer.ca_file.empty()) options.set(CURLOPT_CAINFO, transfer.ca_file.c_str());
+  options.set(CURLOPT_PRIVATE, &transfer);
+  return options.error();
+}
 
-  const CURLMcode rc = curl_multi_add_handle(multi_.get(), easy);
-  if (rc != CURLM_OK) throw std::runtime_error(curl_multi_strerror(rc));
-  transfers_.emplace(easy, std::move(transfer));
+void HttpSender::report_failed() {
+  std::vector<FailedSend> failed;
+  failed.swap(failed_);
+  for (FailedSend& f : failed) {
+    SendResult result;
+    result.error = std::move(f.error);
+    finish(*f.transfer, result);
+  }
+}
+
+void HttpSender::finish(Transfer& transfer, const SendResult& result) {
+  // One callback's exception must not cost the other transfers finished in
+  // the same pass their callbacks.
+  core::guarded("send result callback", [&] { transfer.callback(result); });
+  if (transfer.easy && idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(transfer.easy));
 }
 
 int HttpSender::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void*) {
-  auto* self = static_cast<HttpSender*>(self_ptr);
+  // -1 tells curl to fail every transfer in progress: each caller then gets
+  // a transport error and retries, rather than a transfer that waits for a
+  // socket nobody watches until its timeout.
+  int rc = -1;
+  core::guarded("curl socket callback",
+                [&] { rc = static_cast<HttpSender*>(self_ptr)->watch_socket(fd, what); });
+  return rc;
+}
+
+int HttpSender::watch_socket(curl_socket_t fd, int what) {
   if (what == CURL_POLL_REMOVE) {
-    self->sockets_.erase(fd);
+    sockets_.erase(fd);
     return 0;
   }
   const short events =
       static_cast<short>(((what & CURL_POLL_IN) != 0 ? EV_READ : 0) |
                          ((what & CURL_POLL_OUT) != 0 ? EV_WRITE : 0) | EV_PERSIST);
-  auto& socket = self->sockets_[fd];
+  auto& socket = sockets_[fd];
   if (!socket) socket = std::make_unique<Socket>();
   // curl repeats its interest often; only a change costs an epoll_ctl.
   if (socket->event && socket->what == what) return 0;
+  socket->what = -1;  // no CURL_POLL_* value: not watching until the event below is added
   if (socket->event) {
     event_del(socket->event.get());
-    event_assign(socket->event.get(), self->base_, fd, events, &HttpSender::on_socket_event, self);
+    if (event_assign(socket->event.get(), base_, fd, events, &HttpSender::on_socket_event, this) !=
+        0) {
+      socket->event.reset();
+    }
   } else {
-    socket->event.reset(event_new(self->base_, fd, events, &HttpSender::on_socket_event, self));
+    socket->event.reset(event_new(base_, fd, events, &HttpSender::on_socket_event, this));
   }
-  if (!socket->event || event_add(socket->event.get(), nullptr) != 0) return -1;
+  if (!socket->event || event_add(socket->event.get(), nullptr) != 0) {
+    core::log_error("libevent refused to watch a curl socket; failing the transfers in progress");
+    return -1;
+  }
   socket->what = what;
   return 0;
 }
 
 int HttpSender::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
   auto* self = static_cast<HttpSender*>(self_ptr);
-  if (timeout_ms < 0) {
-    self->timer_.stop();
-  } else {
-    // A zero timeout still goes through the loop: curl forbids calling
-    // socket_action from inside its own callback.
-    self->timer_.start_once(std::chrono::milliseconds(timeout_ms));
-  }
-  return 0;
+  // As in on_socket: without its timer curl's transfers would hang, so a
+  // timer we cannot arm (start_once throws) fails them instead.
+  const bool armed = core::guarded("curl timer callback", [&] {
+    if (timeout_ms < 0) {
+      self->timer_.stop();
+    } else {
+      // A zero timeout still goes through the loop: curl forbids calling
+      // socket_action from inside its own callback.
+      self->timer_.start_once(std::chrono::milliseconds(timeout_ms));
+    }
+  });
+  return armed ? 0 : -1;
 }
 
 void HttpSender::on_socket_event(evutil_socket_t fd, short events, void* self_ptr) {
   const int action = ((events & EV_READ) != 0 ? CURL_CSELECT_IN : 0) |
                      ((events & EV_WRITE) != 0 ? CURL_CSELECT_OUT : 0);
-  static_cast<HttpSender*>(self_ptr)->socket_action(fd, action);
+  core::guarded("curl socket event",
+                [&] { static_cast<HttpSender*>(self_ptr)->socket_action(fd, action); });
 }
 
 void HttpSender::socket_action(curl_socket_t fd, int events) {
   int running = 0;
-  curl_multi_socket_action(multi_.get(), fd, events, &running);
+  const CURLMcode rc = curl_multi_socket_action(multi_.get(), fd, events, &running);
+  // Transfers curl failed on the way (e.g. after our callback returned -1)
+  // are finished with an error below, so every caller still gets its result.
+  if (rc != CURLM_OK) {
+    core::log_error("curl_multi_socket_action failed", {{"ERROR", curl_multi_strerror(rc)}});
+  }
   collect_finished();
-  if (running == 0) timer_.stop();
+  if (rc == CURLM_OK && running == 0) timer_.stop();
 }
 
 void HttpSender::collect_finished() {
@@ -182,8 +288,7 @@ void HttpSender::collect_finished() {
     } else {
       result.error = transfer.error[0] != '\0' ? transfer.error : curl_easy_strerror(code);
     }
-    transfer.callback(result);
-    if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(transfer.easy));
+    finish(transfer, result);
   }
 }
 

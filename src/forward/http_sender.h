@@ -50,8 +50,11 @@ class HttpSender {
   HttpSender& operator=(const HttpSender&) = delete;
 
   // Starts a request; the callback runs exactly once on the loop thread, never
-  // from inside send(). Transfers still running at destruction are
-  // abandoned without their callback.
+  // from inside send(). A request curl refuses to set up or start is
+  // reported to the callback as a transport error (status 0), so the caller
+  // retries it like any other; send() itself throws only when memory runs
+  // out. An exception from the callback is logged and dropped. Transfers
+  // still running at destruction are abandoned without their callback.
   void send(SendRequest request, Callback callback);
   std::size_t in_flight() const { return transfers_.size(); }
 
@@ -59,15 +62,27 @@ class HttpSender {
   struct Transfer;
   struct Socket;
 
+  struct FailedSend {
+    std::unique_ptr<Transfer> transfer;
+    std::string error;
+  };
+
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   static void on_socket_event(evutil_socket_t fd, short events, void* self);
+  // Returns what went wrong, or an empty string when the handle is ready.
+  std::string prepare(Transfer& transfer, SendRequest& request);
+  int watch_socket(curl_socket_t fd, int what);
   void socket_action(curl_socket_t fd, int events);
   void collect_finished();
+  void report_failed();
+  void finish(Transfer& transfer, const SendResult& result);
 
   event_base* base_;
   core::CHandle<CURLM, curl_multi_cleanup> multi_;
   core::Timer timer_;
+  core::Timer failed_timer_;        // reports failed_ from the loop
+  std::vector<FailedSend> failed_;  // set up or start refused, not yet reported
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<curl_socket_t, std::unique_ptr<Socket>> sockets_;
   static constexpr std::size_t kMaxIdleHandles = 1024;

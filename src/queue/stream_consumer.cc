@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/callback_guard.h"
 #include "core/log.h"
 #include "queue/stream_schema.h"
 
@@ -85,29 +86,38 @@ void StreamConsumer::read() {
                                   count, "BLOCK", block, "STREAMS", options_.stream, ">"});
 }
 
+// Each reply callback is a boundary (hiredis is C). An exception there
+// loses no entry: whatever was read but not handed out is pending for this
+// consumer in Redis and comes back through our own pending list or
+// XAUTOCLAIM; the forwarder's tick wakes reading again.
 void StreamConsumer::on_read_reply(redisAsyncContext*, void* reply, void* privdata) {
-  auto* self = static_cast<StreamConsumer*>(privdata);
-  const auto* r = static_cast<const redisReply*>(reply);
-  if (!self->read_in_flight_) return;  // a reply from before a reconnect
-  self->read_in_flight_ = false;
+  core::guarded("XREADGROUP reply", [&] {
+    static_cast<StreamConsumer*>(privdata)->handle_read_reply(
+        static_cast<const redisReply*>(reply));
+  });
+}
+
+void StreamConsumer::handle_read_reply(const redisReply* r) {
+  if (!read_in_flight_) return;  // a reply from before a reconnect
+  read_in_flight_ = false;
   if (r == nullptr) return;  // connection lost; on_reader_state restarts reading
   if (r->type == REDIS_REPLY_ERROR) {
     core::log_warning("XREADGROUP failed; retrying",
-                      {{"ERROR", std::string(r->str, r->len)}, {"STREAM", self->options_.stream}});
-    self->retry_later();
+                      {{"ERROR", std::string(r->str, r->len)}, {"STREAM", options_.stream}});
+    retry_later();
     return;
   }
   std::size_t held = 0;
   // [[stream, [entries...]]], or nil when BLOCK timed out.
   if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
       r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2) {
-    held = self->deliver(r->element[0]->element[1], false);
+    held = deliver(r->element[0]->element[1], false);
   }
-  if (self->phase_ == Phase::kOwnPending && held == 0) {
-    self->phase_ = Phase::kNew;
+  if (phase_ == Phase::kOwnPending && held == 0) {
+    phase_ = Phase::kNew;
     core::log_debug("own pending entries done; reading new entries");
   }
-  self->read();
+  read();
 }
 
 std::size_t StreamConsumer::deliver(const redisReply* entries, bool reclaimed) {
@@ -143,7 +153,13 @@ std::size_t StreamConsumer::deliver(const redisReply* entries, bool reclaimed) {
     }
     in_flight_.insert(out.id);
     ++(reclaimed ? entries_reclaimed_ : entries_read_);
-    listener_.on_entry(std::move(out));
+    // One entry is the unit of work: if the listener throws, this entry is
+    // no longer in flight (so a reclaim can hand it out again) and the
+    // others in the reply are still handed out.
+    std::string id = out.id;
+    if (!core::guarded("stream entry", [&] { listener_.on_entry(std::move(out)); })) {
+      in_flight_.erase(id);
+    }
   }
   return entries->elements;
 }
@@ -160,9 +176,14 @@ void StreamConsumer::claim() {
 }
 
 void StreamConsumer::on_claim_reply(redisAsyncContext*, void* reply, void* privdata) {
-  auto* self = static_cast<StreamConsumer*>(privdata);
-  const auto* r = static_cast<const redisReply*>(reply);
-  self->claim_in_flight_ = false;
+  core::guarded("XAUTOCLAIM reply", [&] {
+    static_cast<StreamConsumer*>(privdata)->handle_claim_reply(
+        static_cast<const redisReply*>(reply));
+  });
+}
+
+void StreamConsumer::handle_claim_reply(const redisReply* r) {
+  claim_in_flight_ = false;
   if (r == nullptr) return;
   if (r->type == REDIS_REPLY_ERROR) {
     core::log_debug("XAUTOCLAIM failed", {{"ERROR", std::string(r->str, r->len)}});
@@ -170,16 +191,16 @@ void StreamConsumer::on_claim_reply(redisAsyncContext*, void* reply, void* privd
   }
   // [next-cursor, [entries...], [deleted ids...]]
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) return;
-  self->claim_cursor_ = std::string(text_of(r->element[0]));
-  if (self->claim_cursor_.empty()) self->claim_cursor_ = "0-0";
-  const std::size_t before = self->entries_reclaimed_;
-  self->deliver(r->element[1], true);
-  if (self->entries_reclaimed_ > before) {
+  claim_cursor_ = std::string(text_of(r->element[0]));
+  if (claim_cursor_.empty()) claim_cursor_ = "0-0";
+  const std::size_t before = entries_reclaimed_;
+  deliver(r->element[1], true);
+  if (entries_reclaimed_ > before) {
     core::log_info("reclaimed entries idle longer than forward.claim_idle",
-                   {{"COUNT", std::to_string(self->entries_reclaimed_ - before)}});
+                   {{"COUNT", std::to_string(entries_reclaimed_ - before)}});
   }
   // More to scan: continue at once rather than at the next tick.
-  if (self->claim_cursor_ != "0-0") self->claim();
+  if (claim_cursor_ != "0-0") claim();
 }
 
 bool StreamConsumer::finish(const std::string& id) {
@@ -212,10 +233,13 @@ void StreamConsumer::flush_finished() {
 }
 
 void StreamConsumer::on_ack_reply(redisAsyncContext*, void* reply, void*) {
-  const auto* r = static_cast<const redisReply*>(reply);
-  if (r != nullptr && !group_created(*r)) {
-    core::log_warning("Redis rejected a stream command", {{"ERROR", std::string(r->str, r->len)}});
-  }
+  core::guarded("stream command reply", [&] {
+    const auto* r = static_cast<const redisReply*>(reply);
+    if (r != nullptr && !group_created(*r)) {
+      core::log_warning("Redis rejected a stream command",
+                        {{"ERROR", std::string(r->str, r->len)}});
+    }
+  });
 }
 
 void StreamConsumer::sample_group() {
@@ -224,8 +248,13 @@ void StreamConsumer::sample_group() {
 }
 
 void StreamConsumer::on_group_info_reply(redisAsyncContext*, void* reply, void* privdata) {
-  auto* self = static_cast<StreamConsumer*>(privdata);
-  const auto* r = static_cast<const redisReply*>(reply);
+  core::guarded("XINFO GROUPS reply", [&] {
+    static_cast<StreamConsumer*>(privdata)->handle_group_info_reply(
+        static_cast<const redisReply*>(reply));
+  });
+}
+
+void StreamConsumer::handle_group_info_reply(const redisReply* r) {
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
   // One flat [name, value, ...] array per group.
   for (std::size_t g = 0; g < r->elements; ++g) {
@@ -237,15 +266,15 @@ void StreamConsumer::on_group_info_reply(redisAsyncContext*, void* reply, void* 
     for (std::size_t i = 0; i + 1 < group->elements; i += 2) {
       const std::string_view key = text_of(group->element[i]);
       const redisReply* value = group->element[i + 1];
-      if (key == "name") ours = text_of(value) == self->options_.group;
+      if (key == "name") ours = text_of(value) == options_.group;
       // lag is nil when Redis cannot tell (e.g. after deletions it did
       // not track); keep -1 then.
       if (key == "pending" && value->type == REDIS_REPLY_INTEGER) pending = value->integer;
       if (key == "lag" && value->type == REDIS_REPLY_INTEGER) lag = value->integer;
     }
     if (ours) {
-      self->group_pending_ = pending;
-      self->group_lag_ = lag;
+      group_pending_ = pending;
+      group_lag_ = lag;
       return;
     }
   }

@@ -37,7 +37,9 @@ class StreamConsumerListener {
  public:
   virtual ~StreamConsumerListener() = default;
   // A new, reclaimed or left-over entry to deliver. The consumer does not
-  // hand out the same id again while it is in flight here.
+  // hand out the same id again while it is in flight here. If on_entry
+  // throws, the exception is logged and the entry counts as not handed
+  // out: it stays pending in Redis and a later reclaim brings it back.
   virtual void on_entry(StreamEntry entry) = 0;
   // The number of entries the listener can take now.
   virtual std::size_t free_slots() const = 0;
@@ -88,6 +90,9 @@ class StreamConsumer {
   static void on_claim_reply(redisAsyncContext*, void* reply, void* self);
   static void on_ack_reply(redisAsyncContext*, void* reply, void* self);
   static void on_group_info_reply(redisAsyncContext*, void* reply, void* self);
+  void handle_read_reply(const redisReply* reply);
+  void handle_claim_reply(const redisReply* reply);
+  void handle_group_info_reply(const redisReply* reply);
 
   void on_reader_state(bool up);
   void on_writer_state(bool up);

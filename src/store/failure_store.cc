@@ -1,12 +1,10 @@
 // FailureStore (see failure_store.h).
 #include "store/failure_store.h"
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <algorithm>
 
 #include "core/log.h"
+#include "core/thread.h"
 #include "store/mysql_connection.h"
 #include "store/schema.h"
 
@@ -68,14 +66,9 @@ FailureStore::~FailureStore() {
 }
 
 void FailureStore::start() {
-  thread_ = std::thread([this] {
-    // Named for top -H, perf and gdb.
-    pthread_setname_np(pthread_self(), "mysql");
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);
-    run();
-  });
+  // MySQL errors are handled inside run(); anything else escaping it ends
+  // the process through start_loop_thread's boundary (see core/thread.h).
+  thread_ = core::start_loop_thread("mysql", [this] { run(); });
 }
 
 bool FailureStore::submit(FailedPacket packet) {

@@ -86,6 +86,26 @@ TEST_F(HttpSenderTest, RefusedConnectionIsATransportErrorWithAReason) {
   EXPECT_FALSE(result.error.empty());
 }
 
+TEST_F(HttpSenderTest, RequestCurlRefusesToSetUpIsATransportErrorReportedFromTheLoop) {
+  UpstreamServer upstream;
+  // curl refuses option strings longer than 8 MB (CURLE_BAD_FUNCTION_ARGUMENT).
+  const std::string too_long = upstream.url() + "?" + std::string(9 * 1024 * 1024, 'x');
+  std::optional<SendResult> result;
+  std::size_t done = 0;
+  sender_.send(post_to(too_long), [&](const SendResult& r) {
+    result = r;
+    ++done;
+  });
+  EXPECT_EQ(done, 0u) << "the callback ran inside send()";
+  run_until(done, 1);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->status, 0);
+  EXPECT_NE(result->error.find("CURLOPT_URL"), std::string::npos) << result->error;
+  EXPECT_EQ(upstream.request_count(), 0u);
+  // The refused handle goes back for reuse and the next request is fine.
+  EXPECT_EQ(send_one(post_to(upstream.url())).status, 200);
+}
+
 TEST_F(HttpSenderTest, SlowUpstreamTimesOut) {
   UpstreamServer upstream;
   upstream.set_delay(milliseconds(3000));
