@@ -109,6 +109,18 @@ bool MetricsRegistry::redis_up() const {
                      [](const auto& w) { return w->redis_up.load(std::memory_order_relaxed); });
 }
 
+const char* MetricsRegistry::redis_write_refusal(std::int64_t now_ns,
+                                                 std::chrono::nanoseconds window) const {
+  for (const auto& w : workers_) {
+    const int refusing = w->redis_refusing.load(std::memory_order_relaxed);
+    const std::int64_t at = w->redis_refused_at_ns.load(std::memory_order_relaxed);
+    if (refusing > 0 && now_ns - at <= window.count()) {
+      return kRedisWriteErrorNames[static_cast<std::size_t>(refusing - 1)];
+    }
+  }
+  return nullptr;
+}
+
 std::int64_t MetricsRegistry::queue_length() const {
   std::int64_t length = -1;
   for (const auto& w : workers_) {
@@ -198,6 +210,27 @@ std::string MetricsRegistry::render_prometheus() const {
                 "Bytes of requests being received or handled (bounded by "
                 "http.max_inflight_bytes).",
                 static_cast<double>(inflight_bytes));
+  append_header(out, "gpsrelay_redis_write_errors_total", "counter",
+                "Appends Redis refused (answered 503), by reason.");
+  for (std::size_t i = 0; i < kRedisWriteErrorNames.size(); ++i) {
+    std::uint64_t total = 0;
+    for (const auto& w : workers_) total += w->redis_write_errors[i].load(std::memory_order_relaxed);
+    append_sample(out,
+                  std::string("gpsrelay_redis_write_errors_total{reason=\"") +
+                      kRedisWriteErrorNames[i] + "\"}",
+                  static_cast<double>(total));
+  }
+  append_metric(out, "gpsrelay_idempotent_replays_total", "counter",
+                "Reports answered with the message id of an earlier report with the same "
+                "Idempotency-Key.",
+                sum_of(&WorkerMetrics::idempotent_replays));
+  const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+  append_metric(out, "gpsrelay_redis_refusing_writes", "gauge",
+                "1 while Redis refuses appends (OOM, READONLY, MISCONF): one was refused in the "
+                "last 10 s and none accepted since.",
+                redis_write_refusal(now_ns, kRedisRefusalWindow) != nullptr ? 1 : 0);
   append_metric(out, "gpsrelay_redis_up", "gauge",
                 "1 when every event-loop thread has a working Redis connection.",
                 redis_up() ? 1 : 0);

@@ -46,12 +46,23 @@ class LatencyHistogram {
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
+// Label values of gpsrelay_redis_write_errors_total, in queue::WriteError order.
+inline constexpr std::array<const char*, 4> kRedisWriteErrorNames = {"oom", "readonly", "misconf",
+                                                                     "other"};
+
+// How long one refused append keeps /health and gpsrelay_redis_refusing_writes
+// saying so (unless an append succeeds first).
+inline constexpr std::chrono::seconds kRedisRefusalWindow{10};
+
 struct WorkerMetrics {
   void count_request(int status_code, std::chrono::nanoseconds duration);
 
   std::array<std::atomic<std::uint64_t>, kCountedStatusCodes.size() + 1> requests_by_code{};
   LatencyHistogram request_duration;
   std::atomic<std::uint64_t> reports_accepted{0};
+  // Answered with the message id of an earlier report with the same
+  // Idempotency-Key; nothing added.
+  std::atomic<std::uint64_t> idempotent_replays{0};
   // 401s by reason: missing, malformed, unknown (auth::AuthResult order).
   std::array<std::atomic<std::uint64_t>, 3> auth_failures{};
   std::atomic<std::uint64_t> redis_reconnects{0};
@@ -63,6 +74,12 @@ struct WorkerMetrics {
   std::atomic<std::int64_t> open_connections{0};
   std::atomic<std::int64_t> inflight_bytes{0};  // request bytes held, this worker's share
   std::atomic<bool> redis_up{false};
+  // Appends Redis refused, by queue::WriteError (oom, readonly, misconf, other).
+  std::array<std::atomic<std::uint64_t>, kRedisWriteErrorNames.size()> redis_write_errors{};
+  // 1 + queue::WriteError of the latest refusal when no append succeeded
+  // since; 0 otherwise. With the steady-clock time of that refusal.
+  std::atomic<int> redis_refusing{0};
+  std::atomic<std::int64_t> redis_refused_at_ns{0};
   // Last XLEN sample of the stream; -1 until the first answer.
   std::atomic<std::int64_t> queue_length{-1};
 };
@@ -130,6 +147,10 @@ class MetricsRegistry {
   bool redis_up() const;
   // The freshest known backlog, or -1 when no worker has sampled it yet.
   std::int64_t queue_length() const;
+  // Why Redis refuses writes ("oom", "readonly", ...), when a worker had an
+  // append refused within `window` before `now_ns` (steady clock) and none
+  // accepted since; nullptr otherwise.
+  const char* redis_write_refusal(std::int64_t now_ns, std::chrono::nanoseconds window) const;
 
   std::string render_prometheus() const;
 

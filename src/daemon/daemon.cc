@@ -65,6 +65,9 @@ Daemon::Daemon(std::string config_path, core::Config config)
       config_(std::move(config)),
       metrics_(config_.http.threads),
       edge_budgets_(config_.http),
+      mysql_address_(config_.mysql.socket.empty()
+                         ? config_.mysql.host + ":" + std::to_string(config_.mysql.port)
+                         : "unix:" + config_.mysql.socket),
       base_(core::make_event_base()),
       supervisor_timer_(base_.get(), [this] { supervise(); }),
       watchdog_timeout_(core::SystemdNotifier::watchdog_timeout()) {
@@ -93,8 +96,10 @@ Daemon::Daemon(std::string config_path, core::Config config)
         std::make_shared<const auth::TokenStore>(
             auth::TokenStore::load_file(config_.auth.tokens_file)));
   }
-  const http::WorkerContext context{metrics_,   rate_limiter_.get(), serving_,
-                                    tls_.get(), tokens_.get(),       edge_budgets_};
+  const http::WorkerContext context{
+      metrics_, rate_limiter_.get(), serving_,
+      tls_.get(), tokens_.get(),     edge_budgets_,
+      [this] { return health_snapshot(); }};
   for (unsigned i = 0; i < config_.http.threads; ++i) {
     workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
   }
@@ -103,6 +108,31 @@ Daemon::Daemon(std::string config_path, core::Config config)
     forwarder_ =
         std::make_unique<forward::Forwarder>(config_, consumer_name(config_), *metrics_.forward());
   }
+}
+
+http::HealthSnapshot Daemon::health_snapshot() const {
+  http::HealthSnapshot snapshot;
+  snapshot.redis_up = metrics_.redis_up();
+  snapshot.redis_address = config_.redis.address.to_string();
+  const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+  if (const char* refusal = metrics_.redis_write_refusal(now_ns, core::kRedisRefusalWindow)) {
+    snapshot.redis_write_refusal = refusal;
+  }
+  snapshot.queue_length = metrics_.queue_length();
+  snapshot.serving = serving_.load();
+  if (const core::ForwardMetrics* forward = metrics_.forward()) {
+    snapshot.forwarding_configured = true;
+    snapshot.mysql_up = forward->store.up.load(std::memory_order_relaxed);
+    snapshot.mysql_address = mysql_address_;
+    for (const auto& target : forward->targets) {
+      snapshot.targets.push_back(
+          {target->url, core::target_state_name(target->state.load(std::memory_order_relaxed)),
+           target->last_error()});
+    }
+  }
+  return snapshot;
 }
 
 Daemon::~Daemon() {

@@ -45,6 +45,8 @@ class Daemon {
  private:
   static void on_signal(evutil_socket_t signal_number, short, void* self);
   void supervise();
+  // What /health and /ready render; read on the HTTP threads.
+  http::HealthSnapshot health_snapshot() const;
   void reload();
   void reload_tls(const core::Config& fresh);
   void reload_tokens(const core::Config& fresh);
@@ -57,6 +59,7 @@ class Daemon {
   core::MetricsRegistry metrics_;
   std::unique_ptr<http::ClientRateLimiter> rate_limiter_;
   http::EdgeBudgets edge_budgets_;
+  const std::string mysql_address_;  // as /health shows it
   std::unique_ptr<http::TlsContextSlot> tls_;                         // only with http.tls_listen
   std::unique_ptr<core::SharedSlot<const auth::TokenStore>> tokens_;  // only with auth.mode = token
   std::atomic<bool> serving_{false};

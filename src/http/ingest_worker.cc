@@ -4,14 +4,14 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <random>
 #include <stdexcept>
 #include <vector>
 
+#include "core/callback_guard.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "http/json_scan.h"
 #include "http/request_checks.h"
 #include "http/routes.h"
@@ -99,6 +99,7 @@ queue::ReportQueue::Options queue_options(const core::Config& config) {
   options.group = config.redis.group;
   options.max_queue_length = config.redis.max_queue_length;
   options.reply_timeout = config.redis.command_timeout;
+  options.idempotency_ttl = config.redis.idempotency_ttl;
   return options;
 }
 
@@ -107,10 +108,6 @@ queue::ReportQueue::Options queue_options(const core::Config& config) {
 IngestWorker::IngestWorker(const core::Config& config, std::size_t index, WorkerContext context)
     : index_(index),
       max_body_bytes_(config.http.max_body_bytes),
-      redis_address_(config.redis.address.to_string()),
-      mysql_address_(config.mysql.socket.empty()
-                         ? config.mysql.host + ":" + std::to_string(config.mysql.port)
-                         : "unix:" + config.mysql.socket),
       context_(context),
       metrics_(context.metrics.worker(index)),
       request_ids_(std::random_device{}() ^ (static_cast<std::uint64_t>(index) << 32)),
@@ -124,6 +121,7 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
             heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
             metrics_.queue_length.store(queue_.queue_length(), std::memory_order_relaxed);
             metrics_.redis_reconnects.store(queue_.reconnects(), std::memory_order_relaxed);
+            publish_write_errors();
           }),
       drain_timer_(base_.get(), [this] { check_drained(); }),
       stop_trigger_(base_.get(), [this] { begin_drain(); }) {
@@ -202,13 +200,7 @@ IngestWorker::~IngestWorker() { join(); }
 
 void IngestWorker::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
-  thread_ = std::thread([this] {
-    // Named for top -H, perf and gdb.
-    pthread_setname_np(pthread_self(), ("http-" + std::to_string(index_)).c_str());
-    // Signals belong to the main thread's loop.
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  thread_ = core::start_loop_thread("http-" + std::to_string(index_), [this] {
     queue_.start();
     heartbeat_timer_.start_periodic(kHeartbeatInterval);
     event_base_dispatch(base_.get());
@@ -226,7 +218,19 @@ std::chrono::steady_clock::time_point IngestWorker::last_heartbeat() const {
 }
 
 void IngestWorker::on_request(evhttp_request* request, void* self) {
-  static_cast<IngestWorker*>(self)->handle(request);
+  auto& worker = *static_cast<IngestWorker*>(self);
+  const auto started = std::chrono::steady_clock::now();
+  worker.unanswered_ = request;
+  if (!core::guarded("HTTP request", [&] { worker.handle(request); }) &&
+      worker.unanswered_ == request) {
+    // Nothing answered it and nothing holds it: answer for the handler.
+    // (A request already waiting for Redis is answered by the queue.)
+    core::guarded("HTTP 500 answer", [&] {
+      evhttp_add_header(evhttp_request_get_output_headers(request), "Connection", "close");
+      worker.reply_error(request, 500, "internal error", worker.request_ids_.next(), started);
+    });
+  }
+  worker.unanswered_ = nullptr;
 }
 
 void IngestWorker::handle(evhttp_request* request) {
@@ -283,7 +287,6 @@ void IngestWorker::handle(evhttp_request* request) {
     return;
   }
 
-  HealthSnapshot snapshot;
   switch (route.route) {
     case Route::kIngest:
       handle_ingest(request, std::move(request_id), started);
@@ -294,20 +297,8 @@ void IngestWorker::handle(evhttp_request* request) {
       return;
     case Route::kHealth:
     case Route::kReady: {
-      snapshot.redis_up = context_.metrics.redis_up();
-      snapshot.redis_address = redis_address_;
-      snapshot.queue_length = context_.metrics.queue_length();
-      snapshot.serving = context_.serving.load() && !stopping_;
-      if (const core::ForwardMetrics* forward = context_.metrics.forward()) {
-        snapshot.forwarding_configured = true;
-        snapshot.mysql_up = forward->store.up.load(std::memory_order_relaxed);
-        snapshot.mysql_address = mysql_address_;
-        for (const auto& target : forward->targets) {
-          snapshot.targets.push_back(
-              {target->url, core::target_state_name(target->state.load(std::memory_order_relaxed)),
-               target->last_error()});
-        }
-      }
+      HealthSnapshot snapshot = context_.health();
+      snapshot.serving = snapshot.serving && !stopping_;
       const StatusPage page =
           route.route == Route::kHealth ? render_health(snapshot) : render_ready(snapshot);
       reply(request, page.status_code, page.json, request_id, started);
@@ -366,10 +357,19 @@ void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id
     return;
   }
 
-  const queue::AppendStatus status = queue_.append({payload, unix_ms_now(), request_id});
+  const char* idempotency_key =
+      evhttp_find_header(evhttp_request_get_input_headers(request), "Idempotency-Key");
+  if (idempotency_key != nullptr && !is_valid_idempotency_key(idempotency_key)) {
+    reply_error(request, 400, "Idempotency-Key must be 1 to 128 visible ASCII characters",
+                request_id, started);
+    return;
+  }
+  const queue::AppendStatus status = queue_.append(
+      {payload, unix_ms_now(), request_id, idempotency_key != nullptr ? idempotency_key : ""});
   switch (status) {
     case queue::AppendStatus::kSent:
       pending_.push_back({request, std::move(request_id), started});
+      unanswered_ = nullptr;  // the queue answers it
       return;
     case queue::AppendStatus::kUnavailable:
       evhttp_add_header(output_headers, "Retry-After", "1");
@@ -416,6 +416,7 @@ void IngestWorker::reply(evhttp_request* request, int status, std::string_view b
   evhttp_add_header(headers, "X-Request-ID", id.c_str());
   evbuffer_add(body_.get(), body.data(), body.size());
   evhttp_connection* connection = evhttp_request_get_connection(request);
+  if (request == unanswered_) unanswered_ = nullptr;
   evhttp_send_reply(request, status, reason_phrase(status), body_.get());
   evbuffer_drain(body_.get(), evbuffer_get_length(body_.get()));
   if (tls_http_ && connection != nullptr &&
@@ -446,10 +447,10 @@ void IngestWorker::reply_error(evhttp_request* request, int status, std::string_
   reply(request, status, body, request_id, started);
 }
 
-void IngestWorker::on_report_stored(std::string_view message_id) {
+void IngestWorker::on_report_stored(std::string_view message_id, bool replayed) {
   PendingReply pending = std::move(pending_.front());
   pending_.pop_front();
-  core::bump(metrics_.reports_accepted);
+  core::bump(replayed ? metrics_.idempotent_replays : metrics_.reports_accepted);
   std::string body = "{\"status\":\"ok\",\"message_id\":\"";
   body += message_id;
   body += "\"}";
@@ -461,6 +462,18 @@ void IngestWorker::on_report_failed(std::string_view /*reason: logged once by th
   pending_.pop_front();
   evhttp_add_header(evhttp_request_get_output_headers(pending.request), "Retry-After", "1");
   reply_error(pending.request, 503, "queue unavailable", pending.request_id, pending.started);
+}
+
+void IngestWorker::publish_write_errors() {
+  const queue::WriteErrorCounts& counts = queue_.write_errors();
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    metrics_.redis_write_errors[i].store(counts[i], std::memory_order_relaxed);
+  }
+  const auto& refusal = queue_.last_refusal();
+  metrics_.redis_refusing.store(
+      refusal ? static_cast<int>(refusal->kind) + 1 : 0, std::memory_order_relaxed);
+  metrics_.redis_refused_at_ns.store(refusal ? steady_ns(refusal->at) : 0,
+                                     std::memory_order_relaxed);
 }
 
 void IngestWorker::on_queue_ready_changed(bool ready) {

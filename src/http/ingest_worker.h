@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -26,6 +27,7 @@
 #include "http/client_connections.h"
 #include "http/listener.h"
 #include "http/rate_limiter.h"
+#include "http/status_pages.h"
 #include "http/request_id.h"
 #include "http/tls_context.h"
 #include "queue/report_queue.h"
@@ -42,6 +44,8 @@ struct WorkerContext {
   // nullptr when auth.mode = none; else every ingest request needs a token.
   const core::SharedSlot<const auth::TokenStore>* tokens;
   EdgeBudgets& budgets;
+  // The daemon's state for /health and /ready; called on the worker's thread.
+  std::function<HealthSnapshot()> health;
 };
 
 class IngestWorker : private queue::ReportQueueListener {
@@ -75,7 +79,13 @@ class IngestWorker : private queue::ReportQueueListener {
   static evhttp_bound_socket* serve_on(evhttp* http, const core::Endpoint& address);
   bufferevent* make_tls_bufferevent(event_base* base);
   static void on_request(evhttp_request* request, void* self);
-  void handle(evhttp_request* request);
+
+ protected:
+  // Every request, under on_request's catch boundary. Virtual only so that
+  // tests can inject a fault at this depth.
+  virtual void handle(evhttp_request* request);
+
+ private:
   void handle_ingest(evhttp_request* request, std::string request_id,
                      std::chrono::steady_clock::time_point started);
   // The token check of auth.mode = token; answers 401 itself and returns
@@ -89,17 +99,17 @@ class IngestWorker : private queue::ReportQueueListener {
                    std::string_view request_id, std::chrono::steady_clock::time_point started);
 
   // queue::ReportQueueListener
-  void on_report_stored(std::string_view message_id) override;
+  void on_report_stored(std::string_view message_id, bool replayed) override;
   void on_report_failed(std::string_view reason) override;
   void on_queue_ready_changed(bool ready) override;
 
+  // Copies the queue's view of refused writes into this worker's metrics.
+  void publish_write_errors();
   void begin_drain();
   void check_drained();
 
   const std::size_t index_;
   const std::uint64_t max_body_bytes_;
-  const std::string redis_address_;
-  const std::string mysql_address_;
   WorkerContext context_;
   core::WorkerMetrics& metrics_;
   RequestIdGenerator request_ids_;
@@ -125,6 +135,9 @@ class IngestWorker : private queue::ReportQueueListener {
   core::Timer drain_timer_;
   core::CrossThreadTrigger stop_trigger_;
 
+  // The request being handled until something answers or keeps it; what
+  // the catch boundary answers 500 when the handler throws.
+  evhttp_request* unanswered_ = nullptr;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::atomic<bool> queue_ready_{false};

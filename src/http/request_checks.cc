@@ -2,6 +2,8 @@
 // the ASCII range only; no locale is consulted.
 #include "http/request_checks.h"
 
+#include <algorithm>
+
 namespace gpsrelay::http {
 namespace {
 
@@ -29,6 +31,12 @@ bool equals_ignoring_case(std::string_view value, std::string_view lower_case) {
 bool is_json_content_type(std::string_view header_value) {
   std::string_view media_type = header_value.substr(0, header_value.find(';'));
   return equals_ignoring_case(trim(media_type), "application/json");
+}
+
+bool is_valid_idempotency_key(std::string_view key) {
+  constexpr std::size_t kMaxLength = 128;
+  if (key.empty() || key.size() > kMaxLength) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
 }
 
 bool content_lengths_agree(const std::vector<std::string_view>& values) {

@@ -35,6 +35,10 @@ std::string_view bearer_token(std::string_view authorization_header);
 // same value may be accepted. Surrounding spaces/tabs do not count.
 bool content_lengths_agree(const std::vector<std::string_view>& values);
 
+// Whether an Idempotency-Key header value may be used: 1 to 128 visible
+// ASCII characters (0x21-0x7E). It becomes part of a Redis key name.
+bool is_valid_idempotency_key(std::string_view key);
+
 // The Retry-After header value in whole seconds for a wait of
 // retry_after_ms: rounded up, at least "1" (also for zero or negative input),
 // so a client that obeys it is not refused again for the same reason.

@@ -23,7 +23,8 @@ std::string dump(const JsonPtr& value) {
 
 StatusPage render_health(const HealthSnapshot& s) {
   const bool mysql_in_use = s.forwarding_configured;
-  const bool healthy = s.redis_up && (!mysql_in_use || s.mysql_up);
+  const bool redis_writable = s.redis_up && s.redis_write_refusal.empty();
+  const bool healthy = redis_writable && (!mysql_in_use || s.mysql_up);
   JsonPtr targets(json_array());
   bool any_target_up = false;
   for (const HealthSnapshot::Target& t : s.targets) {
@@ -40,12 +41,16 @@ StatusPage render_health(const HealthSnapshot& s) {
   JsonPtr mysql(mysql_in_use ? json_pack("{s:s, s:s}", "status", s.mysql_up ? "up" : "down",
                                          "address", s.mysql_address.c_str())
                              : json_pack("{s:s}", "status", "not_configured"));
-  JsonPtr root(json_pack("{s:s, s:{s:s, s:s, s:I}, s:O, s:{s:s, s:O}}",            //
-                         "status", healthy ? "ok" : "unavailable",                 //
-                         "redis", "status", s.redis_up ? "up" : "down",            //
-                         "address", s.redis_address.c_str(),                       //
-                         "queue_length", static_cast<json_int_t>(s.queue_length),  //
-                         "mysql", mysql.get(),                                     //
+  const char* redis_state = !s.redis_up ? "down" : redis_writable ? "up" : "refusing_writes";
+  JsonPtr redis(json_pack("{s:s, s:s, s:I}", "status", redis_state, "address",
+                          s.redis_address.c_str(), "queue_length",
+                          static_cast<json_int_t>(s.queue_length)));
+  if (!redis_writable && s.redis_up) {
+    json_object_set_new(redis.get(), "write_error", json_string(s.redis_write_refusal.c_str()));
+  }
+  JsonPtr root(json_pack("{s:s, s:O, s:O, s:{s:s, s:O}}",             //
+                         "status", healthy ? "ok" : "unavailable",    //
+                         "redis", redis.get(), "mysql", mysql.get(),  //
                          "forwarding", "status", forwarding, "targets", targets.get()));
   return {healthy ? 200 : 503, dump(root)};
 }

@@ -11,6 +11,9 @@ namespace gpsrelay::http {
 struct HealthSnapshot {
   bool redis_up = false;
   std::string redis_address;
+  // Why Redis refuses appends ("oom", "readonly", "misconf", "other") while
+  // it does; empty when writes are accepted.
+  std::string redis_write_refusal;
   long long queue_length = -1;  // -1 = unknown
   bool serving = false;         // READY was reached and we are not stopping
   bool forwarding_configured = false;
@@ -30,8 +33,8 @@ struct StatusPage {
   std::string json;
 };
 
-// 200 when every dependency in use answers (Redis; MySQL when forwarding is
-// configured), else 503. Targets are listed with their state but do not
+// 200 when every dependency in use answers (Redis, accepting writes; MySQL
+// when forwarding is configured), else 503. Targets are listed with their state but do not
 // change the status code: an upstream outage is what the queue is for.
 StatusPage render_health(const HealthSnapshot& snapshot);
 // 200 while the daemon accepts reports (started, not stopping, Redis up).

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/callback_guard.h"
 #include "core/log.h"
 #include "queue/stream_schema.h"
 
@@ -15,6 +16,7 @@ ReportQueue::ReportQueue(event_base* base, Options options, ReportQueueListener&
     : options_(std::move(options)),
       listener_(listener),
       connection_(base, options_.connection, [this](bool up) { on_connection_state(up); }),
+      idempotency_ttl_ms_(std::to_string(options_.idempotency_ttl.count())),
       poll_timer_(base, [this] { poll(); }) {}
 
 ReportQueue::~ReportQueue() {
@@ -40,30 +42,67 @@ AppendStatus ReportQueue::append(const Report& report) {
       std::to_chars(received_at, received_at + sizeof received_at, report.received_at_ms);
   (void)ec;  // 24 bytes always hold an int64
   const std::string_view received_at_text(received_at, static_cast<std::size_t>(end - received_at));
-  if (!connection_.send(&ReportQueue::on_append_reply, this,
-                        {"XADD", options_.stream, "*", kPayloadField, report.payload,
-                         kReceivedAtField, received_at_text, kRequestIdField, report.request_id})) {
-    return AppendStatus::kUnavailable;
+  bool sent = false;
+  if (report.idempotency_key.empty()) {
+    sent = connection_.send(&ReportQueue::on_append_reply, this,
+                            {"XADD", options_.stream, "*", kPayloadField, report.payload,
+                             kReceivedAtField, received_at_text, kRequestIdField,
+                             report.request_id});
+  } else {
+    key_scratch_ = options_.stream;
+    key_scratch_ += ":idempotency:";
+    key_scratch_ += report.idempotency_key;
+    sent = connection_.send(
+        &ReportQueue::on_append_reply, this,
+        {"EVALSHA", script_sha_, "2", options_.stream, key_scratch_, kPayloadField, report.payload,
+         kReceivedAtField, received_at_text, kRequestIdField, report.request_id,
+         idempotency_ttl_ms_});
   }
+  if (!sent) return AppendStatus::kUnavailable;
   sent_at_.push_back(std::chrono::steady_clock::now());
   return AppendStatus::kSent;
 }
 
 void ReportQueue::on_append_reply(redisAsyncContext*, void* reply, void* privdata) {
   auto* self = static_cast<ReportQueue*>(privdata);
-  self->sent_at_.pop_front();
-  const auto* r = static_cast<const redisReply*>(reply);
+  core::guarded("XADD reply",
+                [&] { self->handle_append_reply(static_cast<const redisReply*>(reply)); });
+}
+
+void ReportQueue::handle_append_reply(const redisReply* r) {
+  sent_at_.pop_front();
   if (r == nullptr) {
-    self->listener_.on_report_failed("Redis connection lost");
-  } else if (r->type == REDIS_REPLY_STRING) {
-    if (self->queue_length_ >= 0) ++self->queue_length_;
-    self->listener_.on_report_stored(std::string_view(r->str, r->len));
-  } else {
-    const std::string error =
-        r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected XADD reply";
-    core::log_error("XADD failed", {{"ERROR", error}});
-    self->listener_.on_report_failed(error);
+    listener_.on_report_failed("Redis connection lost");
+    return;
   }
+  // XADD answers the id; the idempotent script answers [id, replayed].
+  const bool scripted = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                        r->element[0]->type == REDIS_REPLY_STRING &&
+                        r->element[1]->type == REDIS_REPLY_INTEGER;
+  if (r->type == REDIS_REPLY_STRING || scripted) {
+    const redisReply* id = scripted ? r->element[0] : r;
+    const bool replayed = scripted && r->element[1]->integer != 0;
+    if (!replayed && queue_length_ >= 0) ++queue_length_;
+    last_refusal_.reset();
+    listener_.on_report_stored(std::string_view(id->str, id->len), replayed);
+    return;
+  }
+  const std::string_view error = r->type == REDIS_REPLY_ERROR ? std::string_view(r->str, r->len)
+                                                              : "unexpected reply to an append";
+  handle_refusal(error);
+  listener_.on_report_failed(error);
+}
+
+void ReportQueue::handle_refusal(std::string_view error) {
+  const WriteError kind = classify_write_error(error);
+  ++write_errors_[static_cast<std::size_t>(kind)];
+  last_refusal_ = Refusal{kind, std::chrono::steady_clock::now()};
+  // SCRIPT FLUSH, or a Redis that lost its script cache without us
+  // noticing a reconnect: load it again for the next request.
+  if (error.starts_with("NOSCRIPT")) load_script();
+  // One line per interval however many requests Redis refuses.
+  refusal_log_.log(core::LogLevel::kError, "Redis refused an append",
+                   {{"ERROR", error}, {"STREAM", options_.stream}});
 }
 
 void ReportQueue::poll() {
@@ -87,24 +126,67 @@ void ReportQueue::on_length_reply(redisAsyncContext*, void* reply, void* privdat
 void ReportQueue::on_connection_state(bool up) {
   if (!up) {
     set_ready(false);
+    script_sha_.clear();
     return;
   }
+  // Ready once both replies are in: the group exists and the script is loaded.
+  setup_replies_pending_ = 2;
   send_create_group(connection_, &ReportQueue::on_group_reply, this, options_.stream,
                     options_.group);
+  load_script();
+}
+
+void ReportQueue::load_script() {
+  // KEYS: the stream and the idempotency key's name. ARGV: the three field
+  // names and values, then the key's lifetime in milliseconds. One call,
+  // so a key and its entry are written together or not at all.
+  static constexpr std::string_view kIdempotentAppend = R"lua(
+local id = redis.call('GET', KEYS[2])
+if id then return {id, 1} end
+id = redis.call('XADD', KEYS[1], '*', ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+redis.call('SET', KEYS[2], id, 'PX', ARGV[7])
+return {id, 0}
+)lua";
+  connection_.send(&ReportQueue::on_script_reply, this, {"SCRIPT", "LOAD", kIdempotentAppend});
+}
+
+void ReportQueue::on_script_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<ReportQueue*>(privdata);
+  const auto* r = static_cast<const redisReply*>(reply);
+  core::guarded("SCRIPT LOAD reply", [&] {
+    if (r == nullptr) return;  // connection lost; the next connect retries
+    if (r->type != REDIS_REPLY_STRING) {
+      core::log_error("cannot load the idempotent append script",
+                      {{"ERROR", r->type == REDIS_REPLY_ERROR ? std::string_view(r->str, r->len)
+                                                              : "unexpected reply"}});
+      self->connection_.reset("script setup failed");
+      return;
+    }
+    self->script_sha_.assign(r->str, r->len);
+    self->setup_step_done();
+  });
 }
 
 void ReportQueue::on_group_reply(redisAsyncContext*, void* reply, void* privdata) {
   auto* self = static_cast<ReportQueue*>(privdata);
   const auto* r = static_cast<const redisReply*>(reply);
-  if (r == nullptr) return;  // connection lost; the next connect retries
-  if (!group_created(*r)) {
-    core::log_error("cannot create the consumer group",
-                    {{"ERROR", std::string(r->str, r->len)}, {"STREAM", self->options_.stream}});
-    self->connection_.reset("consumer group setup failed");
-    return;
-  }
-  self->set_ready(true);
-  self->poll();
+  core::guarded("XGROUP CREATE reply", [&] {
+    if (r == nullptr) return;  // connection lost; the next connect retries
+    if (!group_created(*r)) {
+      core::log_error("cannot create the consumer group", {{"ERROR", std::string_view(r->str, r->len)},
+                                                           {"STREAM", self->options_.stream}});
+      self->connection_.reset("consumer group setup failed");
+      return;
+    }
+    self->setup_step_done();
+  });
+}
+
+void ReportQueue::setup_step_done() {
+  // A reload after NOSCRIPT also lands here, with the queue ready already.
+  if (setup_replies_pending_ == 0 || --setup_replies_pending_ > 0) return;
+  set_ready(true);
+  poll();
 }
 
 void ReportQueue::set_ready(bool ready) {

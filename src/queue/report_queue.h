@@ -1,8 +1,11 @@
 // ReportQueue: the ingest side of the Redis stream for one event-loop
 // thread. It appends reports (XADD with the fields payload, received_at and
-// request_id), makes sure the consumer group exists, watches the backlog
-// (XLEN) for the max_queue_length limit, and declares the connection broken
-// when Redis stops answering.
+// request_id; with an Idempotency-Key, one script that adds the entry only
+// if the key is new and remembers the key with the entry's id), makes sure
+// the consumer group exists, watches the backlog (XLEN) for the
+// max_queue_length limit, declares the connection broken when a reply is
+// redis.command_timeout late, and keeps track of writes Redis refuses
+// (OOM, READONLY, MISCONF) so /health can say so.
 //
 // Replies on one connection come back in command order, so outstanding
 // appends form a FIFO: the listener is told about each append exactly once,
@@ -12,11 +15,14 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/event_loop.h"
+#include "core/log_throttle.h"
 #include "queue/redis_connection.h"
+#include "queue/write_error.h"
 
 namespace gpsrelay::queue {
 
@@ -24,6 +30,7 @@ struct Report {
   std::string_view payload;
   std::int64_t received_at_ms;
   std::string_view request_id;
+  std::string_view idempotency_key;  // empty = none
 };
 
 enum class AppendStatus {
@@ -35,8 +42,10 @@ enum class AppendStatus {
 class ReportQueueListener {
  public:
   virtual ~ReportQueueListener() = default;
-  // The report is durable in the stream under message_id.
-  virtual void on_report_stored(std::string_view message_id) = 0;
+  // The report is durable in the stream under message_id. `replayed`: its
+  // idempotency key was seen before, message_id is the first report's and
+  // nothing was added.
+  virtual void on_report_stored(std::string_view message_id, bool replayed) = 0;
   // The report may or may not be in the stream (the connection was lost
   // before the reply); the client must be told to retry.
   virtual void on_report_failed(std::string_view reason) = 0;
@@ -52,7 +61,8 @@ class ReportQueue {
     std::string group;
     std::uint64_t max_queue_length = 0;  // 0 = unlimited
     // A connection whose oldest reply is this late is considered dead.
-    std::chrono::milliseconds reply_timeout{5000};
+    std::chrono::milliseconds reply_timeout{1000};
+    std::chrono::milliseconds idempotency_ttl{24LL * 60 * 60 * 1000};
     std::chrono::milliseconds length_poll_interval{100};
   };
 
@@ -69,12 +79,25 @@ class ReportQueue {
   // Backlog estimate: last XLEN plus appends since; -1 before the first XLEN.
   std::int64_t queue_length() const { return queue_length_; }
   std::uint64_t reconnects() const { return connection_.reconnects(); }
+  // Appends Redis refused, by kind.
+  const WriteErrorCounts& write_errors() const { return write_errors_; }
+  // The latest refusal, when no append has succeeded since it.
+  struct Refusal {
+    WriteError kind;
+    std::chrono::steady_clock::time_point at;
+  };
+  const std::optional<Refusal>& last_refusal() const { return last_refusal_; }
 
  private:
   static void on_append_reply(redisAsyncContext*, void* reply, void* self);
   static void on_length_reply(redisAsyncContext*, void* reply, void* self);
   static void on_group_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_script_reply(redisAsyncContext*, void* reply, void* self);
 
+  void handle_append_reply(const redisReply* reply);
+  void handle_refusal(std::string_view error);
+  void load_script();
+  void setup_step_done();
   void on_connection_state(bool up);
   void poll();
   void set_ready(bool ready);
@@ -86,6 +109,13 @@ class ReportQueue {
   std::int64_t queue_length_ = -1;
   bool length_query_in_flight_ = false;
   bool ready_ = false;
+  int setup_replies_pending_ = 0;  // consumer group and script, after a connect
+  std::string script_sha_;         // of the idempotent append; empty until loaded
+  std::string idempotency_ttl_ms_;
+  std::string key_scratch_;
+  WriteErrorCounts write_errors_{};
+  std::optional<Refusal> last_refusal_;
+  core::ThrottledLog refusal_log_;
   core::Timer poll_timer_;
 };
 

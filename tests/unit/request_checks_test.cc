@@ -116,6 +116,20 @@ TEST(RetryAfterSecondsTest, DoesNotOverflowAtTheTopOfTheRange) {
   EXPECT_EQ(retry_after_seconds(std::numeric_limits<std::int64_t>::max()), "9223372036854776");
 }
 
+TEST(IdempotencyKeyTest, AcceptsOneTo128VisibleCharacters) {
+  EXPECT_TRUE(is_valid_idempotency_key("a"));
+  EXPECT_TRUE(is_valid_idempotency_key("order-4711:retry"));
+  EXPECT_TRUE(is_valid_idempotency_key(std::string(128, 'k')));
+}
+
+TEST(IdempotencyKeyTest, RefusesEmptyLongAndInvisible) {
+  EXPECT_FALSE(is_valid_idempotency_key(""));
+  EXPECT_FALSE(is_valid_idempotency_key(std::string(129, 'k')));
+  EXPECT_FALSE(is_valid_idempotency_key("two words"));
+  EXPECT_FALSE(is_valid_idempotency_key("tab\there"));
+  EXPECT_FALSE(is_valid_idempotency_key("caf\xc3\xa9"));
+}
+
 TEST(ContentLengthsAgreeTest, AcceptsOneValueAndRepeatsOfIt) {
   EXPECT_TRUE(content_lengths_agree({"42"}));
   EXPECT_TRUE(content_lengths_agree({"42", " 42 "}));
