@@ -6,16 +6,11 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <tuple>
 
-#include "core/c_handle.h"
+#include "core/file_reader.h"
 #include "http/request_checks.h"
 
 namespace gpsrelay::auth {
@@ -169,12 +164,9 @@ class TokensFileParser {
   std::vector<TokenDigest> digests_;
 };
 
-using FilePtr = core::CHandle<std::FILE, std::fclose>;
-
 // File contents that include clear tokens: overwritten before the memory is
-// freed, so they do not linger in the heap of a long-running daemon. Best
-// effort: a reallocation while reading (only if the file grows meanwhile)
-// frees an unwiped copy.
+// freed, so they do not linger in the heap of a long-running daemon.
+// read_bounded_file() leaves no other copy behind.
 struct WipedBuffer {
   WipedBuffer() = default;
   WipedBuffer(const WipedBuffer&) = delete;
@@ -199,42 +191,14 @@ TokenStore TokenStore::parse(std::string_view text, const std::string& origin_na
 }
 
 TokenStore TokenStore::load_file(const std::string& path) {
-  const auto error = [&path](const std::string& message) {
-    return TokenFileError(path, 0, message);
-  };
-  // "e" is O_CLOEXEC: a process started by another thread meanwhile must not
-  // inherit the descriptor of a secrets file.
-  const FilePtr file(std::fopen(path.c_str(), "rbe"));
-  if (!file) throw error(std::string("cannot open: ") + std::strerror(errno));
-  struct stat info {};
-  if (fstat(fileno(file.get()), &info) != 0) {
-    throw error(std::string("cannot stat: ") + std::strerror(errno));
-  }
-  if (S_ISDIR(info.st_mode)) throw error("is a directory");
-  if (!S_ISREG(info.st_mode)) throw error("is not a regular file");
-  const std::string too_large =
-      "is larger than " + std::to_string(kMaxTokensFileBytes / (1024 * 1024)) + " MiB";
-  if (static_cast<std::uint64_t>(info.st_size) > kMaxTokensFileBytes) throw error(too_large);
-
-  // Read to end of file rather than trusting st_size, which is stale if the
-  // file changes while it is read; reserving st_size avoids a reallocation
-  // (and an unwiped copy) in the usual case.
-  constexpr std::size_t kChunkBytes = 64 * 1024;
   WipedBuffer buffer;
-  std::string& text = buffer.bytes;
-  text.reserve(static_cast<std::size_t>(info.st_size) + kChunkBytes);
-  for (;;) {
-    const std::size_t used = text.size();
-    text.resize(used + kChunkBytes);
-    const std::size_t n = std::fread(text.data() + used, 1, kChunkBytes, file.get());
-    text.resize(used + n);
-    if (n < kChunkBytes || text.size() > kMaxTokensFileBytes) break;
+  try {
+    buffer.bytes =
+        core::read_bounded_file(path, kMaxTokensFileBytes, core::FileKinds::kRegularOnly);
+  } catch (const core::FileReadError& e) {
+    throw TokenFileError(path, 0, e.what());
   }
-  if (std::ferror(file.get()) != 0) {
-    throw error(std::string("cannot read: ") + std::strerror(errno));
-  }
-  if (text.size() > kMaxTokensFileBytes) throw error(too_large);
-  return parse(text, path);
+  return parse(buffer.bytes, path);
 }
 
 bool TokenStore::accepts(std::string_view presented) const {

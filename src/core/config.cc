@@ -9,21 +9,16 @@
 // their users do that.
 #include "core/config.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <thread>
 #include <utility>
 
-#include "core/c_handle.h"
 #include "core/config_ini.h"
 #include "core/config_keys.h"
 #include "core/config_values.h"
-#include "core/units.h"
+#include "core/file_reader.h"
 
 namespace gpsrelay::core {
 namespace {
@@ -61,35 +56,6 @@ struct Origin {
     return file;
   }
 };
-
-using FilePtr = CHandle<std::FILE, std::fclose>;
-
-// Reads at most `max_bytes` of the file at `path`. A secret must be a
-// regular file: a FIFO or a device such as /dev/stdin would block start-up
-// or yield an endless value.
-std::string read_file(const std::string& path, std::size_t max_bytes, bool regular_only) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw ValueError(std::string("cannot open: ") + std::strerror(errno));
-  struct stat info {};
-  if (fstat(fileno(file.get()), &info) != 0) {
-    throw ValueError(std::string("cannot stat: ") + std::strerror(errno));
-  }
-  if (S_ISDIR(info.st_mode)) throw ValueError("is a directory");
-  if (regular_only && !S_ISREG(info.st_mode)) throw ValueError("is not a regular file");
-  std::string contents;
-  char buffer[4096];
-  while (contents.size() <= max_bytes) {
-    const std::size_t n = std::fread(buffer, 1, sizeof(buffer), file.get());
-    contents.append(buffer, n);
-    if (n < sizeof(buffer)) break;
-  }
-  if (std::ferror(file.get()) != 0)
-    throw ValueError(std::string("cannot read: ") + std::strerror(errno));
-  if (contents.size() > max_bytes) {
-    throw ValueError("is larger than " + format_size(max_bytes) + " bytes");
-  }
-  return contents;
-}
 
 std::string env_name(const KeySpec& spec, std::string_view suffix = "") {
   return std::string(kEnvPrefix) + upper(spec.section) + "_" + upper(spec.name) + upper(suffix);
@@ -236,8 +202,10 @@ class ConfigBuilder {
       std::string path(value);
       try {
         path = parse_path(context_, value);
-        secret = read_file(path, kMaxSecretBytes, /*regular_only=*/true);
-      } catch (const ValueError& e) {
+        // A FIFO or a device such as /dev/stdin would block start-up or
+        // yield an endless value.
+        secret = read_bounded_file(path, kMaxSecretBytes, FileKinds::kRegularOnly);
+      } catch (const std::runtime_error& e) {  // ValueError or FileReadError.
         throw ConfigError(origin.describe(), "cannot use '" + std::string(spec.name) +
                                                  std::string(kFileSuffix) + where + ": '" +
                                                  printable(path) + "' " + e.what());
@@ -293,8 +261,8 @@ EnvLookup process_environment() {
 Config load_config(const std::string& path, const EnvLookup& env) {
   std::string text;
   try {
-    text = read_file(path, kMaxConfigBytes, /*regular_only=*/false);
-  } catch (const ValueError& e) {
+    text = read_bounded_file(path, kMaxConfigBytes, FileKinds::kAnyButDirectory);
+  } catch (const FileReadError& e) {
     throw ConfigError(path, e.what());
   }
   return parse_config(text, path, env);

@@ -331,7 +331,7 @@ TEST_F(TokenStoreFileTest, AFileAtTheSizeLimitLoadsAndOneByteMoreIsRefused) {
   EXPECT_EQ(TokenStore::load_file(at_limit).size(), 1u);
   contents += '\n';
   const std::string over = write("over", contents);
-  EXPECT_EQ(error_of_file(over), over + ": is larger than 16 MiB");
+  EXPECT_EQ(error_of_file(over), over + ": is larger than 16m bytes");
 }
 
 // ---- api_key_token ----
