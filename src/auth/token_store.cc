@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "core/file_reader.h"
+#include "core/openssl_error.h"
 #include "http/request_checks.h"
 
 namespace gpsrelay::auth {
@@ -61,22 +62,12 @@ bool sha256(std::string_view data, TokenDigest& digest) {
          size == digest.size();
 }
 
-// Takes the oldest error off this thread's queue and drops the rest, so a
-// stale entry cannot later be blamed on an unrelated TLS call.
-std::string take_openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
 // Parses the lines of one tokens file, collecting digests.
 class TokensFileParser {
  public:
   explicit TokensFileParser(const std::string& origin_name) : origin_name_(origin_name) {
-    if (!sha256("", empty_token_digest_)) fail("cannot compute SHA-256: " + take_openssl_error());
+    if (!sha256("", empty_token_digest_))
+      fail("cannot compute SHA-256: " + core::drain_openssl_errors());
   }
 
   std::vector<TokenDigest> parse(std::string_view text) {
@@ -136,7 +127,7 @@ class TokensFileParser {
         fail("this is the SHA-256 of the empty token, which is never accepted");
       }
     } else if (!sha256(token, digest)) {
-      fail("cannot compute SHA-256: " + take_openssl_error());
+      fail("cannot compute SHA-256: " + core::drain_openssl_errors());
     }
     digests_.push_back(digest);
   }
