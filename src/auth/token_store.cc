@@ -12,7 +12,6 @@
 
 #include "core/file_reader.h"
 #include "core/openssl_error.h"
-#include "http/request_checks.h"
 
 namespace gpsrelay::auth {
 namespace {
@@ -24,6 +23,12 @@ constexpr std::string_view kUtf8Bom = "\xef\xbb\xbf";
 constexpr bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 constexpr bool is_visible_ascii(char c) { return c >= 0x21 && c <= 0x7e; }
+
+std::string_view trim_blanks(std::string_view text) {
+  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+  return text;
+}
 
 constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
@@ -220,20 +225,30 @@ std::string_view failure_reason(AuthResult result) {
   return "";
 }
 
-std::string_view api_key_token(std::string_view header_value) {
-  while (!header_value.empty() && is_blank(header_value.front())) header_value.remove_prefix(1);
-  while (!header_value.empty() && is_blank(header_value.back())) header_value.remove_suffix(1);
-  if (header_value.empty() ||
-      !std::all_of(header_value.begin(), header_value.end(), is_visible_ascii)) {
+std::string_view bearer_token(std::string_view authorization_header) {
+  constexpr std::string_view kScheme = "bearer";
+  const std::string_view value = trim_blanks(authorization_header);
+  if (value.size() <= kScheme.size() || !starts_with_ignoring_case(value, kScheme) ||
+      !is_blank(value[kScheme.size()])) {
     return {};
   }
-  return header_value;
+  // After the trim the token has no blank at either end, so any blank in it
+  // is an inner one, which is_visible_ascii refuses.
+  const std::string_view token = trim_blanks(value.substr(kScheme.size()));
+  if (token.empty() || !std::all_of(token.begin(), token.end(), is_visible_ascii)) return {};
+  return token;
+}
+
+std::string_view api_key_token(std::string_view header_value) {
+  const std::string_view token = trim_blanks(header_value);
+  if (token.empty() || !std::all_of(token.begin(), token.end(), is_visible_ascii)) return {};
+  return token;
 }
 
 AuthResult check(const TokenStore& store, std::optional<std::string_view> authorization,
                  std::optional<std::string_view> api_key) {
   if (!authorization && !api_key) return AuthResult::kMissing;
-  const std::string_view bearer = authorization ? http::bearer_token(*authorization) : "";
+  const std::string_view bearer = authorization ? bearer_token(*authorization) : "";
   const std::string_view key = api_key ? api_key_token(*api_key) : "";
   if (bearer.empty() && key.empty()) return AuthResult::kMalformed;
   // Both lookups run before either result is used, so the time does not
