@@ -245,6 +245,12 @@ std::string Endpoint::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
+std::string mysql_address(const MysqlConfig& mysql) {
+  if (!mysql.socket.empty()) return "unix:" + mysql.socket;
+  const bool ipv6 = mysql.host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + mysql.host + "]" : mysql.host) + ":" + std::to_string(mysql.port);
+}
+
 unsigned default_thread_count() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 ConfigError::ConfigError(const std::string& where, const std::string& message)
