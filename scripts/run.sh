@@ -65,8 +65,14 @@ address = 127.0.0.1:$redis_port
 [forward]
 targets = http://127.0.0.1:$upstream_port/ingest
 health_path = /health
-# Short, so a failure reaches MySQL within seconds in this demo.
+# Demo only: a refused report is tried three times (now, 1 s later, 2 s
+# after that) and stored in MySQL about 3 s after it arrived. With the
+# shipped defaults that takes over a minute, and every few refused reports
+# open the breaker for 30 s; here it takes 20 failures in a row to open it,
+# and it tries again after 2 s, so a handful of reports land within seconds.
 retry_delays = 1s,2s
+breaker_failures = 20
+breaker_cooldown = 2s
 [mysql]
 host = 127.0.0.1
 port = $mysql_port
@@ -87,10 +93,15 @@ Post a report (the upstream prints it):
   curl -si -H 'Content-Type: application/json' \\
        -d '{"device_id":"truck-7","lat":52.52,"lon":13.405,"ts":"2026-11-25T10:00:00Z"}' \\
        http://127.0.0.1:$port/api/gps/reports
-Make the upstream fail, post again, and watch it retry and land in MySQL:
+Make the upstream fail and post again: the upstream refuses the report three
+times (retries after 1 s and 2 s), and about 3 seconds after the post it is in
+MySQL:
   touch $work/upstream-down
-  $ctl failed list
-Bring the upstream back and replay:
+  curl -si -H 'Content-Type: application/json' \\
+       -d '{"device_id":"truck-7","lat":52.53,"lon":13.41,"ts":"2026-11-25T10:01:00Z"}' \\
+       http://127.0.0.1:$port/api/gps/reports
+  sleep 4; $ctl failed list
+Bring the upstream back and replay (the upstream prints it again):
   rm $work/upstream-down
   $ctl failed replay --all
 Queue and targets:  $ctl status

@@ -6,17 +6,12 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <tuple>
 
-#include "core/c_handle.h"
-#include "http/request_checks.h"
+#include "core/file_reader.h"
+#include "core/openssl_error.h"
 
 namespace gpsrelay::auth {
 namespace {
@@ -28,6 +23,12 @@ constexpr std::string_view kUtf8Bom = "\xef\xbb\xbf";
 constexpr bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 constexpr bool is_visible_ascii(char c) { return c >= 0x21 && c <= 0x7e; }
+
+std::string_view trim_blanks(std::string_view text) {
+  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+  return text;
+}
 
 constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
@@ -66,22 +67,12 @@ bool sha256(std::string_view data, TokenDigest& digest) {
          size == digest.size();
 }
 
-// Takes the oldest error off this thread's queue and drops the rest, so a
-// stale entry cannot later be blamed on an unrelated TLS call.
-std::string take_openssl_error() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
 // Parses the lines of one tokens file, collecting digests.
 class TokensFileParser {
  public:
   explicit TokensFileParser(const std::string& origin_name) : origin_name_(origin_name) {
-    if (!sha256("", empty_token_digest_)) fail("cannot compute SHA-256: " + take_openssl_error());
+    if (!sha256("", empty_token_digest_))
+      fail("cannot compute SHA-256: " + core::drain_openssl_errors());
   }
 
   std::vector<TokenDigest> parse(std::string_view text) {
@@ -141,7 +132,7 @@ class TokensFileParser {
         fail("this is the SHA-256 of the empty token, which is never accepted");
       }
     } else if (!sha256(token, digest)) {
-      fail("cannot compute SHA-256: " + take_openssl_error());
+      fail("cannot compute SHA-256: " + core::drain_openssl_errors());
     }
     digests_.push_back(digest);
   }
@@ -169,12 +160,9 @@ class TokensFileParser {
   std::vector<TokenDigest> digests_;
 };
 
-using FilePtr = core::CHandle<std::FILE, std::fclose>;
-
 // File contents that include clear tokens: overwritten before the memory is
-// freed, so they do not linger in the heap of a long-running daemon. Best
-// effort: a reallocation while reading (only if the file grows meanwhile)
-// frees an unwiped copy.
+// freed, so they do not linger in the heap of a long-running daemon.
+// read_bounded_file() leaves no other copy behind.
 struct WipedBuffer {
   WipedBuffer() = default;
   WipedBuffer(const WipedBuffer&) = delete;
@@ -199,42 +187,14 @@ TokenStore TokenStore::parse(std::string_view text, const std::string& origin_na
 }
 
 TokenStore TokenStore::load_file(const std::string& path) {
-  const auto error = [&path](const std::string& message) {
-    return TokenFileError(path, 0, message);
-  };
-  // "e" is O_CLOEXEC: a process started by another thread meanwhile must not
-  // inherit the descriptor of a secrets file.
-  const FilePtr file(std::fopen(path.c_str(), "rbe"));
-  if (!file) throw error(std::string("cannot open: ") + std::strerror(errno));
-  struct stat info {};
-  if (fstat(fileno(file.get()), &info) != 0) {
-    throw error(std::string("cannot stat: ") + std::strerror(errno));
-  }
-  if (S_ISDIR(info.st_mode)) throw error("is a directory");
-  if (!S_ISREG(info.st_mode)) throw error("is not a regular file");
-  const std::string too_large =
-      "is larger than " + std::to_string(kMaxTokensFileBytes / (1024 * 1024)) + " MiB";
-  if (static_cast<std::uint64_t>(info.st_size) > kMaxTokensFileBytes) throw error(too_large);
-
-  // Read to end of file rather than trusting st_size, which is stale if the
-  // file changes while it is read; reserving st_size avoids a reallocation
-  // (and an unwiped copy) in the usual case.
-  constexpr std::size_t kChunkBytes = 64 * 1024;
   WipedBuffer buffer;
-  std::string& text = buffer.bytes;
-  text.reserve(static_cast<std::size_t>(info.st_size) + kChunkBytes);
-  for (;;) {
-    const std::size_t used = text.size();
-    text.resize(used + kChunkBytes);
-    const std::size_t n = std::fread(text.data() + used, 1, kChunkBytes, file.get());
-    text.resize(used + n);
-    if (n < kChunkBytes || text.size() > kMaxTokensFileBytes) break;
+  try {
+    buffer.bytes =
+        core::read_bounded_file(path, kMaxTokensFileBytes, core::FileKinds::kRegularOnly);
+  } catch (const core::FileReadError& e) {
+    throw TokenFileError(path, 0, e.what());
   }
-  if (std::ferror(file.get()) != 0) {
-    throw error(std::string("cannot read: ") + std::strerror(errno));
-  }
-  if (text.size() > kMaxTokensFileBytes) throw error(too_large);
-  return parse(text, path);
+  return parse(buffer.bytes, path);
 }
 
 bool TokenStore::accepts(std::string_view presented) const {
@@ -265,20 +225,30 @@ std::string_view failure_reason(AuthResult result) {
   return "";
 }
 
-std::string_view api_key_token(std::string_view header_value) {
-  while (!header_value.empty() && is_blank(header_value.front())) header_value.remove_prefix(1);
-  while (!header_value.empty() && is_blank(header_value.back())) header_value.remove_suffix(1);
-  if (header_value.empty() ||
-      !std::all_of(header_value.begin(), header_value.end(), is_visible_ascii)) {
+std::string_view bearer_token(std::string_view authorization_header) {
+  constexpr std::string_view kScheme = "bearer";
+  const std::string_view value = trim_blanks(authorization_header);
+  if (value.size() <= kScheme.size() || !starts_with_ignoring_case(value, kScheme) ||
+      !is_blank(value[kScheme.size()])) {
     return {};
   }
-  return header_value;
+  // After the trim the token has no blank at either end, so any blank in it
+  // is an inner one, which is_visible_ascii refuses.
+  const std::string_view token = trim_blanks(value.substr(kScheme.size()));
+  if (token.empty() || !std::all_of(token.begin(), token.end(), is_visible_ascii)) return {};
+  return token;
+}
+
+std::string_view api_key_token(std::string_view header_value) {
+  const std::string_view token = trim_blanks(header_value);
+  if (token.empty() || !std::all_of(token.begin(), token.end(), is_visible_ascii)) return {};
+  return token;
 }
 
 AuthResult check(const TokenStore& store, std::optional<std::string_view> authorization,
                  std::optional<std::string_view> api_key) {
   if (!authorization && !api_key) return AuthResult::kMissing;
-  const std::string_view bearer = authorization ? http::bearer_token(*authorization) : "";
+  const std::string_view bearer = authorization ? bearer_token(*authorization) : "";
   const std::string_view key = api_key ? api_key_token(*api_key) : "";
   if (bearer.empty() && key.empty()) return AuthResult::kMalformed;
   // Both lookups run before either result is used, so the time does not

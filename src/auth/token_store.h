@@ -113,6 +113,16 @@ enum class AuthResult {
 // "missing", "malformed" or "unknown" for a failure; "" for kAccepted.
 std::string_view failure_reason(AuthResult result);
 
+// The token of an "Authorization: Bearer <token>" value: the scheme is
+// matched case-insensitively and followed by one or more spaces or tabs; the
+// token is the rest with surrounding spaces/tabs removed. The token must be
+// non-empty visible ASCII (0x21-0x7E) with no inner whitespace; RFC 6750's
+// narrower b64token syntax is not enforced, so tokens in the tokens file may
+// use any visible ASCII. Returns an empty view (never a partial token) when
+// the header is empty, uses another scheme, or is malformed. The view points
+// into authorization_header.
+std::string_view bearer_token(std::string_view authorization_header);
+
 // The token of an "X-API-Key: <token>" value: the value with surrounding
 // spaces and tabs removed, which must then be non-empty visible ASCII
 // (0x21-0x7E), as for bearer_token(). Returns an empty view otherwise. The

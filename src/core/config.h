@@ -103,6 +103,11 @@ struct MysqlConfig {
   bool operator==(const MysqlConfig&) const = default;
 };
 
+// Where `mysql` says MySQL is, for messages and /health: "unix:/path" when
+// a socket is set (the connector then ignores host and port), else
+// "host:port", with an IPv6 host in brackets.
+std::string mysql_address(const MysqlConfig& mysql);
+
 struct LogConfig {
   enum class Level { kDebug, kInfo, kWarning, kError };
   enum class Target { kAuto, kJournal, kStderr };

@@ -238,19 +238,6 @@ std::string MetricsRegistry::render_prometheus() const {
   return out;
 }
 
-const char* target_state_name(int state) {
-  switch (state) {
-    case 0:
-      return "up";
-    case 1:
-      return "down";
-    case 2:
-      return "breaker_open";
-    default:
-      return "breaker_half_open";
-  }
-}
-
 ForwardMetrics::ForwardMetrics(const std::vector<std::string>& target_urls) {
   for (const std::string& url : target_urls) {
     targets.push_back(std::make_unique<TargetMetrics>());
@@ -276,7 +263,7 @@ void MetricsRegistry::render_forward(std::string& out) const {
                 "1 when the target takes deliveries (health up, breaker not open).");
   for (const auto& t : f.targets) {
     append_sample(out, "gpsrelay_target_up{target=\"" + t->url + "\"}",
-                  t->state.load(std::memory_order_relaxed) == 0 ? 1 : 0);
+                  t->state.load(std::memory_order_relaxed) == TargetState::kUp ? 1 : 0);
   }
   append_header(out, "gpsrelay_delivery_attempt_duration_seconds", "histogram",
                 "Duration of one delivery attempt.");

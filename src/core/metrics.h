@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "core/target_state.h"
+
 namespace gpsrelay::core {
 
 // Increments a counter that only one thread writes: a plain load and store
@@ -87,10 +89,10 @@ struct WorkerMetrics {
 // Written only by the forwarder thread, read by scrapes.
 struct TargetMetrics {
   std::string url;
-  std::atomic<std::uint64_t> delivered{0};        // 2xx
-  std::atomic<std::uint64_t> failed_attempts{0};  // retryable failures
-  std::atomic<std::uint64_t> rejected{0};         // permanent 4xx
-  std::atomic<int> state{0};                      // 0 up, 1 down, 2 breaker open, 3 half-open
+  std::atomic<std::uint64_t> delivered{0};           // 2xx
+  std::atomic<std::uint64_t> failed_attempts{0};     // retryable failures
+  std::atomic<std::uint64_t> rejected{0};            // permanent 4xx
+  std::atomic<TargetState> state{TargetState::kUp};  // The balancer's, as of the last tick.
 
   // The reason of the latest failed attempt, for /health (a certificate
   // error, a refused connection, "HTTP 503"). Written only on failures.
@@ -160,7 +162,5 @@ class MetricsRegistry {
   std::vector<std::unique_ptr<WorkerMetrics>> workers_;
   std::unique_ptr<ForwardMetrics> forward_;
 };
-
-const char* target_state_name(int state);
 
 }  // namespace gpsrelay::core

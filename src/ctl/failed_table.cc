@@ -18,17 +18,11 @@ store::MysqlConnection connect(const core::MysqlConfig& config) {
     if (const auto at = reason.find(kMarker); at != std::string::npos) {
       reason.erase(0, at + kMarker.size());
     }
-    throw Unavailable("cannot reach MySQL at " + mysql_address(config) + ": " + reason);
+    throw Unavailable("cannot reach MySQL at " + core::mysql_address(config) + ": " + reason);
   }
 }
 
 }  // namespace
-
-std::string mysql_address(const core::MysqlConfig& config) {
-  if (!config.socket.empty()) return "unix:" + config.socket;
-  const bool ipv6 = config.host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + config.host + "]" : config.host) + ":" + std::to_string(config.port);
-}
 
 FailedTable::FailedTable(const core::MysqlConfig& config) : connection_(connect(config)) {
   try {

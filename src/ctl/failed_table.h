@@ -36,7 +36,4 @@ class FailedTable {
   store::MysqlConnection connection_;
 };
 
-// Where the config says MySQL is: "HOST:PORT" or "unix:PATH".
-std::string mysql_address(const core::MysqlConfig& config);
-
 }  // namespace gpsrelay::ctl

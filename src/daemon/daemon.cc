@@ -65,9 +65,7 @@ Daemon::Daemon(std::string config_path, core::Config config)
       config_(std::move(config)),
       metrics_(config_.http.threads),
       edge_budgets_(config_.http),
-      mysql_address_(config_.mysql.socket.empty()
-                         ? config_.mysql.host + ":" + std::to_string(config_.mysql.port)
-                         : "unix:" + config_.mysql.socket),
+      mysql_address_(core::mysql_address(config_.mysql)),
       base_(core::make_event_base()),
       supervisor_timer_(base_.get(), [this] { supervise(); }),
       watchdog_timeout_(core::SystemdNotifier::watchdog_timeout()) {

@@ -12,12 +12,13 @@
 #include <optional>
 #include <vector>
 
+#include "core/target_state.h"
 #include "forward/circuit_breaker.h"
 #include "forward/retry_schedule.h"
 
 namespace gpsrelay::forward {
 
-enum class TargetState { kUp, kDown, kBreakerOpen, kBreakerHalfOpen };
+using TargetState = core::TargetState;
 
 class RoundRobinBalancer {
  public:

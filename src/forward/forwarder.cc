@@ -321,8 +321,7 @@ void Forwarder::tick() {
   const auto now = std::chrono::steady_clock::now();
   heartbeat_ns_.store(steady_ns(now));
   for (std::size_t i = 0; i < targets_.size(); ++i) {
-    metrics_.targets[i]->state.store(static_cast<int>(balancer_.state(i, now)),
-                                     std::memory_order_relaxed);
+    metrics_.targets[i]->state.store(balancer_.state(i, now), std::memory_order_relaxed);
   }
   metrics_.in_flight.store(deliveries_.size(), std::memory_order_relaxed);
   metrics_.reclaimed.store(consumer_.entries_reclaimed(), std::memory_order_relaxed);

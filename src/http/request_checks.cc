@@ -46,22 +46,6 @@ bool content_lengths_agree(const std::vector<std::string_view>& values) {
   return true;
 }
 
-std::string_view bearer_token(std::string_view authorization_header) {
-  constexpr std::string_view kScheme = "bearer";
-  std::string_view value = trim(authorization_header);
-  if (value.size() <= kScheme.size() ||
-      !equals_ignoring_case(value.substr(0, kScheme.size()), kScheme) ||
-      !is_space_or_tab(value[kScheme.size()])) {
-    return {};
-  }
-  const std::string_view token = trim(value.substr(kScheme.size()));
-  if (token.empty()) return {};
-  for (const char c : token) {
-    if (c < 0x21 || c > 0x7e) return {};
-  }
-  return token;
-}
-
 std::string retry_after_seconds(std::int64_t retry_after_ms) {
   if (retry_after_ms <= 1000) return "1";
   // Written so the rounding cannot overflow near INT64_MAX.

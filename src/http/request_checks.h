@@ -1,6 +1,7 @@
-// Pure header policy for ingest: Content-Type acceptance, Bearer token
-// extraction and Retry-After formatting. It does not read headers from a
-// request, look tokens up, or decide status codes; the ingest worker does.
+// Pure header policy for ingest: Content-Type acceptance and Retry-After
+// formatting. It does not read headers from a request or decide status
+// codes; the ingest worker does. Credentials (Bearer, X-API-Key) are
+// auth/token_store.h's.
 #pragma once
 
 #include <cstdint>
@@ -18,16 +19,6 @@ namespace gpsrelay::http {
 // "application/json-seq" or "application/vnd.x+json". A missing header is
 // the caller's case (pass nothing; answer 415).
 bool is_json_content_type(std::string_view header_value);
-
-// The token of an "Authorization: Bearer <token>" value: the scheme is
-// matched case-insensitively and followed by one or more spaces or tabs; the
-// token is the rest with surrounding spaces/tabs removed. The token must be
-// non-empty visible ASCII (0x21-0x7E) with no inner whitespace; RFC 6750's
-// narrower b64token syntax is not enforced, so tokens in the tokens file may
-// use any visible ASCII. Returns an empty view (never a partial token) when
-// the header is empty, uses another scheme, or is malformed. The view points
-// into authorization_header.
-std::string_view bearer_token(std::string_view authorization_header);
 
 // Whether the values of every Content-Length header of one request name
 // one length. RFC 9112 6.3: differing values make the message's framing

@@ -6,10 +6,7 @@ namespace gpsrelay::store {
 MysqlConnection::MysqlConnection(const core::MysqlConfig& config, Options options)
     : mysql_(mysql_init(nullptr)) {
   if (!mysql_) throw MysqlError("mysql_init: out of memory");
-  describe_ =
-      config.user + "@" +
-      (config.socket.empty() ? config.host + ":" + std::to_string(config.port) : config.socket) +
-      "/" + config.database;
+  describe_ = config.user + "@" + core::mysql_address(config) + "/" + config.database;
   const unsigned connect_timeout = static_cast<unsigned>(options.connect_timeout.count());
   const unsigned io_timeout = static_cast<unsigned>(options.io_timeout.count());
   mysql_options(mysql_.get(), MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);

@@ -1,6 +1,7 @@
-// libFuzzer target for the request policy helpers: each is compared with a
-// deliberately naive reference built from std::string operations, and
-// bearer_token must return a view into its input.
+// libFuzzer target for the request header helpers (and auth's
+// bearer_token): each is compared with a deliberately naive reference built
+// from std::string operations, and bearer_token must return a view into its
+// input.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/token_store.h"
 #include "http/request_checks.h"
 
 namespace {
@@ -61,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(gpsrelay::http::is_json_content_type(input) == reference_is_json(input),
         "is_json_content_type matches the reference");
 
-  const std::string_view token = gpsrelay::http::bearer_token(input);
+  const std::string_view token = gpsrelay::auth::bearer_token(input);
   check(token == reference_bearer(input), "bearer_token matches the reference");
   if (!token.empty()) {
     check(token.data() >= input.data() && token.data() + token.size() <= input.data() + size,

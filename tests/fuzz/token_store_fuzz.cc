@@ -22,7 +22,6 @@
 #include <string_view>
 
 #include "auth/token_store.h"
-#include "http/request_checks.h"
 
 namespace {
 
@@ -166,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // the same token either way, and is what the lookup sees.
   const std::string authorization = "Bearer " + std::string(presented);
   const std::string_view effective = gpsrelay::auth::api_key_token(presented);
-  check(gpsrelay::http::bearer_token(authorization) == effective,
+  check(gpsrelay::auth::bearer_token(authorization) == effective,
         "both headers yield the same token");
   const bool effective_known = !effective.empty() && digests.count(sha256_hex(effective)) > 0;
   const AuthResult by_bearer = gpsrelay::auth::check(*store, authorization, std::nullopt);

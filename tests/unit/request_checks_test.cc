@@ -57,45 +57,6 @@ TEST(IsJsonContentTypeTest, RejectsControlAndNulBytes) {
   EXPECT_FALSE(is_json_content_type("\vapplication/json"));
 }
 
-TEST(BearerTokenTest, ExtractsTheToken) {
-  EXPECT_EQ(bearer_token("Bearer abc123"), "abc123");
-  EXPECT_EQ(bearer_token("Bearer mF_9.B5f-4.1JqM"), "mF_9.B5f-4.1JqM");
-  EXPECT_EQ(bearer_token("Bearer dGVzdA=="), "dGVzdA==");
-}
-
-TEST(BearerTokenTest, MatchesTheSchemeCaseInsensitively) {
-  EXPECT_EQ(bearer_token("bearer t"), "t");
-  EXPECT_EQ(bearer_token("BEARER t"), "t");
-  EXPECT_EQ(bearer_token("BeArEr t"), "t");
-}
-
-TEST(BearerTokenTest, ToleratesExtraSpacesAndTabs) {
-  EXPECT_EQ(bearer_token("  Bearer   t  "), "t");
-  EXPECT_EQ(bearer_token("Bearer\tt"), "t");
-  EXPECT_EQ(bearer_token("\tBearer \t t\t"), "t");
-}
-
-TEST(BearerTokenTest, AcceptsAnyVisibleAsciiInTheToken) {
-  EXPECT_EQ(bearer_token("Bearer !#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
-            "!#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
-}
-
-TEST(BearerTokenTest, ReturnsAViewIntoTheHeader) {
-  const std::string header = "Bearer token-value";
-  const std::string_view token = bearer_token(header);
-  EXPECT_EQ(token.data(), header.data() + 7);
-}
-
-TEST(BearerTokenTest, ReturnsEmptyWhenAbsentOrMalformed) {
-  for (const std::string_view value :
-       {"", " ", "Bearer", "Bearer ", "Bearer   ", "Bearer\t", "Bearerabc", "Bearer:abc",
-        "Basic dXNlcjpwYXNz", "Token abc", "Bearer a b", "Bearer a\tb", "abc", "Bear abc",
-        "Bearer a\r\n", "Bearer a\nb", "Bearer caf\xc3\xa9", "Bearer a\x7f", " Bearer, abc"}) {
-    EXPECT_EQ(bearer_token(value), "") << value;
-  }
-  EXPECT_EQ(bearer_token("Bearer a\0b"s), "");
-}
-
 TEST(RetryAfterSecondsTest, RoundsUpToWholeSeconds) {
   EXPECT_EQ(retry_after_seconds(1), "1");
   EXPECT_EQ(retry_after_seconds(999), "1");
