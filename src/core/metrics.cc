@@ -111,14 +111,22 @@ bool MetricsRegistry::redis_up() const {
 
 const char* MetricsRegistry::redis_write_refusal(std::int64_t now_ns,
                                                  std::chrono::nanoseconds window) const {
+  int latest_kind = 0;
+  std::int64_t latest_refusal = 0;
+  std::int64_t latest_ok = 0;
   for (const auto& w : workers_) {
     const int refusing = w->redis_refusing.load(std::memory_order_relaxed);
     const std::int64_t at = w->redis_refused_at_ns.load(std::memory_order_relaxed);
-    if (refusing > 0 && now_ns - at <= window.count()) {
-      return kRedisWriteErrorNames[static_cast<std::size_t>(refusing - 1)];
+    if (refusing > 0 && at > latest_refusal) {
+      latest_refusal = at;
+      latest_kind = refusing;
     }
+    latest_ok = std::max(latest_ok, w->redis_append_ok_at_ns.load(std::memory_order_relaxed));
   }
-  return nullptr;
+  if (latest_kind == 0 || latest_ok > latest_refusal || now_ns - latest_refusal > window.count()) {
+    return nullptr;
+  }
+  return kRedisWriteErrorNames[static_cast<std::size_t>(latest_kind - 1)];
 }
 
 std::int64_t MetricsRegistry::queue_length() const {
@@ -214,7 +222,8 @@ std::string MetricsRegistry::render_prometheus() const {
                 "Appends Redis refused (answered 503), by reason.");
   for (std::size_t i = 0; i < kRedisWriteErrorNames.size(); ++i) {
     std::uint64_t total = 0;
-    for (const auto& w : workers_) total += w->redis_write_errors[i].load(std::memory_order_relaxed);
+    for (const auto& w : workers_)
+      total += w->redis_write_errors[i].load(std::memory_order_relaxed);
     append_sample(out,
                   std::string("gpsrelay_redis_write_errors_total{reason=\"") +
                       kRedisWriteErrorNames[i] + "\"}",
@@ -225,8 +234,8 @@ std::string MetricsRegistry::render_prometheus() const {
                 "Idempotency-Key.",
                 sum_of(&WorkerMetrics::idempotent_replays));
   const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 std::chrono::steady_clock::now().time_since_epoch())
-                                 .count();
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
   append_metric(out, "gpsrelay_redis_refusing_writes", "gauge",
                 "1 while Redis refuses appends (OOM, READONLY, MISCONF): one was refused in the "
                 "last 10 s and none accepted since.",

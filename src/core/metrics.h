@@ -82,6 +82,9 @@ struct WorkerMetrics {
   // since; 0 otherwise. With the steady-clock time of that refusal.
   std::atomic<int> redis_refusing{0};
   std::atomic<std::int64_t> redis_refused_at_ns{0};
+  // Steady-clock start of the latest request whose append Redis accepted:
+  // a refusal older than any worker's success is over.
+  std::atomic<std::int64_t> redis_append_ok_at_ns{0};
   // Last XLEN sample of the stream; -1 until the first answer.
   std::atomic<std::int64_t> queue_length{-1};
 };
@@ -149,9 +152,9 @@ class MetricsRegistry {
   bool redis_up() const;
   // The freshest known backlog, or -1 when no worker has sampled it yet.
   std::int64_t queue_length() const;
-  // Why Redis refuses writes ("oom", "readonly", ...), when a worker had an
-  // append refused within `window` before `now_ns` (steady clock) and none
-  // accepted since; nullptr otherwise.
+  // Why Redis refuses writes ("oom", "readonly", ...), when the latest
+  // refused append of any worker is within `window` before `now_ns` (steady
+  // clock) and no worker had one accepted since; nullptr otherwise.
   const char* redis_write_refusal(std::int64_t now_ns, std::chrono::nanoseconds window) const;
 
   std::string render_prometheus() const;

@@ -451,6 +451,8 @@ void IngestWorker::on_report_stored(std::string_view message_id, bool replayed) 
   PendingReply pending = std::move(pending_.front());
   pending_.pop_front();
   core::bump(replayed ? metrics_.idempotent_replays : metrics_.reports_accepted);
+  metrics_.redis_append_ok_at_ns.store(steady_ns(pending.started), std::memory_order_relaxed);
+  if (metrics_.redis_refusing.load(std::memory_order_relaxed) != 0) publish_write_errors();
   std::string body = "{\"status\":\"ok\",\"message_id\":\"";
   body += message_id;
   body += "\"}";
@@ -458,6 +460,7 @@ void IngestWorker::on_report_stored(std::string_view message_id, bool replayed) 
 }
 
 void IngestWorker::on_report_failed(std::string_view /*reason: logged once by the queue*/) {
+  publish_write_errors();
   PendingReply pending = std::move(pending_.front());
   pending_.pop_front();
   evhttp_add_header(evhttp_request_get_output_headers(pending.request), "Retry-After", "1");
@@ -470,8 +473,8 @@ void IngestWorker::publish_write_errors() {
     metrics_.redis_write_errors[i].store(counts[i], std::memory_order_relaxed);
   }
   const auto& refusal = queue_.last_refusal();
-  metrics_.redis_refusing.store(
-      refusal ? static_cast<int>(refusal->kind) + 1 : 0, std::memory_order_relaxed);
+  metrics_.redis_refusing.store(refusal ? static_cast<int>(refusal->kind) + 1 : 0,
+                                std::memory_order_relaxed);
   metrics_.redis_refused_at_ns.store(refusal ? steady_ns(refusal->at) : 0,
                                      std::memory_order_relaxed);
 }

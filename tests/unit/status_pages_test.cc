@@ -55,6 +55,17 @@ TEST(StatusPagesTest, HealthIs503AndNamesRedisWhenRedisIsDown) {
   EXPECT_EQ(string_at(root, "redis", "status"), "down");
 }
 
+TEST(StatusPagesTest, HealthIs503AndSaysWhyWhenRedisRefusesWrites) {
+  HealthSnapshot s = snapshot(true, "127.0.0.1:6379", 7, true);
+  s.redis_write_refusal = "oom";
+  const StatusPage page = render_health(s);
+  EXPECT_EQ(page.status_code, 503);
+  const JsonPtr root = parse(page.json);
+  EXPECT_EQ(string_at(root, nullptr, "status"), "unavailable");
+  EXPECT_EQ(string_at(root, "redis", "status"), "refusing_writes");
+  EXPECT_EQ(string_at(root, "redis", "write_error"), "oom");
+}
+
 TEST(StatusPagesTest, ReadyOnlyWhileServingWithRedis) {
   EXPECT_EQ(render_ready(snapshot(true, "", 0, true)).status_code, 200);
   EXPECT_EQ(string_at(parse(render_ready(snapshot(true, "", 0, true)).json), nullptr, "status"),

@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -104,6 +105,11 @@ class RedisServer {
 
   // SIGTERM and wait (5 s, then SIGKILL).
   ExitStatus stop();
+
+  // SIGSTOP / SIGCONT: a Redis that stalls (swapping, a long fork, a VM
+  // pause) with its connections open and nothing answered.
+  void pause() { process_->send_signal(SIGSTOP); }
+  void resume() { process_->send_signal(SIGCONT); }
 
   // Starts the server again on the same port and data directory and waits for
   // PING. REQUIRES: not running.

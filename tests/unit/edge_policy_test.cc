@@ -1,0 +1,94 @@
+// Tests for the small policies of the HTTP edge and the Redis error path:
+// the shared budget, the log throttle, the classification of refused
+// writes, and the registry's "Redis refuses writes" verdict.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "core/log_throttle.h"
+#include "core/metrics.h"
+#include "http/shared_budget.h"
+#include "queue/write_error.h"
+
+namespace gpsrelay {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(SharedBudgetTest, TryAcquireTakesOnlyWhatFits) {
+  http::SharedBudget budget(10);
+  EXPECT_TRUE(budget.try_acquire(6));
+  EXPECT_FALSE(budget.try_acquire(5));
+  EXPECT_EQ(budget.used(), 6U);
+  EXPECT_TRUE(budget.try_acquire(4));
+  EXPECT_FALSE(budget.try_acquire(1));
+  budget.release(10);
+  EXPECT_EQ(budget.used(), 0U);
+}
+
+TEST(SharedBudgetTest, TryAcquireOfMoreThanTheLimitNeverOverflows) {
+  http::SharedBudget budget(10);
+  EXPECT_FALSE(budget.try_acquire(11));
+  EXPECT_FALSE(budget.try_acquire(~std::uint64_t{0}));
+  EXPECT_EQ(budget.used(), 0U);
+}
+
+TEST(SharedBudgetTest, AcquireAnywayCountsPastTheLimitAndSaysSo) {
+  http::SharedBudget budget(10);
+  EXPECT_TRUE(budget.acquire_anyway(10));
+  EXPECT_FALSE(budget.acquire_anyway(1));
+  EXPECT_EQ(budget.used(), 11U);
+  budget.release(1);
+  EXPECT_TRUE(budget.acquire_anyway(0));
+}
+
+TEST(LogThrottleTest, FirstLineGoesOutThenOnePerIntervalWithTheCount) {
+  core::LogThrottle throttle(seconds(10));
+  const auto t0 = std::chrono::steady_clock::time_point(seconds(1000));
+  std::uint64_t suppressed = 99;
+  EXPECT_TRUE(throttle.admit(t0, suppressed));
+  EXPECT_EQ(suppressed, 0U);
+  for (int i = 1; i <= 500; ++i) EXPECT_FALSE(throttle.admit(t0 + milliseconds(i), suppressed));
+  EXPECT_FALSE(throttle.admit(t0 + milliseconds(9999), suppressed));
+  EXPECT_TRUE(throttle.admit(t0 + seconds(10), suppressed));
+  EXPECT_EQ(suppressed, 501U);
+  EXPECT_TRUE(throttle.admit(t0 + seconds(30), suppressed));
+  EXPECT_EQ(suppressed, 0U);
+}
+
+TEST(WriteErrorTest, ClassifiesRedisErrorRepliesByTheirCode) {
+  using queue::WriteError;
+  EXPECT_EQ(queue::classify_write_error("OOM command not allowed when used memory > 'maxmemory'."),
+            WriteError::kOutOfMemory);
+  EXPECT_EQ(queue::classify_write_error("READONLY You can't write against a read only replica."),
+            WriteError::kReadOnly);
+  EXPECT_EQ(queue::classify_write_error("MISCONF Redis is configured to save RDB snapshots"),
+            WriteError::kMisconf);
+  EXPECT_EQ(queue::classify_write_error("NOSCRIPT No matching script."), WriteError::kOther);
+  EXPECT_EQ(queue::classify_write_error(""), WriteError::kOther);
+  EXPECT_EQ(queue::write_error_name(WriteError::kReadOnly), "readonly");
+}
+
+TEST(RedisWriteRefusalTest, IsTheLatestRefusalUnlessAnyWorkerSucceededSince) {
+  core::MetricsRegistry registry(2);
+  constexpr std::int64_t kSecond = 1'000'000'000;
+  const auto window = seconds(10);
+  EXPECT_EQ(registry.redis_write_refusal(100 * kSecond, window), nullptr);
+
+  registry.worker(0).redis_refusing = 1 + static_cast<int>(queue::WriteError::kOutOfMemory);
+  registry.worker(0).redis_refused_at_ns = 100 * kSecond;
+  EXPECT_STREQ(registry.redis_write_refusal(101 * kSecond, window), "oom");
+  // Old news after the window.
+  EXPECT_EQ(registry.redis_write_refusal(111 * kSecond, window), nullptr);
+  // Another worker's later success ends it for all.
+  registry.worker(1).redis_append_ok_at_ns = 100 * kSecond + 1;
+  EXPECT_EQ(registry.redis_write_refusal(101 * kSecond, window), nullptr);
+  // A later refusal on that worker starts it again.
+  registry.worker(1).redis_refusing = 1 + static_cast<int>(queue::WriteError::kReadOnly);
+  registry.worker(1).redis_refused_at_ns = 102 * kSecond;
+  EXPECT_STREQ(registry.redis_write_refusal(103 * kSecond, window), "readonly");
+}
+
+}  // namespace
+}  // namespace gpsrelay
