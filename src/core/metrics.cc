@@ -129,6 +129,12 @@ const char* MetricsRegistry::redis_write_refusal(std::int64_t now_ns,
   return kRedisWriteErrorNames[static_cast<std::size_t>(latest_kind - 1)];
 }
 
+std::uint64_t MetricsRegistry::inflight_bytes() const {
+  std::int64_t total = 0;
+  for (const auto& w : workers_) total += w->inflight_bytes.load(std::memory_order_relaxed);
+  return total > 0 ? static_cast<std::uint64_t>(total) : 0;
+}
+
 std::int64_t MetricsRegistry::queue_length() const {
   std::int64_t length = -1;
   for (const auto& w : workers_) {

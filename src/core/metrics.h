@@ -157,6 +157,9 @@ class MetricsRegistry {
   // clock) and no worker had one accepted since; nullptr otherwise.
   const char* redis_write_refusal(std::int64_t now_ns, std::chrono::nanoseconds window) const;
 
+  // Bytes of requests held by all workers now.
+  std::uint64_t inflight_bytes() const;
+
   std::string render_prometheus() const;
 
  private:

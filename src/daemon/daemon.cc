@@ -1,6 +1,7 @@
 // gpsrelayd lifecycle (see daemon.h).
 #include "daemon/daemon.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -95,9 +96,9 @@ Daemon::Daemon(std::string config_path, core::Config config)
             auth::TokenStore::load_file(config_.auth.tokens_file)));
   }
   const http::WorkerContext context{
-      metrics_, rate_limiter_.get(), serving_,
-      tls_.get(), tokens_.get(),     edge_budgets_,
-      [this] { return health_snapshot(); }};
+      metrics_, rate_limiter_.get(), serving_, tls_.get(), tokens_.get(), edge_budgets_, [this] {
+        return health_snapshot();
+      }};
   for (unsigned i = 0; i < config_.http.threads; ++i) {
     workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
   }
@@ -214,6 +215,7 @@ void Daemon::reload_tls(const core::Config& fresh) {
   }
   try {
     tls_->replace(http::load_server_context(tls_files(fresh)));
+    for (auto& worker : workers_) worker->refresh_snapshots();
     config_.http.tls_cert = fresh.http.tls_cert;
     config_.http.tls_key = fresh.http.tls_key;
     config_.http.tls_min_version = fresh.http.tls_min_version;
@@ -235,6 +237,7 @@ void Daemon::reload_tokens(const core::Config& fresh) {
         auth::TokenStore::load_file(fresh.auth.tokens_file));
     const std::size_t count = loaded->size();
     tokens_->replace(std::move(loaded));
+    for (auto& worker : workers_) worker->refresh_snapshots();
     config_.auth.tokens_file = fresh.auth.tokens_file;
     core::log_info("device tokens reloaded",
                    {{"TOKENS_FILE", fresh.auth.tokens_file}, {"COUNT", std::to_string(count)}});
@@ -267,6 +270,10 @@ void Daemon::supervise() {
     notifier_.status(redis_up ? "Accepting reports on " + config_.http.listen.to_string()
                               : "Redis unavailable at " + config_.redis.address.to_string() +
                                     "; answering 503");
+  }
+  if (memory_return_.should_trim(metrics_.inflight_bytes())) {
+    // Give the arenas' free pages of the burst's request bodies back.
+    malloc_trim(0);
   }
   // A stuck worker stops its heartbeat, and then we stop the pings, so
   // systemd restarts a daemon that no longer serves.

@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/event_loop.h"
+#include "core/memory_return.h"
 #include "core/metrics.h"
 #include "core/systemd_notifier.h"
 #include "forward/forwarder.h"
@@ -59,7 +60,7 @@ class Daemon {
   core::MetricsRegistry metrics_;
   std::unique_ptr<http::ClientRateLimiter> rate_limiter_;
   http::EdgeBudgets edge_budgets_;
-  const std::string mysql_address_;  // as /health shows it
+  const std::string mysql_address_;                                   // as /health shows it
   std::unique_ptr<http::TlsContextSlot> tls_;                         // only with http.tls_listen
   std::unique_ptr<core::SharedSlot<const auth::TokenStore>> tokens_;  // only with auth.mode = token
   std::atomic<bool> serving_{false};
@@ -73,6 +74,8 @@ class Daemon {
   std::optional<std::chrono::microseconds> watchdog_timeout_;
   std::chrono::steady_clock::time_point last_watchdog_ping_{};
   bool ready_sent_ = false;
+  // 16 MiB of bodies in flight is a burst worth trimming after.
+  core::MemoryReturn memory_return_{16 * 1024 * 1024};
   bool stopping_ = false;
   std::optional<bool> reported_redis_up_;
 };

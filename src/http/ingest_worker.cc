@@ -124,7 +124,9 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
             publish_write_errors();
           }),
       drain_timer_(base_.get(), [this] { check_drained(); }),
-      stop_trigger_(base_.get(), [this] { begin_drain(); }) {
+      stop_trigger_(base_.get(), [this] { begin_drain(); }),
+      refresh_trigger_(base_.get(), [this] { take_snapshots(); }) {
+  take_snapshots();
   if (!http_ || !body_) throw std::runtime_error("libevent: cannot create the HTTP server");
   configure(http_.get(), config);
   connections_ = std::make_unique<ClientConnections>(
@@ -179,9 +181,8 @@ evhttp_bound_socket* IngestWorker::serve_on(evhttp* http, const core::Endpoint& 
 }
 
 bufferevent* IngestWorker::make_tls_bufferevent(event_base* base) {
-  // The context current at accept time: a reload affects new connections.
-  const SslContextPtr ctx = context_.tls->current();
-  SSL* ssl = SSL_new(ctx.get());
+  // This thread's snapshot: a reload affects new connections.
+  SSL* ssl = SSL_new(tls_snapshot_.get());
   if (ssl == nullptr) return nullptr;  // the connection is refused
   // With BEV_OPT_CLOSE_ON_FREE the bufferevent owns the SSL (and the socket
   // evhttp assigns to it).
@@ -208,6 +209,13 @@ void IngestWorker::start() {
 }
 
 void IngestWorker::request_stop() { stop_trigger_.trigger(); }
+
+void IngestWorker::refresh_snapshots() { refresh_trigger_.trigger(); }
+
+void IngestWorker::take_snapshots() {
+  if (context_.tls != nullptr) tls_snapshot_ = context_.tls->current();
+  if (context_.tokens != nullptr) tokens_snapshot_ = context_.tokens->current();
+}
 
 void IngestWorker::join() {
   if (thread_.joinable()) thread_.join();
@@ -389,10 +397,8 @@ bool IngestWorker::authenticate(evhttp_request* request, const std::string& requ
     const char* value = evhttp_find_header(headers, name);
     return value != nullptr ? std::optional<std::string_view>(value) : std::nullopt;
   };
-  // A reference for the duration of the check: a SIGHUP may swap the set.
-  const std::shared_ptr<const auth::TokenStore> tokens = context_.tokens->current();
   const auth::AuthResult result =
-      auth::check(*tokens, header("Authorization"), header("X-API-Key"));
+      auth::check(*tokens_snapshot_, header("Authorization"), header("X-API-Key"));
   if (result == auth::AuthResult::kAccepted) return true;
   core::bump(metrics_.auth_failures[static_cast<std::size_t>(result) - 1]);
   // RFC 6750: no error code when no credentials came, invalid_token otherwise.

@@ -27,8 +27,8 @@
 #include "http/client_connections.h"
 #include "http/listener.h"
 #include "http/rate_limiter.h"
-#include "http/status_pages.h"
 #include "http/request_id.h"
+#include "http/status_pages.h"
 #include "http/tls_context.h"
 #include "queue/report_queue.h"
 
@@ -61,6 +61,9 @@ class IngestWorker : private queue::ReportQueueListener {
   // From any thread: stop accepting, answer what is in flight (up to the
   // drain deadline), then leave the loop.
   void request_stop();
+  // From any thread, after the daemon replaced the TLS context or the
+  // tokens: the worker takes its own reference to the new ones on its loop.
+  void refresh_snapshots();
   void join();
 
   // Thread-safe views for the daemon's supervisor.
@@ -103,6 +106,11 @@ class IngestWorker : private queue::ReportQueueListener {
   void on_report_failed(std::string_view reason) override;
   void on_queue_ready_changed(bool ready) override;
 
+  // This thread's references to the shared TLS context and tokens: read on
+  // every accept and request without touching the shared slot (whose atomic
+  // shared_ptr takes a lock and a shared refcount), as Envoy's thread-local
+  // slots do. Replaced on the loop by refresh_snapshots().
+  void take_snapshots();
   // Copies the queue's view of refused writes into this worker's metrics.
   void publish_write_errors();
   void begin_drain();
@@ -134,6 +142,9 @@ class IngestWorker : private queue::ReportQueueListener {
   core::Timer heartbeat_timer_;
   core::Timer drain_timer_;
   core::CrossThreadTrigger stop_trigger_;
+  core::CrossThreadTrigger refresh_trigger_;
+  SslContextPtr tls_snapshot_;                               // null without TLS
+  std::shared_ptr<const auth::TokenStore> tokens_snapshot_;  // null without tokens
 
   // The request being handled until something answers or keeps it; what
   // the catch boundary answers 500 when the handler throws.

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "core/log_throttle.h"
+#include "core/memory_return.h"
 #include "core/metrics.h"
 #include "http/shared_budget.h"
 #include "queue/write_error.h"
@@ -88,6 +89,21 @@ TEST(RedisWriteRefusalTest, IsTheLatestRefusalUnlessAnyWorkerSucceededSince) {
   registry.worker(1).redis_refusing = 1 + static_cast<int>(queue::WriteError::kReadOnly);
   registry.worker(1).redis_refused_at_ns = 102 * kSecond;
   EXPECT_STREQ(registry.redis_write_refusal(103 * kSecond, window), "readonly");
+}
+
+TEST(MemoryReturnTest, TrimsOnceWhenABurstIsOver) {
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  core::MemoryReturn policy(16 * kMiB);
+  // Small traffic never counts as a burst.
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(policy.should_trim(i * kMiB));
+  EXPECT_FALSE(policy.should_trim(0));
+  // A burst: not while it lasts, once when it is over, not again after.
+  EXPECT_FALSE(policy.should_trim(200 * kMiB));
+  EXPECT_FALSE(policy.should_trim(120 * kMiB));
+  EXPECT_FALSE(policy.should_trim(40 * kMiB));
+  EXPECT_TRUE(policy.should_trim(2 * kMiB));
+  EXPECT_FALSE(policy.should_trim(0));
+  EXPECT_FALSE(policy.should_trim(1 * kMiB));
 }
 
 }  // namespace
