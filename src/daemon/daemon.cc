@@ -3,6 +3,7 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +52,30 @@ std::string consumer_name(const core::Config& config) {
   return std::string(host) + "-" + std::to_string(config.http.listen.port);
 }
 
+// Connections are file descriptors: raise the soft limit to the hard one
+// (systemd's default soft limit is 1024; the unit sets LimitNOFILE), and
+// say so when http.max_connections cannot be reached under it. Beyond the
+// limit the listeners pause (http/accept_guard.h) instead of failing.
+void check_file_limit(const core::HttpConfig& http) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  // Redis, MySQL, curl and libevent's own descriptors: a few per thread.
+  constexpr std::uint64_t kReserve = 256;
+  const std::uint64_t listeners = http.tls_listen ? 2 : 1;
+  const std::uint64_t wanted = listeners * http.max_connections + kReserve;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    core::log_warning(
+        "the file descriptor limit is below what http.max_connections allows; at the limit "
+        "new connections wait briefly (raise LimitNOFILE or lower max_connections)",
+        {{"LIMIT", std::to_string(limit.rlim_cur)}, {"WANTED", std::to_string(wanted)}});
+  }
+}
+
 }  // namespace
 
 http::TlsFiles tls_files(const core::Config& config) {
@@ -84,6 +109,7 @@ Daemon::Daemon(std::string config_path, core::Config config)
   }
   // A client that goes away must cost us an EPIPE, not the process.
   signal(SIGPIPE, SIG_IGN);
+  check_file_limit(config_.http);
 
   if (config_.http.tls_listen) {
     // A certificate that does not load is a configuration error (exit 1).

@@ -39,11 +39,12 @@ struct ClientConnections::Connection {
 };
 
 ClientConnections::ClientConnections(event_base* base, evhttp* http, Limits limits,
-                                     core::WorkerMetrics& metrics,
+                                     core::WorkerMetrics& metrics, RequestIdGenerator& request_ids,
                                      BuffereventFactory make_bufferevent)
     : base_(base),
       limits_(limits),
       metrics_(metrics),
+      request_ids_(request_ids),
       make_bufferevent_(std::move(make_bufferevent)),
       setup_trigger_(base, [this] { finish_setup(); }) {
   evhttp_set_bevcb(http, &ClientConnections::on_accept, this);
@@ -213,11 +214,18 @@ void ClientConnections::answer_and_close(Connection& connection, int status,
   bufferevent_disable(bev, EV_READ);
   evbuffer* input = bufferevent_get_input(bev);
   evbuffer_drain(input, evbuffer_get_length(input));
+  // The request was never parsed, so the client's X-Request-ID is unknown:
+  // a generated one, as for a request that sent none.
+  const std::string request_id = request_ids_.next();
   std::string body = "{\"error\":\"";
   body += message;
+  body += "\",\"request_id\":\"";
+  body += request_id;
   body += "\"}";
-  std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason_of(status) +
-                     "\r\nContent-Type: application/json\r\nConnection: close\r\n";
+  std::string head =
+      "HTTP/1.1 " + std::to_string(status) + " " + reason_of(status) +
+      "\r\nContent-Type: application/json\r\nConnection: close\r\nX-Request-ID: " + request_id +
+      "\r\n";
   if (status == 503) head += "Retry-After: 1\r\n";
   head += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   head += body;

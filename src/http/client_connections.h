@@ -33,6 +33,7 @@
 #include "core/config.h"
 #include "core/event_loop.h"
 #include "core/metrics.h"
+#include "http/request_id.h"
 #include "http/shared_budget.h"
 
 namespace gpsrelay::http {
@@ -62,8 +63,9 @@ class ClientConnections {
 
   // Installs itself as `http`'s bufferevent callback. Must be destroyed
   // after `http` is freed: evhttp_free closes the connections it tracks.
+  // `request_ids` names the answers given from here (the worker's own).
   ClientConnections(event_base* base, evhttp* http, Limits limits, core::WorkerMetrics& metrics,
-                    BuffereventFactory make_bufferevent);
+                    RequestIdGenerator& request_ids, BuffereventFactory make_bufferevent);
   ~ClientConnections();
   ClientConnections(const ClientConnections&) = delete;
   ClientConnections& operator=(const ClientConnections&) = delete;
@@ -99,6 +101,7 @@ class ClientConnections {
   event_base* base_;
   Limits limits_;
   core::WorkerMetrics& metrics_;
+  RequestIdGenerator& request_ids_;
   BuffereventFactory make_bufferevent_;
   // Accepted this loop iteration; evhttp finishes setting them up after
   // the accept callback returns, so their close callback is set next.

@@ -133,7 +133,7 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
       base_.get(), http_.get(),
       ClientConnections::Limits{config.http.request_timeout, context_.budgets.plain_connections,
                                 context_.budgets.inflight_bytes},
-      metrics_, [](event_base* base) {
+      metrics_, request_ids_, [](event_base* base) {
         // No BEV_OPT_CLOSE_ON_FREE: evhttp closes the socket itself, as with
         // the bufferevents it makes.
         return bufferevent_socket_new(base, -1, 0);
@@ -148,7 +148,7 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
         base_.get(), tls_http_.get(),
         ClientConnections::Limits{config.http.request_timeout, context_.budgets.tls_connections,
                                   context_.budgets.inflight_bytes},
-        metrics_, [this](event_base* base) { return make_tls_bufferevent(base); });
+        metrics_, request_ids_, [this](event_base* base) { return make_tls_bufferevent(base); });
     tls_bound_socket_ = serve_on(tls_http_.get(), *config.http.tls_listen);
     tls_accept_guard_ = std::make_unique<AcceptGuard>(base_.get(), tls_bound_socket_, metrics_);
   }

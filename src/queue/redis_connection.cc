@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/callback_guard.h"
 #include "core/log.h"
 
 namespace gpsrelay::queue {
@@ -71,20 +72,27 @@ void RedisConnection::connect() {
   connect_timer_.start_once(options_.connect_timeout);
 }
 
+// hiredis' callbacks run their work through core::guarded: an exception
+// must not unwind through hiredis. A connect or handshake abandoned that way
+// is cut off by connect_timer_, and the next attempt starts over.
 void RedisConnection::on_connect(const redisAsyncContext* context, int status) {
   auto* self = static_cast<RedisConnection*>(context->data);
-  if (self->context_ != context) return;
+  core::guarded("Redis connect", [&] { self->handle_connect(context, status); });
+}
+
+void RedisConnection::handle_connect(const redisAsyncContext* context, int status) {
+  if (context_ != context) return;
   if (status != REDIS_OK) {
     // hiredis frees the context after this callback returns.
-    self->context_ = nullptr;
-    self->handle_lost(context->errstr);
+    context_ = nullptr;
+    handle_lost(context->errstr);
     return;
   }
   // AUTH and SELECT are pipelined; the connection counts as up only when
   // every handshake reply is positive.
-  self->handshake_replies_pending_ = 0;
-  if (!self->options_.password.empty()) self->send_handshake({"AUTH", self->options_.password});
-  self->send_handshake({"SELECT", std::to_string(self->options_.db)});
+  handshake_replies_pending_ = 0;
+  if (!options_.password.empty()) send_handshake({"AUTH", options_.password});
+  send_handshake({"SELECT", std::to_string(options_.db)});
 }
 
 void RedisConnection::send_handshake(std::initializer_list<std::string_view> args) {
@@ -95,28 +103,36 @@ void RedisConnection::send_handshake(std::initializer_list<std::string_view> arg
 
 void RedisConnection::on_handshake_reply(redisAsyncContext* context, void* reply, void* privdata) {
   auto* self = static_cast<RedisConnection*>(privdata);
-  if (self->context_ != context) return;
-  const auto* r = static_cast<const redisReply*>(reply);
+  core::guarded("Redis handshake reply", [&] {
+    self->handle_handshake_reply(context, static_cast<const redisReply*>(reply));
+  });
+}
+
+void RedisConnection::handle_handshake_reply(const redisAsyncContext* context,
+                                             const redisReply* r) {
+  if (context_ != context) return;
   if (r == nullptr) return;  // the connection is going away; on_disconnect follows
   if (r->type == REDIS_REPLY_ERROR) {
     const std::string error(r->str, r->len);
     core::log_error("Redis handshake failed", {{"ERROR", error}});
-    self->reset("handshake failed");
+    reset("handshake failed");
     return;
   }
-  if (--self->handshake_replies_pending_ > 0) return;
-  self->connect_timer_.stop();
-  self->backoff_ = self->options_.min_backoff;
-  if (self->was_up_before_) ++self->reconnects_;
-  self->was_up_before_ = true;
-  self->set_up(true);
+  if (--handshake_replies_pending_ > 0) return;
+  connect_timer_.stop();
+  backoff_ = options_.min_backoff;
+  if (was_up_before_) ++reconnects_;
+  was_up_before_ = true;
+  set_up(true);
 }
 
 void RedisConnection::on_disconnect(const redisAsyncContext* context, int status) {
   auto* self = static_cast<RedisConnection*>(context->data);
   if (self->context_ != context) return;  // we freed it ourselves
   self->context_ = nullptr;               // hiredis frees it after this returns
-  self->handle_lost(status == REDIS_OK ? "connection closed" : context->errstr);
+  core::guarded("Redis disconnect", [&] {
+    self->handle_lost(status == REDIS_OK ? "connection closed" : context->errstr);
+  });
 }
 
 void RedisConnection::handle_lost(const std::string& reason) {

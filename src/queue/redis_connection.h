@@ -83,6 +83,8 @@ class RedisConnection {
   static void on_disconnect(const redisAsyncContext* context, int status);
   static void on_handshake_reply(redisAsyncContext* context, void* reply, void* privdata);
 
+  void handle_connect(const redisAsyncContext* context, int status);
+  void handle_handshake_reply(const redisAsyncContext* context, const redisReply* reply);
   void connect();
   void send_handshake(std::initializer_list<std::string_view> args);
   bool send_raw(redisCallbackFn* callback, void* privdata, std::span<const std::string_view> args);

@@ -82,7 +82,7 @@ TEST_F(EdgeTest, TrickledRequestMeetsItsDeadlineWith408) {
   }
   const HttpResponse response = parse_http_response(slow.read_response(seconds(2)));
   const auto elapsed = Clock::now() - started;
-  EXPECT_EQ(response.status, 408) << response;
+  EXPECT_TRUE(is_json_error(response, 408)) << response;
   EXPECT_EQ(response.header("Connection"), "close");
   EXPECT_TRUE(slow.wait_for_peer_close(seconds(2)));
   EXPECT_LT(elapsed, seconds(4)) << "the deadline is 1 s from the first byte";
@@ -168,7 +168,7 @@ TEST_F(EdgeTest, RequestBytesBeyondTheInflightBudgetGet503) {
   RawConnection third(daemon().port());
   third.send(post_head(body.size() + 2) + "[" + body);
   const HttpResponse refused = parse_http_response(third.read_response(seconds(5)));
-  EXPECT_EQ(refused.status, 503) << refused;
+  EXPECT_TRUE(is_json_error(refused, 503)) << refused;
   EXPECT_TRUE(is_delay_seconds(refused.header("Retry-After"))) << refused;
   // The two within the budget still complete.
   for (auto& connection : trickling) {
