@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/callback_guard.h"
 #include "core/log.h"
 
 namespace gpsrelay::http {
@@ -66,24 +67,34 @@ bufferevent* ClientConnections::on_accept(event_base* base, void* self) {
     core::bump(owner.metrics_.connections_rejected);
     return owner.refuse(base);
   }
-  bufferevent* bev = owner.make_bufferevent_(base);
-  if (bev == nullptr) {
-    owner.limits_.connections.release(1);
-    return owner.refuse(base);
-  }
-  owner.metrics_.open_connections.fetch_add(1, std::memory_order_relaxed);
+  bufferevent* accepted = nullptr;
+  core::guarded("HTTP accept", [&] { accepted = owner.track(base); });
+  if (accepted != nullptr) return accepted;
+  owner.limits_.connections.release(1);
+  return owner.refuse(base);
+}
+
+bufferevent* ClientConnections::track(event_base* base) {
   auto connection = std::make_unique<Connection>();
-  connection->owner = &owner;
-  connection->bev = bev;
+  connection->owner = this;
   connection->deadline.reset(
       event_new(base, -1, 0, &ClientConnections::on_deadline, connection.get()));
+  if (!connection->deadline) return nullptr;
+  bufferevent* bev = make_bufferevent_(base);
+  if (bev == nullptr) return nullptr;
+  connection->bev = bev;
   connection->input_watch =
       evbuffer_add_cb(bufferevent_get_input(bev), &ClientConnections::on_input, connection.get());
+  if (connection->input_watch == nullptr) {
+    bufferevent_free(bev);
+    return nullptr;
+  }
   // Held until finish_setup(): should evhttp drop the connection before
   // then, the bufferevent must still be there to tell us.
   bufferevent_incref(bev);
-  owner.awaiting_setup_.push_back(std::move(connection));
-  if (owner.awaiting_setup_.size() == 1) owner.setup_trigger_.trigger();
+  awaiting_setup_.push_back(std::move(connection));
+  metrics_.open_connections.fetch_add(1, std::memory_order_relaxed);
+  if (awaiting_setup_.size() == 1) setup_trigger_.trigger();
   return bev;
 }
 
@@ -143,15 +154,13 @@ void ClientConnections::on_input(evbuffer* /*buffer*/, const evbuffer_cb_info* i
     connection.state = Connection::State::kOverBudget;
     // At once, on the next pass of the loop; if evhttp completes the request
     // before then, the handler answers the 503 instead.
-    const timeval now{0, 0};
-    event_add(connection.deadline.get(), &now);
+    owner.arm(connection, std::chrono::milliseconds(0));
   }
 }
 
 void ClientConnections::start_request(Connection& connection) {
   connection.state = Connection::State::kReading;
-  const timeval deadline = core::to_timeval(limits_.request_timeout);
-  event_add(connection.deadline.get(), &deadline);
+  arm(connection, limits_.request_timeout);
 }
 
 bool ClientConnections::on_request_complete(evhttp_request* request) {
@@ -178,17 +187,29 @@ void ClientConnections::on_response_sent(evhttp_request* /*request*/, void* conn
   }
 }
 
+bool ClientConnections::arm(Connection& connection, std::chrono::milliseconds delay) {
+  const timeval after = core::to_timeval(delay);
+  if (event_add(connection.deadline.get(), &after) == 0) return true;
+  // Only when libevent cannot allocate: the request then has no deadline of
+  // its own, but evhttp's idle timer still ends a silent connection.
+  timer_errors_.log(core::LogLevel::kError, "cannot arm a connection's deadline");
+  return false;
+}
+
 void ClientConnections::on_deadline(evutil_socket_t, short, void* connection_ptr) {
   auto& connection = *static_cast<Connection*>(connection_ptr);
-  ClientConnections& owner = *connection.owner;
+  core::guarded("HTTP request deadline", [&] { connection.owner->expire(connection); });
+}
+
+void ClientConnections::expire(Connection& connection) {
   switch (connection.state) {
     case Connection::State::kReading:
-      core::bump(owner.metrics_.requests_timed_out);
-      owner.answer_and_close(connection, 408, "request not received within http.request_timeout");
+      core::bump(metrics_.requests_timed_out);
+      answer_and_close(connection, 408, "request not received within http.request_timeout");
       return;
     case Connection::State::kOverBudget:
-      core::bump(owner.metrics_.requests_over_budget);
-      owner.answer_and_close(connection, 503, "too many request bytes in flight");
+      core::bump(metrics_.requests_over_budget);
+      answer_and_close(connection, 503, "too many request bytes in flight");
       return;
     case Connection::State::kAnswering:
       // The client does not read our answer: close without it.
@@ -229,11 +250,11 @@ void ClientConnections::answer_and_close(Connection& connection, int status,
   if (status == 503) head += "Retry-After: 1\r\n";
   head += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   head += body;
-  bufferevent_write(bev, head.data(), head.size());
-  bufferevent_enable(bev, EV_WRITE);
   metrics_.count_request(status, std::chrono::nanoseconds(0));
-  const timeval grace = core::to_timeval(kAnswerGrace);
-  event_add(connection.deadline.get(), &grace);
+  if (bufferevent_write(bev, head.data(), head.size()) != 0 ||
+      bufferevent_enable(bev, EV_WRITE) != 0 || !arm(connection, kAnswerGrace)) {
+    evhttp_connection_free(connection.evcon);  // without the answer, then
+  }
 }
 
 void ClientConnections::on_answer_flushed(bufferevent* /*bev*/, void* connection_ptr) {

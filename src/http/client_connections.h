@@ -32,6 +32,7 @@
 
 #include "core/config.h"
 #include "core/event_loop.h"
+#include "core/log_throttle.h"
 #include "core/metrics.h"
 #include "http/request_id.h"
 #include "http/shared_budget.h"
@@ -88,7 +89,12 @@ class ClientConnections {
   static void on_answer_flushed(bufferevent* bev, void* connection);
   static void on_answer_event(bufferevent* bev, short what, void* connection);
 
+  // Makes and registers a new connection's bufferevent; nullptr if it cannot.
+  bufferevent* track(event_base* base);
   bufferevent* refuse(event_base* base);
+  // Starts (or restarts) the connection's one timer; false if libevent refused.
+  bool arm(Connection& connection, std::chrono::milliseconds delay);
+  void expire(Connection& connection);
   void finish_setup();
   void start_request(Connection& connection);
   void answer_and_close(Connection& connection, int status, std::string_view message);
@@ -108,6 +114,7 @@ class ClientConnections {
   std::vector<std::unique_ptr<Connection>> awaiting_setup_;
   std::unordered_map<evhttp_connection*, std::unique_ptr<Connection>> by_connection_;
   core::CrossThreadTrigger setup_trigger_;
+  core::ThrottledLog timer_errors_;
 };
 
 }  // namespace gpsrelay::http

@@ -1,4 +1,5 @@
-// libFuzzer target for the request header helpers (and auth's
+// libFuzzer target for the request header helpers (Content-Type,
+// Idempotency-Key, repeated Content-Length, Retry-After; and auth's
 // bearer_token): each is compared with a deliberately naive reference built
 // from std::string operations, and bearer_token must return a view into its
 // input.
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/token_store.h"
 #include "http/request_checks.h"
@@ -42,6 +44,25 @@ bool reference_is_json(std::string_view value) {
   std::string type(value);
   type = type.substr(0, type.find(';'));
   return lower(strip(type)) == "application/json";
+}
+
+bool reference_idempotency_key(std::string_view value) {
+  if (value.empty() || value.size() > 128) return false;
+  for (const char c : value) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
+  }
+  return true;
+}
+
+// The input split at newlines, as the values of repeated headers.
+std::vector<std::string_view> lines_of(std::string_view input) {
+  std::vector<std::string_view> lines;
+  for (std::size_t start = 0; start <= input.size();) {
+    const std::size_t end = std::min(input.find('\n', start), input.size());
+    lines.push_back(input.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
 }
 
 std::string reference_bearer(std::string_view value) {
@@ -78,5 +99,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const long long parsed = std::stoll(seconds);
   const __int128 exact = ms <= 0 ? 1 : (static_cast<__int128>(ms) + 999) / 1000;
   check(parsed == static_cast<long long>(exact), "Retry-After rounds up, minimum 1");
+
+  check(gpsrelay::http::is_valid_idempotency_key(input) == reference_idempotency_key(input),
+        "is_valid_idempotency_key matches the reference");
+  const std::vector<std::string_view> values = lines_of(input);
+  bool all_equal = true;
+  for (const std::string_view value : values) {
+    all_equal = all_equal && strip(std::string(value)) == strip(std::string(values.front()));
+  }
+  check(gpsrelay::http::content_lengths_agree(values) == all_equal,
+        "content_lengths_agree matches the reference");
   return 0;
 }
