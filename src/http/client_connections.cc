@@ -52,13 +52,10 @@ ClientConnections::ClientConnections(event_base* base, evhttp* http, Limits limi
 }
 
 ClientConnections::~ClientConnections() {
-  // evhttp_free ran before (member order of the owner), closing every
-  // connection it had set up; what is left never got that far.
+  // evhttp_free ran before (member order of the owner) and closed every
+  // connection it had set up, each through on_close; what is left here
+  // never got that far.
   finish_setup();
-  for (auto& [evcon, connection] : by_connection_) {
-    evhttp_connection_set_closecb(evcon, nullptr, nullptr);
-    forget(*connection);
-  }
 }
 
 bufferevent* ClientConnections::on_accept(event_base* base, void* self) {

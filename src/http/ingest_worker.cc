@@ -66,6 +66,24 @@ Method to_method(evhttp_cmd_type command) {
   }
 }
 
+// evhttp keeps every header line and frames the body by the first
+// Content-Length; the rest are ours to check.
+bool has_conflicting_content_lengths(const evkeyvalq* headers) {
+  const auto is_content_length = [](const evkeyval* header) {
+    return evutil_ascii_strcasecmp(header->key, "Content-Length") == 0;
+  };
+  std::size_t count = 0;
+  for (const evkeyval* h = headers->tqh_first; h != nullptr; h = h->next.tqe_next) {
+    if (is_content_length(h)) ++count;
+  }
+  if (count < 2) return false;  // the common case costs no allocation
+  std::vector<std::string_view> values;
+  for (const evkeyval* h = headers->tqh_first; h != nullptr; h = h->next.tqe_next) {
+    if (is_content_length(h)) values.emplace_back(h->value);
+  }
+  return !content_lengths_agree(values);
+}
+
 bool is_known_method(evhttp_cmd_type command) {
   switch (command) {
     case EVHTTP_REQ_GET:
@@ -260,14 +278,7 @@ void IngestWorker::handle(evhttp_request* request) {
     reply_error(request, 503, "too many request bytes in flight", request_id, started);
     return;
   }
-  std::vector<std::string_view> content_lengths;
-  for (const evkeyval* header = headers->tqh_first; header != nullptr;
-       header = header->next.tqe_next) {
-    if (evutil_ascii_strcasecmp(header->key, "Content-Length") == 0) {
-      content_lengths.emplace_back(header->value);
-    }
-  }
-  if (content_lengths.size() > 1 && !content_lengths_agree(content_lengths)) {
+  if (has_conflicting_content_lengths(headers)) {
     // evhttp framed the body by the first one; where the next request
     // starts is unknowable, so the connection goes too.
     evhttp_add_header(output_headers, "Connection", "close");
