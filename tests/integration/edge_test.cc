@@ -58,15 +58,6 @@ milliseconds cpu_time(pid_t pid) {
   return milliseconds(ticks * 1000 / sysconf(_SC_CLK_TCK));
 }
 
-std::size_t count_lines_containing(const std::string& text, std::string_view needle) {
-  std::size_t count = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 TEST_F(EdgeTest, TrickledRequestMeetsItsDeadlineWith408) {
   // evhttp's own timer restarts with every byte; a byte every 200 ms would
   // keep the connection forever under keepalive_timeout alone.
@@ -210,8 +201,8 @@ TEST_F(EdgeTest, OutOfFileDescriptorsNeitherSpinsNorFloodsTheLog) {
   // A listener retrying accept() in a loop burns the whole 2 s.
   EXPECT_LT(cpu_used, milliseconds(500));
   const std::string log = daemon().log();
-  EXPECT_LT(count_lines_containing(log, "Too many open files"), 10U);
-  EXPECT_EQ(count_lines_containing(log, "[warn]"), 0U) << "libevent wrote to stderr itself";
+  EXPECT_LT(count_occurrences(log, "Too many open files"), 10U);
+  EXPECT_EQ(count_occurrences(log, "[warn]"), 0U) << "libevent wrote to stderr itself";
 
   connections.clear();
   EXPECT_TRUE(

@@ -23,15 +23,6 @@ class RedisFaultsTest : public GpsrelayTest {};
 
 constexpr std::string_view kReport = R"({"device":"truck-7","lat":52.5,"lon":13.4})";
 
-std::size_t count_occurrences(const std::string& text, std::string_view needle) {
-  std::size_t count = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 HeaderList with_key(std::string key) {
   HeaderList headers = kJsonContentType;
   headers.push_back("Idempotency-Key: " + std::move(key));

@@ -75,6 +75,9 @@ std::string message_id_of(const HttpResponse& response);
 // member. The contract fixes the member name, not the nesting.
 std::optional<std::string> health_state(std::string_view health_body, std::string_view dependency);
 
+// How many times `needle` occurs in `text` (e.g. a message in a daemon's log).
+std::size_t count_occurrences(std::string_view text, std::string_view needle);
+
 // True when `text` is one or more ASCII digits.
 bool is_digits(std::string_view text);
 
