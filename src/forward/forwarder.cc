@@ -66,7 +66,11 @@ Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
                                     std::make_move_iterator(ids.end()));
                }
                stored_trigger_.trigger();
-             }) {}
+             }) {
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    target_logs_.push_back(std::make_unique<TargetLogs>());
+  }
+}
 
 Forwarder::~Forwarder() { join(); }
 
@@ -180,11 +184,12 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
   core::bump(outcome == AttemptOutcome::kPermanent ? target_metrics.rejected
                                                    : target_metrics.failed_attempts);
   target_metrics.set_last_error(delivery.last_error);
-  core::log_warning("delivery attempt failed", {{"MESSAGE_ID", delivery.entry.id},
-                                                {"REQUEST_ID", delivery.entry.request_id},
-                                                {"TARGET", targets_[target]},
-                                                {"ATTEMPT", std::to_string(delivery.attempts)},
-                                                {"ERROR", delivery.last_error}});
+  target_logs_[target]->attempt_failed.log(core::LogLevel::kWarning, "delivery attempt failed",
+                                           {{"MESSAGE_ID", delivery.entry.id},
+                                            {"REQUEST_ID", delivery.entry.request_id},
+                                            {"TARGET", targets_[target]},
+                                            {"ATTEMPT", std::to_string(delivery.attempts)},
+                                            {"ERROR", delivery.last_error}});
   const std::optional<std::chrono::milliseconds> delay =
       outcome == AttemptOutcome::kRetryable ? schedule_.delay_before_attempt(delivery.attempts + 1)
                                             : std::nullopt;
@@ -200,12 +205,13 @@ void Forwarder::give_up(std::uint64_t key, std::size_t target) {
   const auto found = deliveries_.find(key);
   Delivery& delivery = *found->second;
   core::bump(metrics_.packets_failed);
-  core::log_error("packet not delivered; storing it in failed_packets",
-                  {{"MESSAGE_ID", delivery.entry.id},
-                   {"REQUEST_ID", delivery.entry.request_id},
-                   {"TARGET", targets_[target]},
-                   {"ATTEMPTS", std::to_string(delivery.attempts)},
-                   {"ERROR", delivery.last_error}});
+  target_logs_[target]->gave_up.log(core::LogLevel::kError,
+                                    "packet not delivered; storing it in failed_packets",
+                                    {{"MESSAGE_ID", delivery.entry.id},
+                                     {"REQUEST_ID", delivery.entry.request_id},
+                                     {"TARGET", targets_[target]},
+                                     {"ATTEMPTS", std::to_string(delivery.attempts)},
+                                     {"ERROR", delivery.last_error}});
   store::FailedPacket packet;
   packet.message_id = delivery.entry.id;
   packet.payload = std::move(delivery.entry.payload);
@@ -220,7 +226,8 @@ void Forwarder::give_up(std::uint64_t key, std::size_t target) {
     deliveries_.erase(found);
     consumer_.wake();
   } else {
-    core::log_warning(
+    store_full_log_.log(
+        core::LogLevel::kWarning,
         "too many failed packets wait for MySQL; this one stays pending and is retried later",
         {{"MESSAGE_ID", found->second->entry.id}});
     complete(key, false);

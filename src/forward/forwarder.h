@@ -23,6 +23,7 @@
 
 #include "core/config.h"
 #include "core/event_loop.h"
+#include "core/log_throttle.h"
 #include "core/metrics.h"
 #include "forward/balancer.h"
 #include "forward/http_sender.h"
@@ -92,6 +93,14 @@ class Forwarder : private queue::StreamConsumerListener {
   const RetrySchedule schedule_;
   core::ForwardMetrics& metrics_;
   RoundRobinBalancer balancer_;
+  // A dead target fails every delivery: one line per target per interval,
+  // with the count held back (the metrics count every one).
+  struct TargetLogs {
+    core::ThrottledLog attempt_failed;
+    core::ThrottledLog gave_up;
+  };
+  std::vector<std::unique_ptr<TargetLogs>> target_logs_;
+  core::ThrottledLog store_full_log_;
 
   // Destroyed bottom-up: everything registered on base_ goes before it.
   core::EventBasePtr base_;

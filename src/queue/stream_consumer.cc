@@ -232,12 +232,14 @@ void StreamConsumer::flush_finished() {
   finished_.clear();
 }
 
-void StreamConsumer::on_ack_reply(redisAsyncContext*, void* reply, void*) {
+void StreamConsumer::on_ack_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<StreamConsumer*>(privdata);
   core::guarded("stream command reply", [&] {
     const auto* r = static_cast<const redisReply*>(reply);
     if (r != nullptr && !group_created(*r)) {
-      core::log_warning("Redis rejected a stream command",
-                        {{"ERROR", std::string(r->str, r->len)}});
+      // Each refused XACK batch would say the same (e.g. OOM): throttled.
+      self->rejected_log_.log(core::LogLevel::kWarning, "Redis rejected a stream command",
+                              {{"ERROR", std::string_view(r->str, r->len)}});
     }
   });
 }

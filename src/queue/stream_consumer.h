@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "core/log_throttle.h"
 #include "queue/redis_connection.h"
 
 struct redisReply;
@@ -120,6 +121,7 @@ class StreamConsumer {
   std::uint64_t entries_reclaimed_ = 0;
   std::int64_t group_pending_ = -1;
   std::int64_t group_lag_ = -1;
+  core::ThrottledLog rejected_log_;
   core::Timer retry_timer_;
   core::Timer claim_timer_;
   core::Timer stats_timer_;

@@ -188,6 +188,24 @@ TEST_F(ForwardTest, DeadTargetOpensItsBreakerTrafficGoesToTheOtherAndItComesBack
   EXPECT_TRUE(eventually([&] { return flaky_state() == "up"; }, seconds(5))) << flaky_state();
 }
 
+TEST_F(ForwardTest, FailingTargetIsLoggedOncePerIntervalNotOncePerAttempt) {
+  UpstreamServer failing;
+  failing.set_default_status(503);
+  UpstreamServer good;
+  DaemonConfig config = forwarding_to({&failing, &good});
+  // Every packet tries the failing target once, then the good one.
+  config.set("forward", "retry_delays", "10ms").set("forward", "breaker_failures", "1000");
+  start_daemon(config);
+  post_reports(60);
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(15)));
+  EXPECT_GE(failing.request_count(), 25u);
+  // One line, then one per 10 s with SUPPRESSED; the metrics count each.
+  EXPECT_LE(count_occurrences(daemon().log(), "delivery attempt failed"), 2u) << daemon().log();
+  EXPECT_GE(
+      scrape_metrics().sum("gpsrelay_deliveries_total", {{"target", failing.url()}}).value_or(0),
+      25);
+}
+
 TEST_F(ForwardTest, FailingHealthCheckTakesATargetOutOfTheRotationUntilItPasses) {
   UpstreamServer good;
   UpstreamServer sick;
