@@ -44,19 +44,18 @@ AppendStatus ReportQueue::append(const Report& report) {
   const std::string_view received_at_text(received_at, static_cast<std::size_t>(end - received_at));
   bool sent = false;
   if (report.idempotency_key.empty()) {
-    sent = connection_.send(&ReportQueue::on_append_reply, this,
-                            {"XADD", options_.stream, "*", kPayloadField, report.payload,
-                             kReceivedAtField, received_at_text, kRequestIdField,
-                             report.request_id});
+    sent =
+        connection_.send(&ReportQueue::on_append_reply, this,
+                         {"XADD", options_.stream, "*", kPayloadField, report.payload,
+                          kReceivedAtField, received_at_text, kRequestIdField, report.request_id});
   } else {
     key_scratch_ = options_.stream;
     key_scratch_ += ":idempotency:";
     key_scratch_ += report.idempotency_key;
-    sent = connection_.send(
-        &ReportQueue::on_append_reply, this,
-        {"EVALSHA", script_sha_, "2", options_.stream, key_scratch_, kPayloadField, report.payload,
-         kReceivedAtField, received_at_text, kRequestIdField, report.request_id,
-         idempotency_ttl_ms_});
+    sent = connection_.send(&ReportQueue::on_append_reply, this,
+                            {"EVALSHA", script_sha_, "2", options_.stream, key_scratch_,
+                             kPayloadField, report.payload, kReceivedAtField, received_at_text,
+                             kRequestIdField, report.request_id, idempotency_ttl_ms_});
   }
   if (!sent) return AppendStatus::kUnavailable;
   sent_at_.push_back(std::chrono::steady_clock::now());
@@ -173,8 +172,9 @@ void ReportQueue::on_group_reply(redisAsyncContext*, void* reply, void* privdata
   core::guarded("XGROUP CREATE reply", [&] {
     if (r == nullptr) return;  // connection lost; the next connect retries
     if (!group_created(*r)) {
-      core::log_error("cannot create the consumer group", {{"ERROR", std::string_view(r->str, r->len)},
-                                                           {"STREAM", self->options_.stream}});
+      core::log_error(
+          "cannot create the consumer group",
+          {{"ERROR", std::string_view(r->str, r->len)}, {"STREAM", self->options_.stream}});
       self->connection_.reset("consumer group setup failed");
       return;
     }

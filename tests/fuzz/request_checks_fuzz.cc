@@ -49,7 +49,8 @@ bool reference_is_json(std::string_view value) {
 bool reference_idempotency_key(std::string_view value) {
   if (value.empty() || value.size() > 128) return false;
   for (const char c : value) {
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      return false;
   }
   return true;
 }
