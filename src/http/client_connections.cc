@@ -232,6 +232,10 @@ void ClientConnections::answer_and_close(Connection& connection, int status,
   bufferevent_disable(bev, EV_READ);
   evbuffer* input = bufferevent_get_input(bev);
   evbuffer_drain(input, evbuffer_get_length(input));
+  // Given back now, not when the connection is freed: a client that reads
+  // this answer may at once send more on another connection, which must
+  // not find the budget still spent.
+  discharge(connection);
   // The request was never parsed, so the client's X-Request-ID is unknown:
   // a generated one, as for a request that sent none.
   const std::string request_id = request_ids_.next();

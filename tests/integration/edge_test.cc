@@ -144,20 +144,22 @@ TEST_F(EdgeTest, RequestBytesBeyondTheInflightBudgetGet503) {
   const std::string body(60 * 1024, ' ');
   // Two bodies of 60 KiB fit, trickling; the third does not.
   std::vector<std::unique_ptr<RawConnection>> trickling;
+  const std::string upload = post_head(body.size() + 2) + "[" + body;
   for (int i = 0; i < 2; ++i) {
     trickling.push_back(std::make_unique<RawConnection>(daemon().port()));
-    ASSERT_TRUE(trickling.back()->send(post_head(body.size() + 2) + "[" + body));
+    ASSERT_TRUE(trickling.back()->send(upload));
   }
   // Both held by the daemon before the third starts: whichever request's
   // bytes arrive past the limit is the one refused.
   ASSERT_TRUE(eventually(
       [&] {
-        return scrape_metrics().sum("gpsrelay_http_inflight_bytes").value_or(0) >=
-               2 * static_cast<double>(body.size());
+        // Every byte of both, plus the scrape's own request.
+        return scrape_metrics().sum("gpsrelay_http_inflight_bytes").value_or(0) >
+               2 * static_cast<double>(upload.size());
       },
       seconds(5)));
   RawConnection third(daemon().port());
-  third.send(post_head(body.size() + 2) + "[" + body);
+  third.send(upload);
   const HttpResponse refused = parse_http_response(third.read_response(seconds(5)));
   EXPECT_TRUE(is_json_error(refused, 503)) << refused;
   EXPECT_TRUE(is_delay_seconds(refused.header("Retry-After"))) << refused;
