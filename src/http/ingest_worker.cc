@@ -61,9 +61,19 @@ Method to_method(evhttp_cmd_type command) {
       return Method::kHead;
     case EVHTTP_REQ_POST:
       return Method::kPost;
-    default:
-      return Method::kOther;
+    case EVHTTP_REQ_PUT:
+      return Method::kPut;
+    case EVHTTP_REQ_PATCH:
+      return Method::kPatch;
+    case EVHTTP_REQ_DELETE:
+      return Method::kDelete;
+    case EVHTTP_REQ_OPTIONS:
+      return Method::kOptions;
+    case EVHTTP_REQ_TRACE:
+    case EVHTTP_REQ_CONNECT:
+      break;
   }
+  return Method::kOther;  // also the methods evhttp does not know
 }
 
 // evhttp keeps every header line and frames the body by the first
@@ -146,6 +156,7 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
       refresh_trigger_(base_.get(), [this] { take_snapshots(); }) {
   take_snapshots();
   if (!http_ || !body_) throw std::runtime_error("libevent: cannot create the HTTP server");
+  add_core_routes(router_);
   configure(http_.get(), config);
   connections_ = std::make_unique<ClientConnections>(
       base_.get(), http_.get(),
@@ -289,42 +300,41 @@ void IngestWorker::handle(evhttp_request* request) {
   const evhttp_cmd_type command = evhttp_request_get_command(request);
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
   const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
-  const RouteDecision route = route_request(path != nullptr ? path : "", to_method(command));
+  const RouteMatch route = router_.match(to_method(command), path != nullptr ? path : "");
   if (!is_known_method(command)) {
     // evhttp did not read the body of a method it does not know; what
     // follows on the connection cannot be parsed.
     evhttp_add_header(output_headers, "Connection", "close");
   }
-  if (route.route == Route::kNotFound) {
+  if (route.result == RouteMatch::Result::kNotFound) {
     reply_error(request, 404, "no such endpoint", request_id, started);
     return;
   }
-  if (!route.method_allowed) {
+  if (route.result == RouteMatch::Result::kMethodNotAllowed) {
     const std::string allow(route.allow);
     evhttp_add_header(output_headers, "Allow", allow.c_str());
     reply_error(request, 405, "method not allowed", request_id, started);
     return;
   }
 
-  switch (route.route) {
-    case Route::kIngest:
+  switch (static_cast<CoreRoute>(route.handler)) {
+    case CoreRoute::kIngest:
       handle_ingest(request, std::move(request_id), started);
       return;
-    case Route::kMetrics:
+    case CoreRoute::kMetrics:
       reply(request, 200, context_.metrics.render_prometheus(), request_id, started,
             "text/plain; version=0.0.4; charset=utf-8");
       return;
-    case Route::kHealth:
-    case Route::kReady: {
+    case CoreRoute::kHealth:
+    case CoreRoute::kReady: {
       HealthSnapshot snapshot = context_.health();
       snapshot.serving = snapshot.serving && !stopping_;
-      const StatusPage page =
-          route.route == Route::kHealth ? render_health(snapshot) : render_ready(snapshot);
+      const StatusPage page = route.handler == static_cast<int>(CoreRoute::kHealth)
+                                  ? render_health(snapshot)
+                                  : render_ready(snapshot);
       reply(request, page.status_code, page.json, request_id, started);
       return;
     }
-    case Route::kNotFound:
-      break;
   }
 }
 

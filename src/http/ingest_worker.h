@@ -28,6 +28,7 @@
 #include "http/listener.h"
 #include "http/rate_limiter.h"
 #include "http/request_id.h"
+#include "http/router.h"
 #include "http/status_pages.h"
 #include "http/tls_context.h"
 #include "queue/report_queue.h"
@@ -121,6 +122,7 @@ class IngestWorker : private queue::ReportQueueListener {
   WorkerContext context_;
   core::WorkerMetrics& metrics_;
   RequestIdGenerator request_ids_;
+  Router router_;
 
   // Destruction runs bottom-up: the queue (whose lost replies still answer
   // their requests) goes before evhttp, and both before the event_base.

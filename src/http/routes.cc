@@ -1,15 +1,13 @@
-// Routing table (see routes.h).
+// The core daemon's routes (see routes.h).
 #include "http/routes.h"
 
 namespace gpsrelay::http {
 
-RouteDecision route_request(std::string_view path, Method method) {
-  if (path == kIngestPath) return {Route::kIngest, method == Method::kPost, "POST"};
-  const bool is_read = method == Method::kGet || method == Method::kHead;
-  if (path == "/health") return {Route::kHealth, is_read, "GET, HEAD"};
-  if (path == "/ready") return {Route::kReady, is_read, "GET, HEAD"};
-  if (path == "/metrics") return {Route::kMetrics, is_read, "GET, HEAD"};
-  return {Route::kNotFound, true, ""};
+void add_core_routes(Router& router) {
+  router.add(Method::kPost, kIngestPath, static_cast<int>(CoreRoute::kIngest));
+  router.add(Method::kGet, "/health", static_cast<int>(CoreRoute::kHealth));
+  router.add(Method::kGet, "/ready", static_cast<int>(CoreRoute::kReady));
+  router.add(Method::kGet, "/metrics", static_cast<int>(CoreRoute::kMetrics));
 }
 
 }  // namespace gpsrelay::http

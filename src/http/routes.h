@@ -1,24 +1,19 @@
-// The HTTP routing table of gpsrelayd as a pure function: which endpoint a
-// path names, and whether the method is allowed there (405 needs the Allow
-// list). The evhttp layer maps its types to these and acts on the result.
+// The routes of the core daemon — report ingest and the operator endpoints —
+// registered on a Router like any module's. The evhttp layer matches a
+// request against the table and dispatches on the handler id.
 #pragma once
 
 #include <string_view>
 
+#include "http/router.h"
+
 namespace gpsrelay::http {
 
-enum class Route { kIngest, kHealth, kReady, kMetrics, kNotFound };
-enum class Method { kGet, kHead, kPost, kOther };
+enum class CoreRoute { kIngest, kHealth, kReady, kMetrics };
 
 inline constexpr std::string_view kIngestPath = "/api/gps/reports";
 
-struct RouteDecision {
-  Route route;
-  bool method_allowed;
-  std::string_view allow;  // value of the Allow header for this route
-};
-
-// path is the decoded path without the query string.
-RouteDecision route_request(std::string_view path, Method method);
+// POST /api/gps/reports; GET (and HEAD) /health, /ready, /metrics.
+void add_core_routes(Router& router);
 
 }  // namespace gpsrelay::http

@@ -1,4 +1,5 @@
-// Tests for the routing table: every endpoint, its methods and Allow list.
+// Tests for the core daemon's route table: every endpoint, its methods and
+// Allow list, matched through the Router as a request would be.
 #include "http/routes.h"
 
 #include <gtest/gtest.h>
@@ -6,35 +7,46 @@
 namespace gpsrelay::http {
 namespace {
 
+using Result = RouteMatch::Result;
+
+Router core_routes() {
+  Router router;
+  add_core_routes(router);
+  return router;
+}
+
 TEST(RoutesTest, IngestAcceptsOnlyPost) {
-  EXPECT_EQ(route_request("/api/gps/reports", Method::kPost).route, Route::kIngest);
-  EXPECT_TRUE(route_request("/api/gps/reports", Method::kPost).method_allowed);
-  const RouteDecision get = route_request("/api/gps/reports", Method::kGet);
-  EXPECT_EQ(get.route, Route::kIngest);
-  EXPECT_FALSE(get.method_allowed);
+  const Router router = core_routes();
+  const RouteMatch post = router.match(Method::kPost, "/api/gps/reports");
+  EXPECT_EQ(post.result, Result::kFound);
+  EXPECT_EQ(post.handler, static_cast<int>(CoreRoute::kIngest));
+  const RouteMatch get = router.match(Method::kGet, "/api/gps/reports");
+  EXPECT_EQ(get.result, Result::kMethodNotAllowed);
   EXPECT_EQ(get.allow, "POST");
-  EXPECT_FALSE(route_request("/api/gps/reports", Method::kOther).method_allowed);
+  EXPECT_EQ(router.match(Method::kOther, "/api/gps/reports").result, Result::kMethodNotAllowed);
 }
 
 TEST(RoutesTest, OperatorEndpointsAcceptGetAndHead) {
+  const Router router = core_routes();
   for (const char* path : {"/health", "/ready", "/metrics"}) {
-    EXPECT_TRUE(route_request(path, Method::kGet).method_allowed) << path;
-    EXPECT_TRUE(route_request(path, Method::kHead).method_allowed) << path;
-    const RouteDecision post = route_request(path, Method::kPost);
-    EXPECT_FALSE(post.method_allowed) << path;
+    EXPECT_EQ(router.match(Method::kGet, path).result, Result::kFound) << path;
+    EXPECT_EQ(router.match(Method::kHead, path).result, Result::kFound) << path;
+    const RouteMatch post = router.match(Method::kPost, path);
+    EXPECT_EQ(post.result, Result::kMethodNotAllowed) << path;
     EXPECT_EQ(post.allow, "GET, HEAD") << path;
   }
-  EXPECT_EQ(route_request("/health", Method::kGet).route, Route::kHealth);
-  EXPECT_EQ(route_request("/ready", Method::kGet).route, Route::kReady);
-  EXPECT_EQ(route_request("/metrics", Method::kGet).route, Route::kMetrics);
+  EXPECT_EQ(router.match(Method::kGet, "/health").handler, static_cast<int>(CoreRoute::kHealth));
+  EXPECT_EQ(router.match(Method::kGet, "/ready").handler, static_cast<int>(CoreRoute::kReady));
+  EXPECT_EQ(router.match(Method::kGet, "/metrics").handler, static_cast<int>(CoreRoute::kMetrics));
 }
 
 TEST(RoutesTest, PathsMatchExactly) {
-  EXPECT_EQ(route_request("/", Method::kGet).route, Route::kNotFound);
-  EXPECT_EQ(route_request("", Method::kPost).route, Route::kNotFound);
-  EXPECT_EQ(route_request("/api/gps/reports/", Method::kPost).route, Route::kNotFound);
-  EXPECT_EQ(route_request("/API/GPS/REPORTS", Method::kPost).route, Route::kNotFound);
-  EXPECT_EQ(route_request("/healthz", Method::kGet).route, Route::kNotFound);
+  const Router router = core_routes();
+  EXPECT_EQ(router.match(Method::kGet, "/").result, Result::kNotFound);
+  EXPECT_EQ(router.match(Method::kPost, "").result, Result::kNotFound);
+  EXPECT_EQ(router.match(Method::kPost, "/api/gps/reports/").result, Result::kNotFound);
+  EXPECT_EQ(router.match(Method::kPost, "/API/GPS/REPORTS").result, Result::kNotFound);
+  EXPECT_EQ(router.match(Method::kGet, "/healthz").result, Result::kNotFound);
 }
 
 }  // namespace
