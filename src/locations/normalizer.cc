@@ -428,7 +428,7 @@ JsonPtr load_json(std::string_view body, std::string& error) {
 
 // One element of "location": an object with "coords".
 Item traccar_location(const json_t* location, const Wire& device_id, std::int64_t now_ms,
-                      std::string prefix) {
+                      const std::string& prefix) {
   RecordBuilder b(now_ms, prefix);
   if (!b.driver_id(device_id, "device_id")) return item_from(b, false);
   if (!json_is_object(location)) return item_error(prefix + "location must be an object");
