@@ -8,11 +8,13 @@
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
 #         second), and the same load against nginx answering 'return 200'
 #         in the same run, as the ceiling this machine's HTTP stack allows.
-#         Checks that the stream holds exactly as many entries as 200s sent.
+#         Checks that the stream holds exactly as many entries as 200s sent;
+#         reports gpsrelayd's CPU time (user + system) per request.
 # tls     the ingest load over HTTPS (keep-alive, TLS 1.3, P-256 key)
 #         against gpsrelayd's tls_listen and nginx terminating TLS with
 #         'return 200', plus plain ingest with auth.mode = token, to show
-#         what checking a device token costs.
+#         what checking a device token costs; gpsrelayd's CPU per request
+#         for each of its three loads.
 # e2e     the same wrk load while gpsrelayd forwards to two nginx upstreams
 #         ('return 200'): accepted/s, delivered/s, end-to-end latency
 #         (stream id time, i.e. the XADD, to the upstream's receipt, from
@@ -20,6 +22,9 @@
 # drain   200,000 reports queued before gpsrelayd starts; how fast it
 #         delivers them to the two upstreams.
 #
+# GPSRELAYD=/path/to/gpsrelayd (absolute, or relative to the repository)
+# runs another build, e.g. a previous release's tree, in every mode; its
+# config parser must accept the keys the mode writes.
 # DURATION=30 THREADS=1 CONNECTIONS=64 DRAIN_COUNT=200000 change the load;
 # RATE=20000 paces the e2e load (wrk's delay(): RATE/500 connections each
 # waiting 2 ms before every request, so the rate reached is somewhat lower).
@@ -31,6 +36,7 @@ duration=${DURATION:-15}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
+gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 case "$mode" in ingest | tls | e2e | drain | all) ;; *)
   echo "usage: scripts/bench.sh [ingest|tls|e2e|drain|all]" >&2
   exit 2
@@ -145,9 +151,9 @@ concurrency = 256
 level = warning
 target = stderr
 CONF
-  build/gpsrelayd -c "$work/gpsrelay.conf" 2>>"$work/gpsrelayd.log" &
+  "$gpsrelayd" -c "$work/gpsrelay.conf" 2>>"$work/gpsrelayd.log" &
   relay_pid=$!
-  pids+=($relay_pid)
+  pids+=("$relay_pid")
   wait_for curl -sf "http://127.0.0.1:$relay_port/ready"
 }
 stop_relay() {
@@ -155,6 +161,17 @@ stop_relay() {
   wait "$relay_pid" || true
 }
 rss_mib() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status"; }
+# CPU time gpsrelayd has used (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$relay_pid/stat"; }
+# cpu_mark before a load, cpu_per_request "$mark" after it: gpsrelayd's CPU
+# microseconds per stream entry added in between.
+cpu_mark() { echo "$(cpu_ticks) $(redis XLEN gps:reports)"; }
+cpu_per_request() {
+  local ticks0 entries0
+  read -r ticks0 entries0 <<<"$1"
+  awk -v t=$(($(cpu_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v n=$(($(redis XLEN gps:reports) - entries0)) \
+    'BEGIN {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}'
+}
 
 body='{"device_id":"truck-0042","ts":"2026-11-25T10:15:30.250Z","lat":52.520008,"lon":13.404954,"alt":34.5,"speed_kmh":48.2,"heading":271,"hdop":0.9,"sats":11,"battery":0.87,"ignition":true,"odometer_km":128734.6}'
 cat >"$work/post.lua" <<LUA
@@ -181,6 +198,7 @@ upstream_lines() { wc -l <"$work/nginx/upstream.log" 2>/dev/null || echo 0; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "load: wrk -t2 -c$connections -d${duration}s keep-alive, ${#body}-byte body; gpsrelayd threads=$threads"
+echo "gpsrelayd: $gpsrelayd"
 targets="http://127.0.0.1:$upstream_a/ingest,http://127.0.0.1:$upstream_b/ingest"
 
 if [ "$mode" = ingest ] || [ "$mode" = all ]; then
@@ -188,8 +206,10 @@ if [ "$mode" = ingest ] || [ "$mode" = all ]; then
   start_relay ""
   run_wrk nginx "http://127.0.0.1:$nginx_port/api/gps/reports"
   before=$(redis XLEN gps:reports)
+  mark=$(cpu_mark)
   run_wrk gpsrelayd "http://127.0.0.1:$relay_port/api/gps/reports"
   sleep 0.5
+  ingest_cpu=$(cpu_per_request "$mark")
   after=$(redis XLEN gps:reports)
   accepted=$(metric gpsrelay_reports_accepted_total)
   printf '%-10s %12s %10s %10s %10s\n' target req/s p50 p99 non-2xx
@@ -198,6 +218,8 @@ if [ "$mode" = ingest ] || [ "$mode" = all ]; then
   done
   echo "gpsrelayd / nginx: $(awk -v a="$(rps gpsrelayd)" -v b="$(rps nginx)" 'BEGIN {printf "%.2f", a/b}')"
   echo "gpsrelayd peak RSS: $(rss_mib) MiB"
+  # Cost per request, whatever share of the two cores wrk and Redis took.
+  echo "gpsrelayd CPU per request (user + system, warm-up and run): $ingest_cpu us"
   # Every 200 gpsrelayd sent (its own counter, which also covers requests
   # still in flight when wrk stopped) must be an entry in the stream.
   echo "stream entries added: $((after - before)), 200s sent (incl. warm-up): $accepted, stream total: $after"
@@ -214,23 +236,32 @@ if [ "$mode" = tls ] || [ "$mode" = all ]; then
   echo "=== tls: HTTPS ingest"
   start_relay ""
   run_wrk nginx-tls "https://127.0.0.1:$nginx_tls_port/api/gps/reports"
+  declare -A cpu
+  mark=$(cpu_mark)
   run_wrk gpsrelayd-tls "https://127.0.0.1:$tls_port/api/gps/reports"
+  cpu[gpsrelayd-tls]=$(cpu_per_request "$mark")
+  mark=$(cpu_mark)
   run_wrk gpsrelayd-plain "http://127.0.0.1:$relay_port/api/gps/reports"
+  cpu[gpsrelayd-plain]=$(cpu_per_request "$mark")
   stop_relay
   if [ -z "${SKIP_TOKEN:-}" ]; then
     start_relay "" "[auth]
 mode = token
 tokens_file = $work/tokens"
     { cat "$work/post.lua"; echo 'wrk.headers["Authorization"] = "Bearer bench-device-token-0001"'; } >"$work/token.lua"
+    mark=$(cpu_mark)
     wrk -t2 -c"$connections" -d3s -s "$work/token.lua" "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
     wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/token.lua" \
       "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/gpsrelayd-token.wrk"
+    cpu[gpsrelayd-token]=$(cpu_per_request "$mark")
     stop_relay
   fi
-  printf '%-16s %12s %10s %10s %10s\n' target req/s p50 p99 non-2xx
+  # CPU: gpsrelayd's user + system microseconds per request (warm-up and run).
+  printf '%-16s %12s %10s %10s %10s %10s\n' target req/s p50 p99 non-2xx CPU/req
   for t in nginx-tls gpsrelayd-tls gpsrelayd-plain gpsrelayd-token; do
     [ -f "$work/$t.wrk" ] || continue
-    printf '%-16s %12s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" "$(non2xx $t || true)"
+    printf '%-16s %12s %10s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" \
+      "$(non2xx $t || true)" "${cpu[$t]:+${cpu[$t]}us}"
   done
   echo "gpsrelayd-tls / nginx-tls: $(awk -v a="$(rps gpsrelayd-tls)" -v b="$(rps nginx-tls)" 'BEGIN {printf "%.2f", a/b}')"
   if [ -f "$work/gpsrelayd-token.wrk" ]; then
