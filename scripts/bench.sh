@@ -2,7 +2,7 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|tls|e2e|drain|all]     (default: all)
+#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|all]     (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
@@ -15,6 +15,16 @@
 #         'return 200', plus plain ingest with auth.mode = token, to show
 #         what checking a device token costs; gpsrelayd's CPU per request
 #         for each of its three loads.
+# idempotency
+#         the ingest load with a unique Idempotency-Key on every request
+#         (one EVALSHA: GET + XADD + SET PX) against the same load with an
+#         ordinary header of about the same size instead (a plain XADD),
+#         same daemon, same run; both from a wrk request() function, so
+#         wrk's cost is the same. CPU per request of gpsrelayd and of Redis
+#         for each. Checks the stream length against the 200s sent, one key
+#         per keyed 200 and no replays; reports Redis used_memory, the
+#         stream's MEMORY USAGE and so the bytes per key, since every key
+#         stays for redis.idempotency_ttl (24 h by default).
 # e2e     the same wrk load while gpsrelayd forwards to two nginx upstreams
 #         ('return 200'): accepted/s, delivered/s, end-to-end latency
 #         (stream id time, i.e. the XADD, to the upstream's receipt, from
@@ -37,8 +47,8 @@ threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
-case "$mode" in ingest | tls | e2e | drain | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|e2e|drain|all]" >&2
+case "$mode" in ingest | tls | idempotency | e2e | drain | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|all]" >&2
   exit 2
   ;;
 esac
@@ -268,6 +278,83 @@ tokens_file = $work/tokens"
     echo "token / plain: $(awk -v a="$(rps gpsrelayd-token)" -v b="$(rps gpsrelayd-plain)" 'BEGIN {printf "%.2f", a/b}')"
   fi
   redis DEL gps:reports >/dev/null
+fi
+
+if [ "$mode" = idempotency ] || [ "$mode" = all ]; then
+  echo "=== idempotency: a unique Idempotency-Key per request vs none"
+  redis DEL gps:reports >/dev/null
+  # Both loads build each request in request(), with a header of the same
+  # length, so wrk does the same work for both; only the header's name
+  # differs. Keys: KEY_PREFIX (one per wrk run), wrk thread, counter.
+  for header in X-Bench-Seq-Key Idempotency-Key; do
+    cat >"$work/$header.lua" <<LUA
+$(cat "$work/post.lua")
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+local sent = 0
+function request()
+  sent = sent + 1
+  wrk.headers["$header"] = os.getenv("KEY_PREFIX") .. "-" .. thread_id .. "-" .. sent
+  return wrk.format()
+end
+LUA
+  done
+  start_relay ""
+  used_memory() { redis INFO memory | awk -F: '/^used_memory:/ {print $2 + 0}'; }
+  redis_cpu() { redis INFO cpu | awk -F: '/^used_cpu_(sys|user):/ {s += $2} END {printf "%.3f", s}'; }
+  declare -A cpu
+  memory0=$(used_memory)
+  for header in X-Bench-Seq-Key Idempotency-Key; do
+    if [ "$header" = Idempotency-Key ]; then
+      memory_no_keys=$(used_memory)
+      accepted_no_keys=$(metric gpsrelay_reports_accepted_total)
+    fi
+    KEY_PREFIX=warm-$header wrk -t2 -c"$connections" -d3s -s "$work/$header.lua" \
+      "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
+    entries0=$(redis XLEN gps:reports)
+    mark=$(cpu_mark)
+    redis_cpu0=$(redis_cpu)
+    KEY_PREFIX=run-$header wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/$header.lua" \
+      "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/$header.wrk"
+    sleep 0.5
+    entries=$(($(redis XLEN gps:reports) - entries0))
+    # CPU microseconds per request of the measured run: gpsrelayd, Redis.
+    cpu[$header]="$(cpu_per_request "$mark") us, redis $(awk -v r0="$redis_cpu0" -v r1="$(redis_cpu)" \
+      -v n="$entries" 'BEGIN {printf "%.1f", (r1 - r0) * 1e6 / n}') us"
+  done
+  sleep 0.5
+  stream=$(redis XLEN gps:reports)
+  accepted=$(metric gpsrelay_reports_accepted_total)
+  replays=$(metric gpsrelay_idempotent_replays_total)
+  keys=$(($(redis DBSIZE) - 1))  # all but the stream
+  memory1=$(used_memory)
+  stream_memory=$(redis MEMORY USAGE gps:reports SAMPLES 0)
+  stop_relay
+  printf '%-18s %12s %10s %10s %10s\n' load req/s p50 p99 non-2xx
+  for t in X-Bench-Seq-Key Idempotency-Key; do
+    printf '%-18s %12s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" "$(non2xx $t || true)"
+  done
+  echo "with key / without: $(awk -v a="$(rps Idempotency-Key)" -v b="$(rps X-Bench-Seq-Key)" 'BEGIN {printf "%.2f", a/b}')"
+  for t in X-Bench-Seq-Key Idempotency-Key; do echo "CPU per request, $t: gpsrelayd ${cpu[$t]}"; done
+  echo "stream entries: $stream, 200s sent (incl. warm-ups): $accepted, replays: $replays"
+  sample_key=$(redis --scan --pattern 'gps:reports:idempotency:*' | head -1 || true)
+  echo "redis: $keys keys besides the stream ($((accepted - accepted_no_keys)) 200s with a key);" \
+    "one has $(redis PTTL "$sample_key") ms to live"
+  echo "redis used_memory: $((memory0 / 1048576)) MiB at start, $((memory_no_keys / 1048576)) MiB" \
+    "after the loads without a key, $((memory1 / 1048576)) MiB at the end;" \
+    "the stream alone $((stream_memory / 1048576)) MiB (MEMORY USAGE)"
+  echo "keys: $(((memory1 - memory0 - stream_memory) / 1048576)) MiB," \
+    "$(((memory1 - memory0 - stream_memory) / (keys > 0 ? keys : 1))) bytes each (used_memory - start - stream)"
+  if [ "$stream" != "$accepted" ] || [ "$replays" != 0 ] || [ "$keys" != $((accepted - accepted_no_keys)) ]; then
+    echo "MISMATCH: stream holds $stream entries, gpsrelayd answered $accepted reports with 200" \
+      "($((accepted - accepted_no_keys)) with a key), $replays replays, $keys keys" >&2
+    exit 1
+  fi
+  echo "check: stream length equals 200s sent; one key per keyed 200; nothing replayed"
+  redis FLUSHALL >/dev/null
 fi
 
 if [ "$mode" = e2e ] || [ "$mode" = all ]; then
