@@ -2,7 +2,7 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|all]     (default: all)
+#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|all]   (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
@@ -31,6 +31,13 @@
 #         nginx's access log), backlog when the load stops, RSS.
 # drain   200,000 reports queued before gpsrelayd starts; how fast it
 #         delivers them to the two upstreams.
+# memory  300 connections each send the headers of a 1 MiB upload and
+#         1,000,000 bytes of its body, and hold (scripts/bench-held-uploads.py;
+#         http.request_timeout = 60s so the deadline does not end them):
+#         gpsrelayd's VmRSS/VmHWM at that point, how many got 503, and VmRSS
+#         2 s after all are closed. Once per http.max_inflight_bytes value in
+#         MAX_INFLIGHT (default "256m"; "-" leaves the key out, for a daemon
+#         older than it).
 #
 # GPSRELAYD=/path/to/gpsrelayd (absolute, or relative to the repository)
 # runs another build, e.g. a previous release's tree, in every mode; its
@@ -47,8 +54,9 @@ threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
-case "$mode" in ingest | tls | idempotency | e2e | drain | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|all]" >&2
+max_inflight=${MAX_INFLIGHT:-256m}
+case "$mode" in ingest | tls | idempotency | e2e | drain | memory | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|all]" >&2
   exit 2
   ;;
 esac
@@ -413,4 +421,22 @@ PY
   echo "drained $((drain_count - left)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s (incl. start-up): $(awk -v n=$((drain_count - left)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}') packets/s; left: $left"
   echo "delivered (metric): $(delivered); gpsrelayd peak RSS: $(rss_mib) MiB"
   stop_relay
+fi
+
+if [ "$mode" = memory ] || [ "$mode" = all ]; then
+  echo "=== memory: 300 held 1 MiB uploads (1,000,000 bytes sent each)"
+  for budget in $max_inflight; do
+    limit_line="max_inflight_bytes = $budget"
+    [ "$budget" = - ] && limit_line=""
+    start_relay "" "request_timeout = 60s
+$limit_line"
+    echo "max_inflight_bytes = ${budget/#-/(not set)}; RSS at start: $(awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status") MiB"
+    python3 scripts/bench-held-uploads.py 127.0.0.1 "$relay_port" "$relay_pid" 300 1048576 1000000 2
+    echo "gpsrelayd still serving: $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$relay_port/ready")"
+    if [ "$budget" != - ]; then
+      echo "metrics: gpsrelay_http_inflight_bytes $(metric gpsrelay_http_inflight_bytes)," \
+        "gpsrelay_http_requests_over_budget_total $(metric gpsrelay_http_requests_over_budget_total)"
+    fi
+    stop_relay
+  done
 fi
