@@ -2,24 +2,46 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|tls|e2e|drain|all]     (default: all)
+#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|all]   (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
 #         second), and the same load against nginx answering 'return 200'
 #         in the same run, as the ceiling this machine's HTTP stack allows.
-#         Checks that the stream holds exactly as many entries as 200s sent.
+#         Checks that the stream holds exactly as many entries as 200s sent;
+#         reports gpsrelayd's CPU time (user + system) per request.
 # tls     the ingest load over HTTPS (keep-alive, TLS 1.3, P-256 key)
 #         against gpsrelayd's tls_listen and nginx terminating TLS with
 #         'return 200', plus plain ingest with auth.mode = token, to show
-#         what checking a device token costs.
+#         what checking a device token costs; gpsrelayd's CPU per request
+#         for each of its three loads.
+# idempotency
+#         the ingest load with a unique Idempotency-Key on every request
+#         (one EVALSHA: GET + XADD + SET PX) against the same load with an
+#         ordinary header of about the same size instead (a plain XADD),
+#         same daemon, same run; both from a wrk request() function, so
+#         wrk's cost is the same. CPU per request of gpsrelayd and of Redis
+#         for each. Checks the stream length against the 200s sent, one key
+#         per keyed 200 and no replays; reports Redis used_memory, the
+#         stream's MEMORY USAGE and so the bytes per key, since every key
+#         stays for redis.idempotency_ttl (24 h by default).
 # e2e     the same wrk load while gpsrelayd forwards to two nginx upstreams
 #         ('return 200'): accepted/s, delivered/s, end-to-end latency
 #         (stream id time, i.e. the XADD, to the upstream's receipt, from
 #         nginx's access log), backlog when the load stops, RSS.
 # drain   200,000 reports queued before gpsrelayd starts; how fast it
 #         delivers them to the two upstreams.
+# memory  300 connections each send the headers of a 1 MiB upload and
+#         1,000,000 bytes of its body, and hold (scripts/bench-held-uploads.py;
+#         http.request_timeout = 60s so the deadline does not end them):
+#         gpsrelayd's VmRSS/VmHWM at that point, how many got 503, and VmRSS
+#         2 s after all are closed. Once per http.max_inflight_bytes value in
+#         MAX_INFLIGHT (default "256m"; "-" leaves the key out, for a daemon
+#         older than it).
 #
+# GPSRELAYD=/path/to/gpsrelayd (absolute, or relative to the repository)
+# runs another build, e.g. a previous release's tree, in every mode; its
+# config parser must accept the keys the mode writes.
 # DURATION=30 THREADS=1 CONNECTIONS=64 DRAIN_COUNT=200000 change the load;
 # RATE=20000 paces the e2e load (wrk's delay(): RATE/500 connections each
 # waiting 2 ms before every request, so the rate reached is somewhat lower).
@@ -31,8 +53,10 @@ duration=${DURATION:-15}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
-case "$mode" in ingest | tls | e2e | drain | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|e2e|drain|all]" >&2
+gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
+max_inflight=${MAX_INFLIGHT:-256m}
+case "$mode" in ingest | tls | idempotency | e2e | drain | memory | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|all]" >&2
   exit 2
   ;;
 esac
@@ -145,9 +169,9 @@ concurrency = 256
 level = warning
 target = stderr
 CONF
-  build/gpsrelayd -c "$work/gpsrelay.conf" 2>>"$work/gpsrelayd.log" &
+  "$gpsrelayd" -c "$work/gpsrelay.conf" 2>>"$work/gpsrelayd.log" &
   relay_pid=$!
-  pids+=($relay_pid)
+  pids+=("$relay_pid")
   wait_for curl -sf "http://127.0.0.1:$relay_port/ready"
 }
 stop_relay() {
@@ -155,6 +179,17 @@ stop_relay() {
   wait "$relay_pid" || true
 }
 rss_mib() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status"; }
+# CPU time gpsrelayd has used (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$relay_pid/stat"; }
+# cpu_mark before a load, cpu_per_request "$mark" after it: gpsrelayd's CPU
+# microseconds per stream entry added in between.
+cpu_mark() { echo "$(cpu_ticks) $(redis XLEN gps:reports)"; }
+cpu_per_request() {
+  local ticks0 entries0
+  read -r ticks0 entries0 <<<"$1"
+  awk -v t=$(($(cpu_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v n=$(($(redis XLEN gps:reports) - entries0)) \
+    'BEGIN {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}'
+}
 
 body='{"device_id":"truck-0042","ts":"2026-11-25T10:15:30.250Z","lat":52.520008,"lon":13.404954,"alt":34.5,"speed_kmh":48.2,"heading":271,"hdop":0.9,"sats":11,"battery":0.87,"ignition":true,"odometer_km":128734.6}'
 cat >"$work/post.lua" <<LUA
@@ -181,6 +216,7 @@ upstream_lines() { wc -l <"$work/nginx/upstream.log" 2>/dev/null || echo 0; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "load: wrk -t2 -c$connections -d${duration}s keep-alive, ${#body}-byte body; gpsrelayd threads=$threads"
+echo "gpsrelayd: $gpsrelayd"
 targets="http://127.0.0.1:$upstream_a/ingest,http://127.0.0.1:$upstream_b/ingest"
 
 if [ "$mode" = ingest ] || [ "$mode" = all ]; then
@@ -188,8 +224,10 @@ if [ "$mode" = ingest ] || [ "$mode" = all ]; then
   start_relay ""
   run_wrk nginx "http://127.0.0.1:$nginx_port/api/gps/reports"
   before=$(redis XLEN gps:reports)
+  mark=$(cpu_mark)
   run_wrk gpsrelayd "http://127.0.0.1:$relay_port/api/gps/reports"
   sleep 0.5
+  ingest_cpu=$(cpu_per_request "$mark")
   after=$(redis XLEN gps:reports)
   accepted=$(metric gpsrelay_reports_accepted_total)
   printf '%-10s %12s %10s %10s %10s\n' target req/s p50 p99 non-2xx
@@ -198,6 +236,8 @@ if [ "$mode" = ingest ] || [ "$mode" = all ]; then
   done
   echo "gpsrelayd / nginx: $(awk -v a="$(rps gpsrelayd)" -v b="$(rps nginx)" 'BEGIN {printf "%.2f", a/b}')"
   echo "gpsrelayd peak RSS: $(rss_mib) MiB"
+  # Cost per request, whatever share of the two cores wrk and Redis took.
+  echo "gpsrelayd CPU per request (user + system, warm-up and run): $ingest_cpu us"
   # Every 200 gpsrelayd sent (its own counter, which also covers requests
   # still in flight when wrk stopped) must be an entry in the stream.
   echo "stream entries added: $((after - before)), 200s sent (incl. warm-up): $accepted, stream total: $after"
@@ -214,29 +254,115 @@ if [ "$mode" = tls ] || [ "$mode" = all ]; then
   echo "=== tls: HTTPS ingest"
   start_relay ""
   run_wrk nginx-tls "https://127.0.0.1:$nginx_tls_port/api/gps/reports"
+  declare -A cpu
+  mark=$(cpu_mark)
   run_wrk gpsrelayd-tls "https://127.0.0.1:$tls_port/api/gps/reports"
+  cpu[gpsrelayd-tls]=$(cpu_per_request "$mark")
+  mark=$(cpu_mark)
   run_wrk gpsrelayd-plain "http://127.0.0.1:$relay_port/api/gps/reports"
+  cpu[gpsrelayd-plain]=$(cpu_per_request "$mark")
   stop_relay
   if [ -z "${SKIP_TOKEN:-}" ]; then
     start_relay "" "[auth]
 mode = token
 tokens_file = $work/tokens"
     { cat "$work/post.lua"; echo 'wrk.headers["Authorization"] = "Bearer bench-device-token-0001"'; } >"$work/token.lua"
+    mark=$(cpu_mark)
     wrk -t2 -c"$connections" -d3s -s "$work/token.lua" "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
     wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/token.lua" \
       "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/gpsrelayd-token.wrk"
+    cpu[gpsrelayd-token]=$(cpu_per_request "$mark")
     stop_relay
   fi
-  printf '%-16s %12s %10s %10s %10s\n' target req/s p50 p99 non-2xx
+  # CPU: gpsrelayd's user + system microseconds per request (warm-up and run).
+  printf '%-16s %12s %10s %10s %10s %10s\n' target req/s p50 p99 non-2xx CPU/req
   for t in nginx-tls gpsrelayd-tls gpsrelayd-plain gpsrelayd-token; do
     [ -f "$work/$t.wrk" ] || continue
-    printf '%-16s %12s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" "$(non2xx $t || true)"
+    printf '%-16s %12s %10s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" \
+      "$(non2xx $t || true)" "${cpu[$t]:+${cpu[$t]}us}"
   done
   echo "gpsrelayd-tls / nginx-tls: $(awk -v a="$(rps gpsrelayd-tls)" -v b="$(rps nginx-tls)" 'BEGIN {printf "%.2f", a/b}')"
   if [ -f "$work/gpsrelayd-token.wrk" ]; then
     echo "token / plain: $(awk -v a="$(rps gpsrelayd-token)" -v b="$(rps gpsrelayd-plain)" 'BEGIN {printf "%.2f", a/b}')"
   fi
   redis DEL gps:reports >/dev/null
+fi
+
+if [ "$mode" = idempotency ] || [ "$mode" = all ]; then
+  echo "=== idempotency: a unique Idempotency-Key per request vs none"
+  redis DEL gps:reports >/dev/null
+  # Both loads build each request in request(), with a header of the same
+  # length, so wrk does the same work for both; only the header's name
+  # differs. Keys: KEY_PREFIX (one per wrk run), wrk thread, counter.
+  for header in X-Bench-Seq-Key Idempotency-Key; do
+    cat >"$work/$header.lua" <<LUA
+$(cat "$work/post.lua")
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+local sent = 0
+function request()
+  sent = sent + 1
+  wrk.headers["$header"] = os.getenv("KEY_PREFIX") .. "-" .. thread_id .. "-" .. sent
+  return wrk.format()
+end
+LUA
+  done
+  start_relay ""
+  used_memory() { redis INFO memory | awk -F: '/^used_memory:/ {print $2 + 0}'; }
+  redis_cpu() { redis INFO cpu | awk -F: '/^used_cpu_(sys|user):/ {s += $2} END {printf "%.3f", s}'; }
+  declare -A cpu
+  memory0=$(used_memory)
+  for header in X-Bench-Seq-Key Idempotency-Key; do
+    if [ "$header" = Idempotency-Key ]; then
+      memory_no_keys=$(used_memory)
+      accepted_no_keys=$(metric gpsrelay_reports_accepted_total)
+    fi
+    KEY_PREFIX=warm-$header wrk -t2 -c"$connections" -d3s -s "$work/$header.lua" \
+      "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
+    entries0=$(redis XLEN gps:reports)
+    mark=$(cpu_mark)
+    redis_cpu0=$(redis_cpu)
+    KEY_PREFIX=run-$header wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/$header.lua" \
+      "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/$header.wrk"
+    sleep 0.5
+    entries=$(($(redis XLEN gps:reports) - entries0))
+    # CPU microseconds per request of the measured run: gpsrelayd, Redis.
+    cpu[$header]="$(cpu_per_request "$mark") us, redis $(awk -v r0="$redis_cpu0" -v r1="$(redis_cpu)" \
+      -v n="$entries" 'BEGIN {printf "%.1f", (r1 - r0) * 1e6 / n}') us"
+  done
+  sleep 0.5
+  stream=$(redis XLEN gps:reports)
+  accepted=$(metric gpsrelay_reports_accepted_total)
+  replays=$(metric gpsrelay_idempotent_replays_total)
+  keys=$(($(redis DBSIZE) - 1))  # all but the stream
+  memory1=$(used_memory)
+  stream_memory=$(redis MEMORY USAGE gps:reports SAMPLES 0)
+  stop_relay
+  printf '%-18s %12s %10s %10s %10s\n' load req/s p50 p99 non-2xx
+  for t in X-Bench-Seq-Key Idempotency-Key; do
+    printf '%-18s %12s %10s %10s %10s\n' "$t" "$(rps $t)" "$(field $t 50%)" "$(field $t 99%)" "$(non2xx $t || true)"
+  done
+  echo "with key / without: $(awk -v a="$(rps Idempotency-Key)" -v b="$(rps X-Bench-Seq-Key)" 'BEGIN {printf "%.2f", a/b}')"
+  for t in X-Bench-Seq-Key Idempotency-Key; do echo "CPU per request, $t: gpsrelayd ${cpu[$t]}"; done
+  echo "stream entries: $stream, 200s sent (incl. warm-ups): $accepted, replays: $replays"
+  sample_key=$(redis --scan --pattern 'gps:reports:idempotency:*' | head -1 || true)
+  echo "redis: $keys keys besides the stream ($((accepted - accepted_no_keys)) 200s with a key);" \
+    "one has $(redis PTTL "$sample_key") ms to live"
+  echo "redis used_memory: $((memory0 / 1048576)) MiB at start, $((memory_no_keys / 1048576)) MiB" \
+    "after the loads without a key, $((memory1 / 1048576)) MiB at the end;" \
+    "the stream alone $((stream_memory / 1048576)) MiB (MEMORY USAGE)"
+  echo "keys: $(((memory1 - memory0 - stream_memory) / 1048576)) MiB," \
+    "$(((memory1 - memory0 - stream_memory) / (keys > 0 ? keys : 1))) bytes each (used_memory - start - stream)"
+  if [ "$stream" != "$accepted" ] || [ "$replays" != 0 ] || [ "$keys" != $((accepted - accepted_no_keys)) ]; then
+    echo "MISMATCH: stream holds $stream entries, gpsrelayd answered $accepted reports with 200" \
+      "($((accepted - accepted_no_keys)) with a key), $replays replays, $keys keys" >&2
+    exit 1
+  fi
+  echo "check: stream length equals 200s sent; one key per keyed 200; nothing replayed"
+  redis FLUSHALL >/dev/null
 fi
 
 if [ "$mode" = e2e ] || [ "$mode" = all ]; then
@@ -295,4 +421,22 @@ PY
   echo "drained $((drain_count - left)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s (incl. start-up): $(awk -v n=$((drain_count - left)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}') packets/s; left: $left"
   echo "delivered (metric): $(delivered); gpsrelayd peak RSS: $(rss_mib) MiB"
   stop_relay
+fi
+
+if [ "$mode" = memory ] || [ "$mode" = all ]; then
+  echo "=== memory: 300 held 1 MiB uploads (1,000,000 bytes sent each)"
+  for budget in $max_inflight; do
+    limit_line="max_inflight_bytes = $budget"
+    [ "$budget" = - ] && limit_line=""
+    start_relay "" "request_timeout = 60s
+$limit_line"
+    echo "max_inflight_bytes = ${budget/#-/(not set)}; RSS at start: $(awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status") MiB"
+    python3 scripts/bench-held-uploads.py 127.0.0.1 "$relay_port" "$relay_pid" 300 1048576 1000000 2
+    echo "gpsrelayd still serving: $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$relay_port/ready")"
+    if [ "$budget" != - ]; then
+      echo "metrics: gpsrelay_http_inflight_bytes $(metric gpsrelay_http_inflight_bytes)," \
+        "gpsrelay_http_requests_over_budget_total $(metric gpsrelay_http_requests_over_budget_total)"
+    fi
+    stop_relay
+  done
 fi
