@@ -18,11 +18,12 @@ class MemoryReturn {
   // A burst counts once the in-flight bytes reached `burst_bytes`.
   explicit MemoryReturn(std::uint64_t burst_bytes) : burst_bytes_(burst_bytes) {}
 
-  // Fed the bytes in flight now, periodically. True when a burst is over:
-  // in flight fell below the burst size and to a quarter of the peak since
-  // the last trim.
-  bool should_trim(std::uint64_t in_flight) {
-    peak_ = std::max(peak_, in_flight);
+  // Fed periodically with the most bytes in flight since the previous call
+  // (a burst between two calls counts) and the bytes in flight now. True
+  // when a burst is over: in flight fell below the burst size and to a
+  // quarter of the peak since the last trim.
+  bool should_trim(std::uint64_t peak_since_last_call, std::uint64_t in_flight) {
+    peak_ = std::max({peak_, peak_since_last_call, in_flight});
     if (peak_ < burst_bytes_ || in_flight >= burst_bytes_ || in_flight > peak_ / 4) return false;
     peak_ = in_flight;
     return true;

@@ -129,12 +129,6 @@ const char* MetricsRegistry::redis_write_refusal(std::int64_t now_ns,
   return kRedisWriteErrorNames[static_cast<std::size_t>(latest_kind - 1)];
 }
 
-std::uint64_t MetricsRegistry::inflight_bytes() const {
-  std::int64_t total = 0;
-  for (const auto& w : workers_) total += w->inflight_bytes.load(std::memory_order_relaxed);
-  return total > 0 ? static_cast<std::uint64_t>(total) : 0;
-}
-
 std::int64_t MetricsRegistry::queue_length() const {
   std::int64_t length = -1;
   for (const auto& w : workers_) {
@@ -206,8 +200,12 @@ std::string MetricsRegistry::render_prometheus() const {
                 "Requests answered 408: not received within http.request_timeout.",
                 sum_of(&WorkerMetrics::requests_timed_out));
   append_metric(out, "gpsrelay_http_requests_over_budget_total", "counter",
-                "Requests answered 503 because http.max_inflight_bytes were in flight.",
+                "New requests answered 503 because http.max_inflight_bytes were in flight.",
                 sum_of(&WorkerMetrics::requests_over_budget));
+  append_metric(out, "gpsrelay_http_reads_paused_total", "counter",
+                "Times a request under way was not read from until http.max_inflight_bytes had "
+                "room again.",
+                sum_of(&WorkerMetrics::reads_paused));
   append_metric(out, "gpsrelay_http_accept_pauses_total", "counter",
                 "Times a listener paused accepting because the process ran out of file "
                 "descriptors.",

@@ -72,7 +72,8 @@ struct WorkerMetrics {
   std::atomic<std::uint64_t> connections_rejected{0};  // over http.max_connections
   std::atomic<std::uint64_t> requests_timed_out{0};    // 408: not received within the deadline
   std::atomic<std::uint64_t> requests_over_budget{0};  // 503: over http.max_inflight_bytes
-  std::atomic<std::uint64_t> accept_pauses{0};         // out of file descriptors
+  std::atomic<std::uint64_t> reads_paused{0};   // requests not read from while the budget was spent
+  std::atomic<std::uint64_t> accept_pauses{0};  // out of file descriptors
   std::atomic<std::int64_t> open_connections{0};
   std::atomic<std::int64_t> inflight_bytes{0};  // request bytes held, this worker's share
   std::atomic<bool> redis_up{false};
@@ -156,9 +157,6 @@ class MetricsRegistry {
   // refused append of any worker is within `window` before `now_ns` (steady
   // clock) and no worker had one accepted since; nullptr otherwise.
   const char* redis_write_refusal(std::int64_t now_ns, std::chrono::nanoseconds window) const;
-
-  // Bytes of requests held by all workers now.
-  std::uint64_t inflight_bytes() const;
 
   std::string render_prometheus() const;
 

@@ -297,7 +297,8 @@ void Daemon::supervise() {
                               : "Redis unavailable at " + config_.redis.address.to_string() +
                                     "; answering 503");
   }
-  if (memory_return_.should_trim(metrics_.inflight_bytes())) {
+  http::SharedBudget& inflight = edge_budgets_.inflight_bytes;
+  if (memory_return_.should_trim(inflight.take_peak(), inflight.used())) {
     // Give the arenas' free pages of the burst's request bodies back.
     malloc_trim(0);
   }

@@ -3,6 +3,7 @@
 
 #include <event2/bufferevent.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/callback_guard.h"
@@ -14,6 +15,16 @@ namespace {
 // How long an answer from here (408, 503) may take to leave before the
 // connection is closed anyway.
 constexpr std::chrono::milliseconds kAnswerGrace{1000};
+// How often paused reads look for room that other threads gave back.
+constexpr std::chrono::milliseconds kResumeCheckInterval{20};
+
+// Whether a request's first bytes are a GET or HEAD request line.
+bool starts_as_a_read(evbuffer* input) {
+  char first[5] = {};
+  const ev_ssize_t got = evbuffer_copyout(input, first, sizeof first);
+  const std::string_view line(first, got > 0 ? static_cast<std::size_t>(got) : 0);
+  return line.starts_with("GET ") || line.starts_with("HEAD ");
+}
 
 const char* reason_of(int status) {
   return status == 408 ? "Request Timeout" : "Service Unavailable";
@@ -25,8 +36,9 @@ struct ClientConnections::Connection {
   enum class State {
     kIdle,        // between requests: evhttp's keep-alive timer applies
     kReading,     // bytes of a request arrived; the deadline runs
+    kPaused,      // reading, but not read from until the budget has room
     kHandling,    // complete, with the request handler
-    kOverBudget,  // arrived past max_inflight_bytes; answered 503 soon
+    kOverBudget,  // a new request while the budget was spent; answered 503 soon
     kAnswering,   // our own answer is being written; then closed
   };
 
@@ -47,7 +59,8 @@ ClientConnections::ClientConnections(event_base* base, evhttp* http, Limits limi
       metrics_(metrics),
       request_ids_(request_ids),
       make_bufferevent_(std::move(make_bufferevent)),
-      setup_trigger_(base, [this] { finish_setup(); }) {
+      setup_trigger_(base, [this] { finish_setup(); }),
+      resume_timer_(base, [this] { resume_paused(); }) {
   evhttp_set_bevcb(http, &ClientConnections::on_accept, this);
 }
 
@@ -128,7 +141,7 @@ void ClientConnections::finish_setup() {
   awaiting_setup_.clear();
 }
 
-void ClientConnections::on_input(evbuffer* /*buffer*/, const evbuffer_cb_info* info,
+void ClientConnections::on_input(evbuffer* buffer, const evbuffer_cb_info* info,
                                  void* connection_ptr) {
   if (info->n_added == 0) return;
   auto& connection = *static_cast<Connection*>(connection_ptr);
@@ -138,21 +151,48 @@ void ClientConnections::on_input(evbuffer* /*buffer*/, const evbuffer_cb_info* i
   const bool within_budget = owner.charge(connection, info->n_added);
   switch (connection.state) {
     case Connection::State::kIdle:
-      owner.start_request(connection);
-      break;
+      if (within_budget || starts_as_a_read(buffer)) {
+        // Operator reads (/metrics, /health) go on while uploads fill the
+        // budget; should one carry a body, that stops being read below.
+        owner.start_request(connection);
+      } else {
+        // A new request while the budget is spent: refused, at once (on
+        // the next pass of the loop; if evhttp completes the request
+        // before then, the handler answers the 503 instead).
+        connection.state = Connection::State::kOverBudget;
+        owner.arm(connection, std::chrono::milliseconds(0));
+      }
+      return;
     case Connection::State::kReading:
-      break;
+      // A request under way is not refused for others' bytes: it stops
+      // being read until there is room again (its deadline still runs).
+      if (!within_budget) owner.pause(connection);
+      return;
+    case Connection::State::kPaused:
     case Connection::State::kHandling:
     case Connection::State::kOverBudget:
     case Connection::State::kAnswering:
       return;
   }
-  if (!within_budget) {
-    connection.state = Connection::State::kOverBudget;
-    // At once, on the next pass of the loop; if evhttp completes the request
-    // before then, the handler answers the 503 instead.
-    owner.arm(connection, std::chrono::milliseconds(0));
+}
+
+void ClientConnections::pause(Connection& connection) {
+  connection.state = Connection::State::kPaused;
+  bufferevent_disable(connection.bev, EV_READ);
+  core::bump(metrics_.reads_paused);
+  paused_.push_back(&connection);
+  if (!resume_timer_.pending()) resume_timer_.start_periodic(kResumeCheckInterval);
+}
+
+void ClientConnections::resume_paused() {
+  // Oldest first; each resumed read may spend the room again.
+  while (!paused_.empty() && limits_.inflight_bytes.used() < limits_.inflight_bytes.limit()) {
+    Connection& connection = *paused_.front();
+    paused_.pop_front();
+    connection.state = Connection::State::kReading;
+    bufferevent_enable(connection.bev, EV_READ);
   }
+  if (paused_.empty()) resume_timer_.stop();
 }
 
 void ClientConnections::start_request(Connection& connection) {
@@ -165,6 +205,10 @@ bool ClientConnections::on_request_complete(evhttp_request* request) {
   if (found == by_connection_.end()) return true;
   Connection& connection = *found->second;
   event_del(connection.deadline.get());
+  if (connection.state == Connection::State::kPaused) {
+    // Completed from bytes read before the pause; evhttp reads no more now.
+    paused_.erase(std::find(paused_.begin(), paused_.end(), &connection));
+  }
   const bool over_budget = connection.state == Connection::State::kOverBudget;
   connection.state = Connection::State::kHandling;
   evhttp_request_set_on_complete_cb(request, &ClientConnections::on_response_sent, &connection);
@@ -175,6 +219,7 @@ void ClientConnections::on_response_sent(evhttp_request* /*request*/, void* conn
   auto& connection = *static_cast<Connection*>(connection_ptr);
   ClientConnections& owner = *connection.owner;
   owner.discharge(connection);
+  owner.resume_paused();
   connection.state = Connection::State::kIdle;
   // Bytes of a pipelined next request may be waiting already.
   const std::size_t waiting = evbuffer_get_length(bufferevent_get_input(connection.bev));
@@ -201,6 +246,7 @@ void ClientConnections::on_deadline(evutil_socket_t, short, void* connection_ptr
 void ClientConnections::expire(Connection& connection) {
   switch (connection.state) {
     case Connection::State::kReading:
+    case Connection::State::kPaused:
       core::bump(metrics_.requests_timed_out);
       answer_and_close(connection, 408, "request not received within http.request_timeout");
       return;
@@ -236,6 +282,7 @@ void ClientConnections::answer_and_close(Connection& connection, int status,
   // this answer may at once send more on another connection, which must
   // not find the budget still spent.
   discharge(connection);
+  resume_paused();
   // The request was never parsed, so the client's X-Request-ID is unknown:
   // a generated one, as for a request that sent none.
   const std::string request_id = request_ids_.next();
@@ -283,6 +330,9 @@ void ClientConnections::on_close(evhttp_connection* evcon, void* connection_ptr)
 }
 
 void ClientConnections::forget(Connection& connection) {
+  if (connection.state == Connection::State::kPaused) {
+    paused_.erase(std::find(paused_.begin(), paused_.end(), &connection));
+  }
   if (connection.input_watch != nullptr) {
     evbuffer_remove_cb_entry(bufferevent_get_input(connection.bev), connection.input_watch);
     connection.input_watch = nullptr;

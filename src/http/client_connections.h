@@ -8,7 +8,9 @@
 //    sending one byte a second never trips); evhttp's own timer is left as
 //    the keep-alive idle timeout between requests;
 //  - http.max_inflight_bytes: bytes of requests being received or handled,
-//    across the process; a request that pushes past it gets 503.
+//    across the process. A new request while it is spent gets 503; a
+//    request under way whose bytes reach past it is not read from until
+//    others give room back (or its deadline ends it).
 //
 // evhttp 2.1 has no hook per connection, so this hooks in where it can:
 // evhttp_set_bevcb (we create each connection's bufferevent, so we see every
@@ -24,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -95,6 +98,10 @@ class ClientConnections {
   // Starts (or restarts) the connection's one timer; false if libevent refused.
   bool arm(Connection& connection, std::chrono::milliseconds delay);
   void expire(Connection& connection);
+  // Stops reading a request under way while the budget is spent, and
+  // starts again (oldest first) when there is room.
+  void pause(Connection& connection);
+  void resume_paused();
   void finish_setup();
   void start_request(Connection& connection);
   void answer_and_close(Connection& connection, int status, std::string_view message);
@@ -114,6 +121,8 @@ class ClientConnections {
   std::vector<std::unique_ptr<Connection>> awaiting_setup_;
   std::unordered_map<evhttp_connection*, std::unique_ptr<Connection>> by_connection_;
   core::CrossThreadTrigger setup_trigger_;
+  std::deque<Connection*> paused_;
+  core::Timer resume_timer_;  // runs while paused_ is not empty
   core::ThrottledLog timer_errors_;
 };
 

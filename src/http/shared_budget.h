@@ -7,6 +7,7 @@
 // it bounds the daemon, the rate limiter bounds clients.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -32,17 +33,28 @@ class SharedBudget {
   // still within the limit.
   bool acquire_anyway(std::uint64_t amount) {
     const std::uint64_t used = used_.fetch_add(amount, std::memory_order_relaxed) + amount;
+    std::uint64_t peak = peak_.load(std::memory_order_relaxed);
+    while (used > peak && !peak_.compare_exchange_weak(peak, used, std::memory_order_relaxed)) {
+    }
     return used <= limit_;
   }
 
   void release(std::uint64_t amount) { used_.fetch_sub(amount, std::memory_order_relaxed); }
 
   std::uint64_t used() const { return used_.load(std::memory_order_relaxed); }
+
+  // The most used (through acquire_anyway) since the previous call; starts
+  // the next period at what is used now. A sampler sees every burst, also
+  // one that came and went between two samples.
+  std::uint64_t take_peak() {
+    return std::max(peak_.exchange(used(), std::memory_order_relaxed), used());
+  }
   std::uint64_t limit() const { return limit_; }
 
  private:
   const std::uint64_t limit_;
   std::atomic<std::uint64_t> used_{0};
+  std::atomic<std::uint64_t> peak_{0};
 };
 
 }  // namespace gpsrelay::http

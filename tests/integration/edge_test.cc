@@ -137,46 +137,48 @@ TEST_F(EdgeTest, ConnectionsBeyondMaxConnectionsAreClosedAtOnce) {
   EXPECT_GE(scrape_metrics().sum("gpsrelay_http_connections_rejected_total").value_or(0), 3);
 }
 
-TEST_F(EdgeTest, RequestBytesBeyondTheInflightBudgetGet503) {
-  start_daemon({{"http", "max_body_size", "64k"},
+TEST_F(EdgeTest, InflightBudgetPausesRequestsUnderWayAndRefusesNewOnes) {
+  // One thread, so the order in which bytes arrive is the order sent.
+  start_daemon({{"http", "max_body_size", "128k"},
                 {"http", "max_inflight_bytes", "128k"},
-                {"http", "request_timeout", "20s"}});
-  const std::string body(60 * 1024, ' ');
-  // Two bodies of 60 KiB fit, trickling; the third does not.
-  std::vector<std::unique_ptr<RawConnection>> trickling;
+                {"http", "request_timeout", "20s"},
+                {"http", "threads", "1"}});
+  const auto inflight = [&] {
+    return scrape_metrics().sum("gpsrelay_http_inflight_bytes").value_or(0);
+  };
+  const std::string body(70 * 1024, ' ');
   const std::string upload = post_head(body.size() + 2) + "[" + body;
-  for (int i = 0; i < 2; ++i) {
-    trickling.push_back(std::make_unique<RawConnection>(daemon().port()));
-    ASSERT_TRUE(trickling.back()->send(upload));
-  }
-  // Both held by the daemon before the third starts: whichever request's
-  // bytes arrive past the limit is the one refused.
+  RawConnection first(daemon().port());
+  ASSERT_TRUE(first.send(upload));
+  ASSERT_TRUE(
+      eventually([&] { return inflight() > static_cast<double>(upload.size()); }, seconds(5)));
+  // Begun with room left, so admitted; its bytes reach past the budget, so
+  // it is not read from for now — not refused.
+  RawConnection second(daemon().port());
+  ASSERT_TRUE(second.send(upload));
   ASSERT_TRUE(eventually(
-      [&] {
-        // Every byte of both, plus the scrape's own request.
-        return scrape_metrics().sum("gpsrelay_http_inflight_bytes").value_or(0) >
-               2 * static_cast<double>(upload.size());
-      },
+      [&] { return scrape_metrics().sum("gpsrelay_http_reads_paused_total").value_or(0) >= 1; },
       seconds(5)));
+  // A request that begins while the budget is spent is refused.
   RawConnection third(daemon().port());
-  third.send(upload);
+  third.send(full_post(kReport));
   const HttpResponse refused = parse_http_response(third.read_response(seconds(5)));
   EXPECT_TRUE(is_json_error(refused, 503)) << refused;
   EXPECT_TRUE(is_delay_seconds(refused.header("Retry-After"))) << refused;
-  // The two within the budget still complete.
-  for (auto& connection : trickling) {
-    ASSERT_TRUE(connection->send("]"));
-    const HttpResponse response = parse_http_response(connection->read_response(seconds(5)));
-    EXPECT_TRUE(is_accepted(response)) << response;
-  }
+  EXPECT_TRUE(third.wait_for_peer_close(seconds(2)));
+  EXPECT_EQ(stream_length(), 0);
+
+  // The first completes and gives its bytes back; the second goes on.
+  ASSERT_TRUE(first.send("]"));
+  EXPECT_TRUE(is_accepted(parse_http_response(first.read_response(seconds(5)))));
+  ASSERT_TRUE(second.send("]"));
+  const HttpResponse resumed = parse_http_response(second.read_response(seconds(5)));
+  EXPECT_TRUE(is_accepted(resumed)) << resumed;
   EXPECT_EQ(stream_length(), 2);
-  EXPECT_GE(scrape_metrics().sum("gpsrelay_http_requests_over_budget_total").value_or(0), 1);
-  // Released again once answered: a small report goes through.
+  EXPECT_EQ(scrape_metrics().sum("gpsrelay_http_requests_over_budget_total"), 1);
+  // Everything given back (the scrape's own request is in flight).
+  EXPECT_TRUE(eventually([&] { return inflight() < 1024; }, seconds(5)));
   EXPECT_TRUE(is_accepted(post_report(std::string(kReport))));
-  EXPECT_TRUE(eventually(
-      // The scrape's own request is in flight while it is answered.
-      [&] { return scrape_metrics().sum("gpsrelay_http_inflight_bytes").value_or(-1) < 1024; },
-      seconds(5)));
 }
 
 TEST_F(EdgeTest, OutOfFileDescriptorsNeitherSpinsNorFloodsTheLog) {

@@ -35,6 +35,17 @@ TEST(SharedBudgetTest, TryAcquireOfMoreThanTheLimitNeverOverflows) {
   EXPECT_EQ(budget.used(), 0U);
 }
 
+TEST(SharedBudgetTest, TakePeakReportsTheHighestUseSinceTheLastCall) {
+  http::SharedBudget budget(100);
+  budget.acquire_anyway(70);
+  budget.release(60);
+  EXPECT_EQ(budget.take_peak(), 70U);
+  EXPECT_EQ(budget.take_peak(), 10U);  // the next period starts at what is used
+  budget.release(10);
+  EXPECT_EQ(budget.take_peak(), 10U);
+  EXPECT_EQ(budget.take_peak(), 0U);
+}
+
 TEST(SharedBudgetTest, AcquireAnywayCountsPastTheLimitAndSaysSo) {
   http::SharedBudget budget(10);
   EXPECT_TRUE(budget.acquire_anyway(10));
@@ -95,15 +106,21 @@ TEST(MemoryReturnTest, TrimsOnceWhenABurstIsOver) {
   constexpr std::uint64_t kMiB = 1024 * 1024;
   core::MemoryReturn policy(16 * kMiB);
   // Small traffic never counts as a burst.
-  for (int i = 0; i < 10; ++i) EXPECT_FALSE(policy.should_trim(i * kMiB));
-  EXPECT_FALSE(policy.should_trim(0));
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(policy.should_trim(i * kMiB, i * kMiB));
+  EXPECT_FALSE(policy.should_trim(0, 0));
   // A burst: not while it lasts, once when it is over, not again after.
-  EXPECT_FALSE(policy.should_trim(200 * kMiB));
-  EXPECT_FALSE(policy.should_trim(120 * kMiB));
-  EXPECT_FALSE(policy.should_trim(40 * kMiB));
-  EXPECT_TRUE(policy.should_trim(2 * kMiB));
-  EXPECT_FALSE(policy.should_trim(0));
-  EXPECT_FALSE(policy.should_trim(1 * kMiB));
+  EXPECT_FALSE(policy.should_trim(200 * kMiB, 200 * kMiB));
+  EXPECT_FALSE(policy.should_trim(200 * kMiB, 120 * kMiB));
+  EXPECT_FALSE(policy.should_trim(120 * kMiB, 40 * kMiB));
+  EXPECT_TRUE(policy.should_trim(40 * kMiB, 2 * kMiB));
+  EXPECT_FALSE(policy.should_trim(2 * kMiB, 0));
+  EXPECT_FALSE(policy.should_trim(1 * kMiB, 1 * kMiB));
+}
+
+TEST(MemoryReturnTest, ABurstBetweenTwoSamplesStillCounts) {
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  core::MemoryReturn policy(16 * kMiB);
+  EXPECT_TRUE(policy.should_trim(80 * kMiB, 0));
 }
 
 }  // namespace
