@@ -27,6 +27,12 @@
 //    own driver endpoint refuses them;
 //  - a batch is all or nothing: one bad element refuses the request, with
 //    the element's index in the message.
+//
+// Implemented one file per format (driver_location.cc, osmand.cc,
+// traccar.cc, owntracks.cc, raw_report.cc), each mapping its fields onto
+// the RecordBuilder in record_builder.h, which owns every value check and
+// error message; timestamp.cc and url_params.cc hold parse_timestamp_text
+// and percent_decode.
 #pragma once
 
 #include <cstdint>
