@@ -15,6 +15,8 @@ namespace {
 // How long an answer from here (408, 503) may take to leave before the
 // connection is closed anyway.
 constexpr std::chrono::milliseconds kAnswerGrace{1000};
+// The most a bufferevent reads from a socket at once (libevent's default).
+constexpr std::uint64_t kOneRead = 16384;
 // How often paused reads look for room that other threads gave back.
 constexpr std::chrono::milliseconds kResumeCheckInterval{20};
 
@@ -47,6 +49,9 @@ struct ClientConnections::Connection {
   evhttp_connection* evcon = nullptr;
   evbuffer_cb_entry* input_watch = nullptr;
   core::EventPtr deadline;
+  // While paused nothing reads the socket, so a client that hangs up would
+  // go unnoticed until the deadline; this watches for exactly that.
+  core::EventPtr hang_up_watch;
   State state = State::kIdle;
   std::uint64_t charged_bytes = 0;  // drawn from the in-flight budget
 };
@@ -179,20 +184,37 @@ void ClientConnections::on_input(evbuffer* buffer, const evbuffer_cb_info* info,
 void ClientConnections::pause(Connection& connection) {
   connection.state = Connection::State::kPaused;
   bufferevent_disable(connection.bev, EV_READ);
+  connection.hang_up_watch.reset(event_new(base_, bufferevent_getfd(connection.bev), EV_CLOSED,
+                                           &ClientConnections::on_hang_up, &connection));
+  if (connection.hang_up_watch && event_add(connection.hang_up_watch.get(), nullptr) != 0) {
+    connection.hang_up_watch.reset();  // then the deadline ends it
+  }
   core::bump(metrics_.reads_paused);
   paused_.push_back(&connection);
   if (!resume_timer_.pending()) resume_timer_.start_periodic(kResumeCheckInterval);
 }
 
 void ClientConnections::resume_paused() {
-  // Oldest first; each resumed read may spend the room again.
-  while (!paused_.empty() && limits_.inflight_bytes.used() < limits_.inflight_bytes.limit()) {
+  // Oldest first, as many as the room can take one read each: all of them
+  // at once would overshoot the budget by a read per connection.
+  const std::uint64_t used = limits_.inflight_bytes.used();
+  const std::uint64_t limit = limits_.inflight_bytes.limit();
+  std::uint64_t room = used < limit ? limit - used : 0;
+  while (!paused_.empty() && room > 0) {
+    room -= std::min(room, kOneRead);
     Connection& connection = *paused_.front();
     paused_.pop_front();
     connection.state = Connection::State::kReading;
+    connection.hang_up_watch.reset();
     bufferevent_enable(connection.bev, EV_READ);
   }
   if (paused_.empty()) resume_timer_.stop();
+}
+
+void ClientConnections::on_hang_up(evutil_socket_t, short, void* connection_ptr) {
+  auto& connection = *static_cast<Connection*>(connection_ptr);
+  // Calls on_close, which forgets the connection and its bytes.
+  evhttp_connection_free(connection.evcon);
 }
 
 void ClientConnections::start_request(Connection& connection) {
@@ -208,6 +230,7 @@ bool ClientConnections::on_request_complete(evhttp_request* request) {
   if (connection.state == Connection::State::kPaused) {
     // Completed from bytes read before the pause; evhttp reads no more now.
     paused_.erase(std::find(paused_.begin(), paused_.end(), &connection));
+    connection.hang_up_watch.reset();
   }
   const bool over_budget = connection.state == Connection::State::kOverBudget;
   connection.state = Connection::State::kHandling;

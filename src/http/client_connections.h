@@ -89,6 +89,7 @@ class ClientConnections {
   static void on_close(evhttp_connection* evcon, void* connection);
   static void on_response_sent(evhttp_request* request, void* connection);
   static void on_deadline(evutil_socket_t, short, void* connection);
+  static void on_hang_up(evutil_socket_t, short, void* connection);
   static void on_answer_flushed(bufferevent* bev, void* connection);
   static void on_answer_event(bufferevent* bev, short what, void* connection);
 
