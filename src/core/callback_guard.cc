@@ -8,8 +8,9 @@ namespace gpsrelay::core {
 
 void log_escaped_exception(std::string_view where, const char* what) noexcept {
   try {
-    log_error("exception in a callback; its work is abandoned, the loop goes on",
-              {{"CALLBACK", where}, {"ERROR", what}});
+    // Neutral on purpose: what follows (the loop goes on, or a thread's
+    // end aborts the process) is the caller's to say.
+    log_error("exception caught at a callback boundary", {{"CALLBACK", where}, {"ERROR", what}});
   } catch (...) {
     // Out of memory even for the log line: dropping it beats unwinding
     // into C code.

@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <initializer_list>
 #include <mutex>
-#include <optional>
 #include <string_view>
 
 #include "core/log.h"
@@ -25,10 +24,11 @@ class LogThrottle {
   // Whether a line at `now` goes out. When it does, `suppressed` is the
   // number of lines held back since the previous one that went out.
   bool admit(std::chrono::steady_clock::time_point now, std::uint64_t& suppressed) {
-    if (last_ && now - *last_ < interval_) {
+    if (any_ && now - last_ < interval_) {
       ++held_back_;
       return false;
     }
+    any_ = true;
     last_ = now;
     suppressed = held_back_;
     held_back_ = 0;
@@ -37,7 +37,10 @@ class LogThrottle {
 
  private:
   std::chrono::nanoseconds interval_;
-  std::optional<std::chrono::steady_clock::time_point> last_;
+  // Not std::optional: GCC 12 then warns maybe-uninitialized under the
+  // sanitizers (a false positive, but -Werror).
+  bool any_ = false;
+  std::chrono::steady_clock::time_point last_{};
   std::uint64_t held_back_ = 0;
 };
 
