@@ -2,7 +2,7 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|all]   (default: all)
+#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|micro|all]   (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
@@ -42,6 +42,9 @@
 # GPSRELAYD=/path/to/gpsrelayd (absolute, or relative to the repository)
 # runs another build, e.g. a previous release's tree, in every mode; its
 # config parser must accept the keys the mode writes.
+# micro   Google Benchmark microbenchmarks of pure code (tests/bench/:
+#         the router), no servers.
+#
 # DURATION=30 THREADS=1 CONNECTIONS=64 DRAIN_COUNT=200000 change the load;
 # RATE=20000 paces the e2e load (wrk's delay(): RATE/500 connections each
 # waiting 2 ms before every request, so the rate reached is somewhat lower).
@@ -55,14 +58,21 @@ connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 max_inflight=${MAX_INFLIGHT:-256m}
-case "$mode" in ingest | tls | idempotency | e2e | drain | memory | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|all]" >&2
+case "$mode" in ingest | tls | idempotency | e2e | drain | memory | micro | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|micro|all]" >&2
   exit 2
   ;;
 esac
 
 scripts/install-deps.sh build bench
 scripts/build.sh build >/dev/null
+
+if [ "$mode" = micro ] || [ "$mode" = all ]; then
+  echo "=== micro"
+  cmake --build build --target micro_bench >/dev/null
+  build/micro_bench --benchmark_min_time=1
+  [ "$mode" = micro ] && exit 0
+fi
 
 work=$(mktemp -d /tmp/gpsrelay-bench.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

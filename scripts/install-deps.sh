@@ -14,7 +14,7 @@ for purpose in "$@"; do
     build) ;;
     run) want+=(redis-server mariadb-server curl python3) ;;
     test) want+=(redis-server mariadb-server curl clang-14 libclang-rt-14-dev clang-format clang-tidy) ;;
-    bench) want+=(redis-server mariadb-server curl python3 wrk nginx-light) ;;
+    bench) want+=(redis-server mariadb-server curl python3 wrk nginx-light libbenchmark-dev) ;;
     deb) want+=(debhelper dpkg-dev lintian rsync util-linux systemd) ;;
     rpm) want+=(rpm rpmlint rsync util-linux) ;;
     packaging) want+=(systemd groff man-db) ;;
