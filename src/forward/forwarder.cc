@@ -171,9 +171,13 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
   const auto now = std::chrono::steady_clock::now();
   const AttemptOutcome outcome =
       result.status != 0 ? classify_http_status(result.status) : classify_transport_error();
-  balancer_.record_outcome(target, outcome, now);
-  metrics_.attempt_duration.observe(result.elapsed);
   core::TargetMetrics& target_metrics = *metrics_.targets[target];
+  if (!result.not_sent) {
+    balancer_.record_outcome(target, outcome, now);
+    metrics_.attempt_duration.observe(result.elapsed);
+  }
+  // A request that never left says nothing about the target: no breaker
+  // count, no target metrics, no last_error; the packet is still retried.
 
   if (outcome == AttemptOutcome::kSuccess) {
     core::bump(target_metrics.delivered);
@@ -181,9 +185,11 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
     return;
   }
   delivery.last_error = result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error;
-  core::bump(outcome == AttemptOutcome::kPermanent ? target_metrics.rejected
-                                                   : target_metrics.failed_attempts);
-  target_metrics.set_last_error(delivery.last_error);
+  if (!result.not_sent) {
+    core::bump(outcome == AttemptOutcome::kPermanent ? target_metrics.rejected
+                                                     : target_metrics.failed_attempts);
+    target_metrics.set_last_error(delivery.last_error);
+  }
   target_logs_[target]->attempt_failed.log(core::LogLevel::kWarning, "delivery attempt failed",
                                            {{"MESSAGE_ID", delivery.entry.id},
                                             {"REQUEST_ID", delivery.entry.request_id},

@@ -126,8 +126,9 @@ void HttpSender::send(SendRequest request, Callback callback) {
     transfers_.erase(slot);
     error = std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc);
   }
-  // Reported like a transport error (status 0): the caller retries it as it
-  // would a refused connection. Later, from the loop, as promised.
+  // Reported like a transport error (status 0, not_sent): the caller
+  // retries it as it would a refused connection. Later, from the loop, as
+  // promised.
   failed_.push_back({std::move(transfer), std::move(error)});
   if (!failed_timer_.pending()) failed_timer_.start_once(std::chrono::milliseconds(0));
 }
@@ -182,6 +183,7 @@ void HttpSender::report_failed() {
   for (FailedSend& f : failed) {
     SendResult result;
     result.error = std::move(f.error);
+    result.not_sent = true;
     finish(*f.transfer, result);
   }
 }

@@ -36,6 +36,9 @@ struct SendRequest {
 struct SendResult {
   long status = 0;    // HTTP status; 0 when no response arrived
   std::string error;  // curl's explanation when status is 0
+  // The request never left this process (curl refused to set it up or to
+  // start it): nothing is known about the target.
+  bool not_sent = false;
   std::chrono::microseconds elapsed{0};
 };
 

@@ -101,6 +101,7 @@ TEST_F(HttpSenderTest, RequestCurlRefusesToSetUpIsATransportErrorReportedFromThe
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->status, 0);
   EXPECT_NE(result->error.find("CURLOPT_URL"), std::string::npos) << result->error;
+  EXPECT_TRUE(result->not_sent) << "the target must not be blamed for it";
   EXPECT_EQ(upstream.request_count(), 0u);
   // The refused handle goes back for reuse and the next request is fine.
   EXPECT_EQ(send_one(post_to(upstream.url())).status, 200);
