@@ -22,11 +22,17 @@ mysql_port=$(free_port)
 upstream_port=$(free_port)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Newest first: gpsrelayd stops before the servers it uses.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Exit (and so clean up) on SIGTERM too, not only on Ctrl-C to the group.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 wait_for() {
   for _ in $(seq 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "run.sh: gave up waiting for: $*" >&2
@@ -108,4 +114,8 @@ Queue and targets:  $ctl status
 Health and metrics: curl -s http://127.0.0.1:$port/health; curl -s http://127.0.0.1:$port/metrics
 Ctrl-C stops everything.
 TXT
-build/gpsrelayd -c "$work/gpsrelay.conf"
+# In the background and waited for, so that a signal to this script runs
+# its traps at once (bash defers them while a foreground child runs).
+build/gpsrelayd -c "$work/gpsrelay.conf" &
+pids+=($!)
+wait "$!"
