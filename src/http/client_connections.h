@@ -79,8 +79,6 @@ class ClientConnections {
   // over the in-flight budget; the handler answers it with 503.
   bool on_request_complete(evhttp_request* request);
 
-  std::size_t open() const { return by_connection_.size() + awaiting_setup_.size(); }
-
  private:
   struct Connection;
 

@@ -126,7 +126,7 @@ queue::ReportQueue::Options queue_options(const core::Config& config) {
   options.stream = config.redis.stream;
   options.group = config.redis.group;
   options.max_queue_length = config.redis.max_queue_length;
-  options.reply_timeout = config.redis.command_timeout;
+  options.command_timeout = config.redis.command_timeout;
   options.idempotency_ttl = config.redis.idempotency_ttl;
   return options;
 }

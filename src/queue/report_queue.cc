@@ -106,7 +106,7 @@ void ReportQueue::handle_refusal(std::string_view error) {
 
 void ReportQueue::poll() {
   if (!sent_at_.empty() &&
-      std::chrono::steady_clock::now() - sent_at_.front() > options_.reply_timeout) {
+      std::chrono::steady_clock::now() - sent_at_.front() > options_.command_timeout) {
     connection_.reset("Redis reply overdue");
     return;
   }

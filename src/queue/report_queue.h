@@ -61,7 +61,7 @@ class ReportQueue {
     std::string group;
     std::uint64_t max_queue_length = 0;  // 0 = unlimited
     // A connection whose oldest reply is this late is considered dead.
-    std::chrono::milliseconds reply_timeout{1000};
+    std::chrono::milliseconds command_timeout{1000};
     std::chrono::milliseconds idempotency_ttl{24LL * 60 * 60 * 1000};
     std::chrono::milliseconds length_poll_interval{100};
   };

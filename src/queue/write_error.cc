@@ -16,8 +16,4 @@ WriteError classify_write_error(std::string_view error_reply) {
 
 static_assert(core::kRedisWriteErrorNames.size() == kWriteErrorKinds);
 
-std::string_view write_error_name(WriteError error) {
-  return core::kRedisWriteErrorNames[static_cast<std::size_t>(error)];
-}
-
 }  // namespace gpsrelay::queue

@@ -21,7 +21,7 @@ using WriteErrorCounts = std::array<std::uint64_t, kWriteErrorKinds>;
 
 WriteError classify_write_error(std::string_view error_reply);
 
-// "oom", "readonly", "misconf", "other": label values and /health text.
-std::string_view write_error_name(WriteError error);
+// Their label values and /health text are core::kRedisWriteErrorNames, in
+// this order (checked in write_error.cc).
 
 }  // namespace gpsrelay::queue

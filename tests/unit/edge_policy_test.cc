@@ -79,7 +79,8 @@ TEST(WriteErrorTest, ClassifiesRedisErrorRepliesByTheirCode) {
             WriteError::kMisconf);
   EXPECT_EQ(queue::classify_write_error("NOSCRIPT No matching script."), WriteError::kOther);
   EXPECT_EQ(queue::classify_write_error(""), WriteError::kOther);
-  EXPECT_EQ(queue::write_error_name(WriteError::kReadOnly), "readonly");
+  EXPECT_STREQ(core::kRedisWriteErrorNames[static_cast<std::size_t>(WriteError::kReadOnly)],
+               "readonly");
 }
 
 TEST(RedisWriteRefusalTest, IsTheLatestRefusalUnlessAnyWorkerSucceededSince) {
