@@ -176,6 +176,17 @@ class ConfigBuilder {
     if (config_.auth.mode == AuthConfig::Mode::kToken && config_.auth.tokens_file.empty()) {
       throw ConfigError(origin_of("auth.mode").describe(), "mode = token needs [auth] tokens_file");
     }
+    const LocationsConfig& locations = config_.locations;
+    if (locations.enabled && locations.group == config_.redis.group) {
+      // One group would split the entries between forwarding and locations.
+      throw ConfigError(origin_of("locations.group").describe(),
+                        "group must differ from [redis] group");
+    }
+    if (locations.osmand_listen &&
+        (*locations.osmand_listen == http.listen || locations.osmand_listen == http.tls_listen)) {
+      throw ConfigError(origin_of("locations.osmand_listen").describe(),
+                        "osmand_listen must differ from [http] listen and tls_listen");
+    }
     return std::move(config_);
   }
 

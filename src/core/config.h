@@ -58,6 +58,8 @@ struct AuthConfig {
   enum class Mode { kNone, kToken };
   Mode mode = Mode::kNone;
   std::string tokens_file;  // Set whenever mode is kToken.
+  // Tokens for the read APIs (locations); empty = reads are open.
+  std::string read_tokens_file;
   bool operator==(const AuthConfig&) const = default;
 };
 
@@ -103,6 +105,21 @@ struct MysqlConfig {
   bool operator==(const MysqlConfig&) const = default;
 };
 
+// [locations]: the location service (src/locations/). Off by default.
+struct LocationsConfig {
+  bool enabled = false;
+  std::string group = "locations";  // Consumer group on redis.stream; != redis.group.
+  std::chrono::milliseconds ttl{5LL * 60 * 1000};  // A current location expires after this.
+  bool history = true;                             // Every location into driver_locations.
+  std::chrono::milliseconds history_retention{90LL * 24 * 60 * 60 * 1000};  // >= 1 day
+  unsigned batch_size = 500;                       // History rows per transaction at most.
+  std::chrono::milliseconds batch_interval{1000};  // A partial batch waits at most this.
+  std::uint64_t max_radius_m = 50000;              // Largest nearby radius, metres.
+  std::chrono::milliseconds max_route_range{7LL * 24 * 60 * 60 * 1000};  // Route query span.
+  std::optional<Endpoint> osmand_listen;  // Extra OsmAnd listener; empty = none.
+  bool operator==(const LocationsConfig&) const = default;
+};
+
 // Where `mysql` says MySQL is, for messages and /health: "unix:/path" when
 // a socket is set (the connector then ignores host and port), else
 // "host:port", with an IPv6 host in brackets.
@@ -122,6 +139,7 @@ struct Config {
   RedisConfig redis;
   ForwardConfig forward;
   MysqlConfig mysql;
+  LocationsConfig locations;
   LogConfig log;
   bool operator==(const Config&) const = default;
 };

@@ -23,6 +23,10 @@ constexpr unsigned kMaxThreads = 1024;
 constexpr unsigned kMaxConcurrency = 1000000;
 constexpr std::uint64_t kMaxConnections = 1000000;
 constexpr std::uint64_t kMaxInflightBytes = 64ULL * 1024 * 1024 * 1024;
+// A multi-row INSERT of this many rows stays far below max_allowed_packet.
+constexpr unsigned kMaxHistoryBatch = 10000;
+// Half the Earth's circumference: every point is within it.
+constexpr std::uint64_t kMaxRadiusMetres = 20000000;
 
 constexpr Choices<std::string_view, 2> kTlsVersions{{{"1.2", "1.2"}, {"1.3", "1.3"}}};
 constexpr Choices<AuthConfig::Mode, 2> kAuthModes{
@@ -113,6 +117,11 @@ constexpr KeySpec kKeys[] = {
     {"auth", "tokens_file", nullptr,
      [](const Ctx& x, std::string_view v, Config& c) { c.auth.tokens_file = parse_path(x, v); },
      [](const Config& c) { return c.auth.tokens_file; }},
+    {"auth", "read_tokens_file", nullptr,
+     [](const Ctx& x, std::string_view v, Config& c) {
+       c.auth.read_tokens_file = parse_path(x, v);
+     },
+     [](const Config& c) { return c.auth.read_tokens_file; }},
 
     {"redis", "address", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.redis.address = parse_endpoint(v, true); },
@@ -226,6 +235,55 @@ constexpr KeySpec kKeys[] = {
        c.mysql.retention = parse_duration_value(v, false);
      },
      [](const Config& c) { return format_duration(c.mysql.retention); }},
+
+    {"locations", "enabled", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.locations.enabled = parse_bool(v); },
+     [](const Config& c) { return render_bool(c.locations.enabled); }},
+    {"locations", "group", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.locations.group = parse_non_empty(v); },
+     [](const Config& c) { return c.locations.group; }},
+    {"locations", "ttl", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.locations.ttl = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.locations.ttl); }},
+    {"locations", "history", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.locations.history = parse_bool(v); },
+     [](const Config& c) { return render_bool(c.locations.history); }},
+    {"locations", "history_retention", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       // History is dropped a day at a time.
+       c.locations.history_retention = parse_duration_value(v, false);
+       if (c.locations.history_retention < std::chrono::hours(24)) {
+         throw ValueError("must be at least 1d");
+       }
+     },
+     [](const Config& c) { return format_duration(c.locations.history_retention); }},
+    {"locations", "batch_size", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.locations.batch_size = parse_integer<unsigned>(v, 1, kMaxHistoryBatch);
+     },
+     [](const Config& c) { return std::to_string(c.locations.batch_size); }},
+    {"locations", "batch_interval", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.locations.batch_interval = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.locations.batch_interval); }},
+    {"locations", "max_radius", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.locations.max_radius_m = parse_distance_value(v, 1, kMaxRadiusMetres);
+     },
+     [](const Config& c) { return format_distance(c.locations.max_radius_m); }},
+    {"locations", "max_route_range", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.locations.max_route_range = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.locations.max_route_range); }},
+    {"locations", "osmand_listen", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.locations.osmand_listen = parse_optional_endpoint(v);
+     },
+     [](const Config& c) { return render_optional_endpoint(c.locations.osmand_listen); }},
 
     {"log", "level", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.log.level = parse_choice(v, kLogLevels); },

@@ -115,6 +115,25 @@ std::uint64_t parse_size_value(std::string_view value, std::uint64_t min, std::u
   return *size;
 }
 
+std::uint64_t parse_distance_value(std::string_view value, std::uint64_t min, std::uint64_t max) {
+  const std::optional<std::uint64_t> metres = parse_distance(value);
+  if (!metres) throw ValueError("expected a distance with a unit: 500m, 50km");
+  if (*metres < min || *metres > max) {
+    throw ValueError("must be between " + format_distance(min) + " and " + format_distance(max));
+  }
+  return *metres;
+}
+
+bool parse_bool(std::string_view value) {
+  for (const std::string_view yes : {"true", "yes", "on", "1"}) {
+    if (iequals(value, yes)) return true;
+  }
+  for (const std::string_view no : {"false", "no", "off", "0"}) {
+    if (iequals(value, no)) return false;
+  }
+  throw ValueError("expected true or false");
+}
+
 double parse_rate(std::string_view value) {
   double number = 0;
   const char* const end = value.data() + value.size();

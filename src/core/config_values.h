@@ -84,6 +84,13 @@ std::string render_durations(const std::vector<std::chrono::milliseconds>& durat
 
 std::uint64_t parse_size_value(std::string_view value, std::uint64_t min, std::uint64_t max);
 
+// Metres with a unit: "500m", "50km".
+std::uint64_t parse_distance_value(std::string_view value, std::uint64_t min, std::uint64_t max);
+
+// "true" or "false" (also yes/no, on/off, 1/0, as operators write them).
+bool parse_bool(std::string_view value);
+inline std::string render_bool(bool value) { return value ? "true" : "false"; }
+
 // A non-negative decimal such as "10" or "2.5". Exponents are not accepted,
 // so format_rate() writes rates in fixed notation too.
 double parse_rate(std::string_view value);

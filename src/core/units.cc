@@ -68,6 +68,22 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   return number * factor;
 }
 
+std::optional<std::uint64_t> parse_distance(std::string_view text) {
+  const auto parts = split_number(text);
+  if (!parts) return std::nullopt;
+  const auto [number, suffix] = *parts;
+  if (suffix == "m") return number;
+  if (suffix != "km" || number > std::numeric_limits<std::uint64_t>::max() / 1000) {
+    return std::nullopt;
+  }
+  return number * 1000;
+}
+
+std::string format_distance(std::uint64_t metres) {
+  if (metres != 0 && metres % 1000 == 0) return std::to_string(metres / 1000) + "km";
+  return std::to_string(metres) + "m";
+}
+
 std::string format_duration(std::chrono::milliseconds d) {
   const std::int64_t count = d.count();
   if (count < 0) return std::to_string(count) + "ms";

@@ -28,6 +28,13 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 // else, including overflow of 64 bits.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
+// Parses a non-negative integer of metres followed by "m" or "km" (the
+// unit is required, as for durations). nullopt for anything else.
+std::optional<std::uint64_t> parse_distance(std::string_view text);
+
+// The shortest text parse_distance() reads back: "50km", "1500m".
+std::string format_distance(std::uint64_t metres);
+
 // The shortest text parse_duration() reads back as `d`: the largest unit
 // that divides it exactly (5000ms -> "5s", 250ms -> "250ms", 0 -> "0s").
 // A negative `d` (which parse_duration never yields) is written as "-Nms"

@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 43);
+  EXPECT_EQ(keys, 54);
 }
 
 // ---- Values of every key ----
@@ -765,6 +765,7 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "[auth]\n"
             "mode = none\n"
             "tokens_file =\n"
+            "read_tokens_file =\n"
             "\n"
             "[redis]\n"
             "address = 127.0.0.1:6379\n"
@@ -797,6 +798,18 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "password =\n"
             "database = gpsrelay\n"
             "retention = 30d\n"
+            "\n"
+            "[locations]\n"
+            "enabled = false\n"
+            "group = locations\n"
+            "ttl = 5m\n"
+            "history = true\n"
+            "history_retention = 90d\n"
+            "batch_size = 500\n"
+            "batch_interval = 1s\n"
+            "max_radius = 50km\n"
+            "max_route_range = 7d\n"
+            "osmand_listen =\n"
             "\n"
             "[log]\n"
             "level = info\n"
@@ -844,6 +857,52 @@ retention = 36h
   EXPECT_EQ(reparsed, expected);
   EXPECT_EQ(reparsed.http.rate_burst, 1);
   EXPECT_NE(rendered.find("rate_limit = 0.1\nrate_burst = 1\n"), std::string::npos) << rendered;
+}
+
+// ---- [locations] ----
+
+TEST(LocationsConfig, ParsesEveryKey) {
+  const Config config = parse_config(
+      "[locations]\nenabled = true\ngroup = loc\nttl = 2m\nhistory = no\n"
+      "history_retention = 7d\nbatch_size = 100\nbatch_interval = 250ms\n"
+      "max_radius = 1500m\nmax_route_range = 1d\nosmand_listen = 127.0.0.1:5055\n",
+      "test.conf", [](const std::string&) { return std::nullopt; });
+  EXPECT_TRUE(config.locations.enabled);
+  EXPECT_EQ(config.locations.group, "loc");
+  EXPECT_EQ(config.locations.ttl, std::chrono::minutes(2));
+  EXPECT_FALSE(config.locations.history);
+  EXPECT_EQ(config.locations.history_retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(config.locations.batch_size, 100u);
+  EXPECT_EQ(config.locations.batch_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(config.locations.max_radius_m, 1500u);
+  EXPECT_EQ(config.locations.max_route_range, std::chrono::hours(24));
+  ASSERT_TRUE(config.locations.osmand_listen);
+  EXPECT_EQ(config.locations.osmand_listen->port, 5055);
+}
+
+TEST(LocationsConfig, RefusesWhatCannotWork) {
+  const auto error_of = [](const std::string& text) {
+    try {
+      parse_config(text, "test.conf", [](const std::string&) { return std::nullopt; });
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("[locations]\nenabled = maybe\n"),
+            "test.conf:2: invalid value 'maybe' for 'enabled' in [locations]: expected true or "
+            "false");
+  EXPECT_EQ(error_of("[locations]\nmax_radius = 50\n"),
+            "test.conf:2: invalid value '50' for 'max_radius' in [locations]: expected a distance "
+            "with a unit: 500m, 50km");
+  EXPECT_EQ(error_of("[locations]\nhistory_retention = 12h\n"),
+            "test.conf:2: invalid value '12h' for 'history_retention' in [locations]: must be at "
+            "least 1d");
+  EXPECT_EQ(error_of("[redis]\ngroup = g\n[locations]\nenabled = true\ngroup = g\n"),
+            "test.conf:5: group must differ from [redis] group");
+  EXPECT_EQ(error_of("[http]\nlisten = 127.0.0.1:9000\n[locations]\nosmand_listen = "
+                     "127.0.0.1:9000\n"),
+            "test.conf:4: osmand_listen must differ from [http] listen and tls_listen");
 }
 
 }  // namespace

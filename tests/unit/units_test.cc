@@ -116,5 +116,25 @@ TEST(FormatSize, OutputParsesBackToTheSameSize) {
   }
 }
 
+TEST(ParseDistance, TakesMetresAndKilometres) {
+  EXPECT_EQ(parse_distance("500m"), 500u);
+  EXPECT_EQ(parse_distance("50km"), 50000u);
+  EXPECT_EQ(parse_distance("0m"), 0u);
+  for (const std::string_view bad :
+       {"50", "50 km", "-5m", "5.5km", "5KM", "km", "", "18446744073709552km"}) {
+    EXPECT_EQ(parse_distance(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(FormatDistance, OutputParsesBack) {
+  EXPECT_EQ(format_distance(50000), "50km");
+  EXPECT_EQ(format_distance(1500), "1500m");
+  EXPECT_EQ(format_distance(0), "0m");
+  for (const std::uint64_t metres :
+       {std::uint64_t{0}, std::uint64_t{999}, std::uint64_t{1000}, std::uint64_t{20000000}}) {
+    EXPECT_EQ(parse_distance(format_distance(metres)), metres) << metres;
+  }
+}
+
 }  // namespace
 }  // namespace gpsrelay::core
