@@ -123,6 +123,17 @@ struct StoreMetrics {
   std::atomic<std::uint64_t> expired{0};  // rows deleted by the retention
 };
 
+// Location history in MySQL (store/history_store.h).
+struct HistoryMetrics {
+  std::atomic<bool> up{false};
+  std::atomic<std::uint64_t> connects{0};
+  std::atomic<std::uint64_t> rows_written{0};  // rows committed, duplicates of redeliveries included
+  std::atomic<std::uint64_t> batches{0};       // transactions committed
+  std::atomic<std::uint64_t> backlog{0};       // rows waiting for MySQL
+  std::atomic<std::uint64_t> partitions_dropped{0};
+  LatencyHistogram batch_duration;  // one transaction, from BEGIN to COMMIT
+};
+
 struct ForwardMetrics {
   explicit ForwardMetrics(const std::vector<std::string>& target_urls);
 
