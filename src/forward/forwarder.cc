@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/thread.h"
 #include "forward/target_url.h"
+#include "queue/stream_groups.h"
 
 namespace gpsrelay::forward {
 namespace {
@@ -26,6 +27,7 @@ queue::StreamConsumer::Options consumer_options(const core::Config& config, std:
   options.connection = queue::RedisConnection::Options::from(config.redis);
   options.stream = config.redis.stream;
   options.group = config.redis.group;
+  options.all_groups = queue::enabled_groups(config);
   options.consumer = std::move(name);
   options.claim_idle = config.forward.claim_idle;
   return options;

@@ -16,6 +16,7 @@
 #include "http/request_checks.h"
 #include "http/routes.h"
 #include "http/status_pages.h"
+#include "queue/stream_groups.h"
 
 namespace gpsrelay::http {
 namespace {
@@ -124,7 +125,7 @@ queue::ReportQueue::Options queue_options(const core::Config& config) {
   queue::ReportQueue::Options options;
   options.connection = queue::RedisConnection::Options::from(config.redis);
   options.stream = config.redis.stream;
-  options.group = config.redis.group;
+  options.groups = queue::enabled_groups(config);
   options.max_queue_length = config.redis.max_queue_length;
   options.command_timeout = config.redis.command_timeout;
   options.idempotency_ttl = config.redis.idempotency_ttl;

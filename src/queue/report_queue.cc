@@ -128,10 +128,13 @@ void ReportQueue::on_connection_state(bool up) {
     script_sha_.clear();
     return;
   }
-  // Ready once both replies are in: the group exists and the script is loaded.
-  setup_replies_pending_ = 2;
-  send_create_group(connection_, &ReportQueue::on_group_reply, this, options_.stream,
-                    options_.group);
+  // Ready once every reply is in: each group exists and the script is loaded.
+  // A refused send means the connection just dropped; the next connect
+  // starts the setup again.
+  setup_replies_pending_ = static_cast<int>(options_.groups.size()) + 1;
+  for (const std::string& group : options_.groups) {
+    send_create_group(connection_, &ReportQueue::on_group_reply, this, options_.stream, group);
+  }
   load_script();
 }
 

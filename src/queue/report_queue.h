@@ -2,10 +2,11 @@
 // thread. It appends reports (XADD with the fields payload, received_at and
 // request_id; with an Idempotency-Key, one script that adds the entry only
 // if the key is new and remembers the key with the entry's id), makes sure
-// the consumer group exists, watches the backlog (XLEN) for the
-// max_queue_length limit, declares the connection broken when a reply is
-// redis.command_timeout late, and keeps track of writes Redis refuses
-// (OOM, READONLY, MISCONF) so /health can say so.
+// every enabled consumer group exists before it accepts a report (a group
+// created later would start at 0 but could miss entries the others already
+// deleted), watches the backlog (XLEN) for the max_queue_length limit, declares the connection
+// broken when a reply is redis.command_timeout late, and keeps track of writes Redis refuses (OOM,
+// READONLY, MISCONF) so /health can say so.
 //
 // Replies on one connection come back in command order, so outstanding
 // appends form a FIFO: the listener is told about each append exactly once,
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/event_loop.h"
 #include "core/log_throttle.h"
@@ -49,7 +51,7 @@ class ReportQueueListener {
   // The report may or may not be in the stream (the connection was lost
   // before the reply); the client must be told to retry.
   virtual void on_report_failed(std::string_view reason) = 0;
-  // Ready means: connected, and the consumer group exists.
+  // Ready means: connected, and every enabled consumer group exists.
   virtual void on_queue_ready_changed(bool ready) = 0;
 };
 
@@ -58,7 +60,22 @@ class ReportQueue {
   struct Options {
     RedisConnection::Options connection;
     std::string stream;
-    std::string group;
+    // Every enabled consumer group of the stream (queue::enabled_groups),
+    // all created at connect. REQUIRES: not empty.
+    std::vector<std::string> groups;
+    // The contract's limit counts undelivered entries, and with several
+    // groups that is the most-behind group's backlog. XLEN measures it:
+    // an entry leaves the stream once every enabled group has acknowledged
+    // it (stream_consumer.h), so XLEN counts the entries some enabled group
+    // still needs. That is >= the most-behind group's backlog (an entry
+    // another group finished out of order stays until the slow group is done
+    // with it too, as does one whose last acknowledgement came from outside
+    // gpsrelayd), and equal to it while the groups finish entries in stream
+    // order, which is the normal case. Erring high only refuses early,
+    // never lets the backlog pass the limit. The exact figure, max over the
+    // groups of lag + pending from XINFO GROUPS, is not available: Redis 7.0
+    // reports lag as nil once an entry in the middle of the stream was
+    // deleted, which the script does whenever entries finish out of order.
     std::uint64_t max_queue_length = 0;  // 0 = unlimited
     // A connection whose oldest reply is this late is considered dead.
     std::chrono::milliseconds command_timeout{1000};
@@ -109,7 +126,7 @@ class ReportQueue {
   std::int64_t queue_length_ = -1;
   bool length_query_in_flight_ = false;
   bool ready_ = false;
-  int setup_replies_pending_ = 0;  // consumer group and script, after a connect
+  int setup_replies_pending_ = 0;  // consumer groups and script, after a connect
   std::string script_sha_;         // of the idempotent append; empty until loaded
   std::string idempotency_ttl_ms_;
   std::string key_scratch_;

@@ -16,6 +16,78 @@ namespace {
 
 constexpr std::chrono::milliseconds kRetryDelay{1000};
 
+// Acknowledge and delete, atomically (Redis runs a script with nothing
+// interleaved, so whichever group acknowledges an id last sees every other
+// group's acknowledgement and deletes it).
+// KEYS[1]: the stream. ARGV[1]: our group; ARGV[2]: n, the number of other
+// enabled groups; ARGV[3 .. 2+n]: their names; the rest: the ids we are done
+// with. Answers {newly acknowledged, deleted}.
+// An id is acknowledged in group G when G has delivered it (id <= G's
+// last-delivered-id) and it is not in G's pending list. XINFO GROUPS once
+// per call gives every group's last-delivered-id and pending count; a group
+// with nothing pending needs no more, and an id outside the [min, max] of
+// G's pending list (XPENDING summary, once per group and call) needs no
+// range lookup. Ids are compared as numbers written in decimal: Redis writes
+// them without leading zeros, so a shorter part is a smaller one (Lua
+// numbers are doubles and would round 64-bit parts). A listed group that does
+// not exist holds nothing back (an operator deleted it); XACK has already
+// checked every id's syntax by the time they are compared.
+constexpr std::string_view kFinishScript = R"lua(
+local stream, own, last_group = KEYS[1], ARGV[1], 2 + tonumber(ARGV[2])
+local ids = {}
+for i = last_group + 1, #ARGV do ids[#ids + 1] = ARGV[i] end
+local acked = redis.call('XACK', stream, own, unpack(ids))
+if redis.call('EXISTS', stream) == 0 then return {acked, 0} end
+local function compare_part(a, b)
+  if #a ~= #b then return #a < #b and -1 or 1 end
+  if a == b then return 0 end
+  return a < b and -1 or 1
+end
+local function compare_id(a, b)
+  local a_ms, a_seq = string.match(a, '^(%d+)-?(%d*)$')
+  local b_ms, b_seq = string.match(b, '^(%d+)-?(%d*)$')
+  local c = compare_part(a_ms, b_ms)
+  if c ~= 0 then return c end
+  return compare_part(a_seq == '' and '0' or a_seq, b_seq == '' and '0' or b_seq)
+end
+local wanted = {}
+for i = 3, last_group do wanted[ARGV[i]] = true end
+wanted[own] = nil
+local others = {}
+for _, fields in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+  local info = {}
+  for i = 1, #fields, 2 do info[fields[i]] = fields[i + 1] end
+  if wanted[info['name']] then
+    others[#others + 1] = {name = info['name'], last = info['last-delivered-id'],
+                           pending = info['pending']}
+  end
+end
+local function acknowledged(group, id)
+  if compare_id(id, group.last) > 0 then return false end
+  if group.pending == 0 then return true end
+  if group.min == nil then
+    local summary = redis.call('XPENDING', stream, group.name)
+    group.min, group.max = summary[2], summary[3]
+  end
+  if compare_id(id, group.min) < 0 or compare_id(id, group.max) > 0 then return true end
+  return #redis.call('XPENDING', stream, group.name, id, id, 1) == 0
+end
+local done = {}
+for _, id in ipairs(ids) do
+  local everyone = true
+  for _, group in ipairs(others) do
+    if not acknowledged(group, id) then
+      everyone = false
+      break
+    end
+  end
+  if everyone then done[#done + 1] = id end
+end
+local deleted = 0
+if #done > 0 then deleted = redis.call('XDEL', stream, unpack(done)) end
+return {acked, deleted}
+)lua";
+
 std::string_view text_of(const redisReply* r) {
   return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
              ? std::string_view(r->str, r->len)
@@ -32,7 +104,15 @@ StreamConsumer::StreamConsumer(event_base* base, Options options, StreamConsumer
       retry_timer_(base, [this] { read(); }),
       claim_timer_(base, [this] { claim(); }),
       stats_timer_(base, [this] { sample_group(); }),
-      flush_trigger_(base, [this] { flush_finished(); }) {}
+      flush_trigger_(base, [this] { flush_finished(); }) {
+  for (const std::string& name : options_.all_groups) {
+    if (name != options_.group &&
+        std::find(other_groups_.begin(), other_groups_.end(), name) == other_groups_.end()) {
+      other_groups_.push_back(name);
+    }
+  }
+  other_group_count_ = std::to_string(other_groups_.size());
+}
 
 StreamConsumer::~StreamConsumer() {
   retry_timer_.stop();
@@ -64,9 +144,40 @@ void StreamConsumer::on_reader_state(bool up) {
 
 void StreamConsumer::on_writer_state(bool up) {
   claim_in_flight_ = false;
+  script_sha_.clear();  // a restarted Redis has lost its script cache
   if (!up) return;
-  // The forwarder may start before any report created the group.
-  send_create_group(writer_, &StreamConsumer::on_ack_reply, this, options_.stream, options_.group);
+  // The forwarder may start before any report created the group. The other
+  // enabled groups too: the script ignores a group that does not exist, so
+  // creating them here, ahead of our first script call on this connection,
+  // keeps an entry from being deleted before a group that is enabled but
+  // not yet created (the first start with [locations] enabled) has seen it.
+  send_create_group(writer_, &StreamConsumer::on_group_reply, this, options_.stream,
+                    options_.group);
+  for (const std::string& group : other_groups_) {
+    send_create_group(writer_, &StreamConsumer::on_group_reply, this, options_.stream, group);
+  }
+  load_script();
+}
+
+void StreamConsumer::load_script() {
+  writer_.send(&StreamConsumer::on_script_reply, this, {"SCRIPT", "LOAD", kFinishScript});
+}
+
+void StreamConsumer::on_script_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<StreamConsumer*>(privdata);
+  core::guarded("SCRIPT LOAD reply", [&] {
+    const auto* r = static_cast<const redisReply*>(reply);
+    if (r == nullptr) return;  // connection lost; the next connect loads it again
+    if (r->type != REDIS_REPLY_STRING) {
+      // Not fatal: acknowledgements keep going out with EVAL, which needs
+      // no cached script, only costs the script's text on every call.
+      core::log_warning("cannot load the acknowledgement script; sending it with every call",
+                        {{"ERROR", r->type == REDIS_REPLY_ERROR ? std::string_view(r->str, r->len)
+                                                                : "unexpected reply"}});
+      return;
+    }
+    self->script_sha_.assign(r->str, r->len);
+  });
 }
 
 void StreamConsumer::read() {
@@ -212,34 +323,100 @@ bool StreamConsumer::finish(const std::string& id) {
 }
 
 void StreamConsumer::flush_finished() {
-  constexpr std::size_t kMaxIdsPerCommand = 1000;
+  constexpr std::size_t kMaxIdsPerCall = 1000;
   // If Redis went away since finish(), the entries simply stay pending.
-  for (std::size_t first = 0; first < finished_.size() && writer_.up();
-       first += kMaxIdsPerCommand) {
-    const std::size_t count = std::min(kMaxIdsPerCommand, finished_.size() - first);
-    std::vector<std::string_view> args = {"XACK", options_.stream, options_.group};
-    args.insert(args.end(), finished_.begin() + static_cast<std::ptrdiff_t>(first),
-                finished_.begin() + static_cast<std::ptrdiff_t>(first + count));
-    // Acknowledge first: a crash between the two leaves a delivered entry in
-    // the stream (the backlog overcounts), never an undelivered one removed.
+  for (std::size_t first = 0; first < finished_.size() && writer_.up(); first += kMaxIdsPerCall) {
+    const auto begin = finished_.begin() + static_cast<std::ptrdiff_t>(first);
+    const std::size_t count = std::min(kMaxIdsPerCall, finished_.size() - first);
+    std::vector<std::string> ids(
+        std::make_move_iterator(begin),
+        std::make_move_iterator(begin + static_cast<std::ptrdiff_t>(count)));
     // A send refused here means the connection just dropped: the entries stay
     // pending and are read again from our own pending list after reconnect.
-    if (!writer_.send(&StreamConsumer::on_ack_reply, this, args)) break;
-    args.erase(args.begin() + 2);  // XDEL stream id...
-    args[0] = "XDEL";
-    if (!writer_.send(&StreamConsumer::on_ack_reply, this, args)) break;
+    if (!send_finish(std::move(ids))) break;
   }
   finished_.clear();
 }
 
-void StreamConsumer::on_ack_reply(redisAsyncContext*, void* reply, void* privdata) {
+bool StreamConsumer::send_finish(std::vector<std::string> ids) {
+  // EVALSHA sends 40 bytes where EVAL would send the whole script (and make
+  // Redis hash it) with every call, and most calls carry a few ids.
+  const bool cached = !script_sha_.empty();
+  // Queued before the send, so the reply always finds its ids.
+  const std::vector<std::string>& queued = finishing_.emplace_back(std::move(ids));
+  std::vector<std::string_view> args = {cached ? "EVALSHA" : "EVAL",
+                                        cached ? std::string_view(script_sha_) : kFinishScript,
+                                        "1",
+                                        options_.stream,
+                                        options_.group,
+                                        other_group_count_};
+  args.reserve(args.size() + other_groups_.size() + queued.size());
+  args.insert(args.end(), other_groups_.begin(), other_groups_.end());
+  args.insert(args.end(), queued.begin(), queued.end());
+  if (writer_.send(&StreamConsumer::on_finish_reply, this, args)) return true;
+  finishing_.pop_back();  // refused: no callback will come for it
+  return false;
+}
+
+void StreamConsumer::on_finish_reply(redisAsyncContext*, void* reply, void* privdata) {
+  core::guarded("acknowledgement script reply", [&] {
+    static_cast<StreamConsumer*>(privdata)->handle_finish_reply(
+        static_cast<const redisReply*>(reply));
+  });
+}
+
+void StreamConsumer::handle_finish_reply(const redisReply* r) {
+  // Every sent call gets exactly one callback, in order (RedisConnection::send).
+  if (finishing_.empty()) {
+    core::log_error("acknowledgement reply without a call; ignored");
+    return;
+  }
+  std::vector<std::string> ids = std::move(finishing_.front());
+  finishing_.pop_front();
+  // Connection lost: whether the call ran or not, its entries are safe
+  // (still pending for us, read again after the reconnect, or acknowledged).
+  if (r == nullptr) return;
+  if (r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("NOSCRIPT")) {
+    // SCRIPT FLUSH, or a failover to a server without our script: send these
+    // ids again with EVAL (after this loop iteration, with any others) and
+    // load the script for the calls after that. Nothing ran, nothing is lost.
+    if (!script_sha_.empty()) {
+      script_sha_.clear();
+      load_script();
+    }
+    for (std::string& id : ids) finish(id);
+    return;
+  }
+  if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+      r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER) {
+    entries_acknowledged_ += static_cast<std::uint64_t>(r->element[0]->integer);
+    entries_deleted_ += static_cast<std::uint64_t>(r->element[1]->integer);
+    return;
+  }
+  // A script is not rolled back: an error before or in the XACK (READONLY
+  // after a failover, WRONGTYPE) leaves the entries pending, to come back
+  // through a reclaim or a restart (delivered twice, never lost); an error
+  // after it leaves them acknowledged but in the stream (the backlog
+  // overcounts). Neither removes an entry early. Each refused batch would
+  // say the same: throttled.
+  rejected_log_.log(core::LogLevel::kWarning, "Redis rejected the acknowledgement script",
+                    {{"ERROR", r->type == REDIS_REPLY_ERROR ? std::string_view(r->str, r->len)
+                                                            : "unexpected reply"},
+                     {"STREAM", options_.stream},
+                     {"IDS", std::to_string(ids.size())}});
+}
+
+void StreamConsumer::on_group_reply(redisAsyncContext*, void* reply, void* privdata) {
   auto* self = static_cast<StreamConsumer*>(privdata);
-  core::guarded("stream command reply", [&] {
+  core::guarded("XGROUP CREATE reply", [&] {
     const auto* r = static_cast<const redisReply*>(reply);
     if (r != nullptr && !group_created(*r)) {
-      // Each refused XACK batch would say the same (e.g. OOM): throttled.
-      self->rejected_log_.log(core::LogLevel::kWarning, "Redis rejected a stream command",
-                              {{"ERROR", std::string_view(r->str, r->len)}});
+      // Not fatal here: ingest accepts no report until every enabled group
+      // exists (report_queue.h), and our own reads say so if ours is missing.
+      // Every reconnect would say the same (e.g. OOM): throttled.
+      self->rejected_log_.log(
+          core::LogLevel::kWarning, "Redis refused to create a consumer group",
+          {{"ERROR", std::string_view(r->str, r->len)}, {"STREAM", self->options_.stream}});
     }
   });
 }

@@ -1,10 +1,18 @@
-// StreamConsumer: the delivery side of the Redis stream for one forwarder
-// loop. It reads entries for this instance through the consumer group
-// (first its own pending entries, left over from a previous run, then new
-// ones), reclaims entries that a dead instance left pending longer than
-// claim_idle (XAUTOCLAIM), and removes an entry (XACK + XDEL) only when the
-// forwarder says it is done with it. It never reads more than the
-// forwarder has room for, so the number in flight stays bounded.
+// StreamConsumer: the delivery side of the Redis stream for one consumer
+// loop (the forwarder's, or another group's). It reads entries for this
+// instance through its consumer group (first its own pending entries, left
+// over from a previous run, then new ones), reclaims entries that a dead
+// instance left pending longer than claim_idle (XAUTOCLAIM), and
+// acknowledges an entry only when its listener says it is done with it. It
+// never reads more than the listener has room for, so the number in flight
+// stays bounded.
+//
+// Several consumer groups read the same stream, so an entry may leave it
+// only when every enabled group has acknowledged it. One Lua script does
+// both steps atomically: XACK in our group, then XDEL of the ids that every
+// other enabled group has acknowledged too. Whichever group acknowledges an
+// entry last deletes it, and no interleaving of instances can delete an
+// entry early or leave one behind that all groups are done with.
 //
 // It uses two connections: a blocking XREADGROUP holds its connection
 // until entries arrive, and acknowledgements must not wait behind it.
@@ -14,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -52,6 +61,12 @@ class StreamConsumer {
     RedisConnection::Options connection;
     std::string stream;
     std::string group;
+    // Every enabled consumer group of the stream, `group` included (see
+    // queue::enabled_groups): an entry is deleted only once each of these
+    // that exists in Redis has acknowledged it. Groups not listed (say, an
+    // operator's inspection group) never hold entries back. Empty means
+    // `group` alone.
+    std::vector<std::string> all_groups;
     std::string consumer;  // stable per instance, so its pending entries come back
     std::chrono::milliseconds block{1000};
     std::chrono::milliseconds claim_idle{60000};
@@ -66,10 +81,12 @@ class StreamConsumer {
   void start();
   // The listener has room again: read more if no read is under way.
   void wake();
-  // Done with an entry (delivered, or stored as failed): XACK and XDEL,
-  // batched with the others finished in the same loop iteration (one XACK
-  // and one XDEL for all of them). Returns false when Redis is down; the
-  // entry then stays pending and comes back after a restart or a reclaim.
+  // Done with an entry (delivered, or stored as failed): acknowledged in our
+  // group, and deleted from the stream if every other enabled group has
+  // acknowledged it too (else the last of them deletes it). Batched with the
+  // others finished in the same loop iteration: one script call per up to
+  // 1000 ids. Returns false when Redis is down; the entry then stays pending
+  // and comes back after a restart or a reclaim.
   bool finish(const std::string& id);
   // Stops tracking an entry without acknowledging it: it stays pending and
   // is handed out again by a later reclaim (after claim_idle) or restart.
@@ -78,6 +95,10 @@ class StreamConsumer {
   bool up() const { return reader_.up() && writer_.up(); }
   std::uint64_t entries_read() const { return entries_read_; }
   std::uint64_t entries_reclaimed() const { return entries_reclaimed_; }
+  // Entries this consumer acknowledged (newly, as XACK counts them), and
+  // entries it deleted from the stream because every enabled group was done.
+  std::uint64_t entries_acknowledged() const { return entries_acknowledged_; }
+  std::uint64_t entries_deleted() const { return entries_deleted_; }
   // The group as Redis last reported it (XINFO GROUPS, sampled every
   // second): entries read by any consumer and not yet acknowledged, and
   // entries not yet read by the group at all; -1 until known.
@@ -89,11 +110,14 @@ class StreamConsumer {
 
   static void on_read_reply(redisAsyncContext*, void* reply, void* self);
   static void on_claim_reply(redisAsyncContext*, void* reply, void* self);
-  static void on_ack_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_group_reply(redisAsyncContext*, void* reply, void* self);
   static void on_group_info_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_finish_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_script_reply(redisAsyncContext*, void* reply, void* self);
   void handle_read_reply(const redisReply* reply);
   void handle_claim_reply(const redisReply* reply);
   void handle_group_info_reply(const redisReply* reply);
+  void handle_finish_reply(const redisReply* reply);
 
   void on_reader_state(bool up);
   void on_writer_state(bool up);
@@ -101,6 +125,9 @@ class StreamConsumer {
   void claim();
   void sample_group();
   void flush_finished();
+  // Sends one script call for `ids`; false when the connection refused it.
+  bool send_finish(std::vector<std::string> ids);
+  void load_script();
   // Hands the entries of an XREADGROUP/XAUTOCLAIM reply to the listener;
   // returns how many entries the reply held.
   std::size_t deliver(const redisReply* entries, bool reclaimed);
@@ -117,6 +144,15 @@ class StreamConsumer {
   bool claim_in_flight_ = false;
   std::unordered_set<std::string> in_flight_;  // handed out, not finished
   std::vector<std::string> finished_;          // to acknowledge at the end of this iteration
+  // all_groups without our own: the groups that must also be done with an id.
+  std::vector<std::string> other_groups_;
+  std::string other_group_count_;
+  // The ids of each script call awaiting its reply, oldest first (replies
+  // come back in command order), so a NOSCRIPT answer can send them again.
+  std::deque<std::vector<std::string>> finishing_;
+  std::string script_sha_;  // empty until SCRIPT LOAD answered: EVAL instead
+  std::uint64_t entries_acknowledged_ = 0;
+  std::uint64_t entries_deleted_ = 0;
   std::uint64_t entries_read_ = 0;
   std::uint64_t entries_reclaimed_ = 0;
   std::int64_t group_pending_ = -1;
