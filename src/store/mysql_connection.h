@@ -27,10 +27,27 @@ namespace gpsrelay::store {
 class MysqlError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  // `code` is the server's or the connector's error number (mysql_errno),
+  // so callers can tell an expected error (a table that does not exist
+  // yet, a partition another daemon added first) from a lost connection.
+  MysqlError(const std::string& message, unsigned code)
+      : std::runtime_error(message), code_(code) {}
+
+  unsigned code() const { return code_; }
+  // Client-side errors (CR_*, 2000-2999): the connection is unusable.
+  // Server errors (below 2000) leave it working.
+  bool connection_lost() const { return code_ == 0 || (code_ >= 2000 && code_ < 3000); }
+
+ private:
+  unsigned code_ = 0;  // 0: not known
 };
 
 // One parameter of a prepared statement.
 using SqlParam = std::variant<std::int64_t, std::string_view>;
+// One column of a row read through a prepared statement: NULL, an integer
+// column, a DOUBLE/FLOAT column (bit-exact, no text round trip) or any
+// other column as its text.
+using SqlValue = std::variant<std::monostate, std::int64_t, double, std::string>;
 
 class PreparedStatement;
 
@@ -52,6 +69,10 @@ class MysqlConnection {
 
   PreparedStatement prepare(std::string_view sql);
 
+  // `text` escaped for use inside a quoted string literal of this
+  // connection's character set (mysql_real_escape_string), quotes not added.
+  std::string escape(std::string_view text);
+
   MYSQL* handle() { return mysql_.get(); }
   // "user@host:port/database", for messages.
   const std::string& describe() const { return describe_; }
@@ -71,9 +92,14 @@ class PreparedStatement {
 
   // Executes with `params` bound in order; returns the affected row count.
   std::uint64_t execute(const std::vector<SqlParam>& params);
+  // Executes a statement that returns rows; every row, each column typed
+  // as SqlValue describes.
+  std::vector<std::vector<SqlValue>> query(const std::vector<SqlParam>& params);
 
  private:
   static int close_statement(MYSQL_STMT* statement) { return mysql_stmt_close(statement); }
+  void bind_and_execute(const std::vector<SqlParam>& params);
+  [[noreturn]] void fail(std::string_view what);
 
   MysqlConnection& connection_;
   std::string sql_;
