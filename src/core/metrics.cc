@@ -12,6 +12,8 @@ std::size_t status_index(int code) {
   return static_cast<std::size_t>(it - kCountedStatusCodes.begin());  // size() for "other"
 }
 
+}  // namespace
+
 void append_header(std::string& out, const char* name, const char* type, const char* help) {
   out += "# HELP ";
   out += name;
@@ -33,22 +35,12 @@ void append_sample(std::string& out, const std::string& name_and_labels, double 
   out += '\n';
 }
 
-// A metric family with one unlabelled sample.
 void append_metric(std::string& out, const char* name, const char* type, const char* help,
                    double value) {
   append_header(out, name, type, help);
   append_sample(out, name, value);
 }
 
-template <typename T>
-void append_metric(std::string& out, const char* name, const char* type, const char* help,
-                   const std::atomic<T>& value) {
-  append_metric(out, name, type, help, static_cast<double>(value.load(std::memory_order_relaxed)));
-}
-
-using BucketCounts = std::array<std::uint64_t, LatencyHistogram::kBucketBounds.size() + 1>;
-
-// Writes the cumulative _bucket series, _sum and _count of one histogram.
 void append_histogram(std::string& out, const std::string& name, const BucketCounts& counts,
                       double sum_seconds) {
   std::uint64_t cumulative = 0;
@@ -66,7 +58,10 @@ void append_histogram(std::string& out, const std::string& name, const BucketCou
   append_sample(out, name + "_count", static_cast<double>(cumulative));
 }
 
-}  // namespace
+void append_histogram(std::string& out, const std::string& name,
+                      const LatencyHistogram& histogram) {
+  append_histogram(out, name, histogram.bucket_counts(), histogram.sum_seconds());
+}
 
 void LatencyHistogram::observe(std::chrono::nanoseconds duration) {
   const double seconds = std::chrono::duration<double>(duration).count();
@@ -248,6 +243,7 @@ std::string MetricsRegistry::render_prometheus() const {
                 "1 when every event-loop thread has a working Redis connection.",
                 redis_up() ? 1 : 0);
   if (forward_) render_forward(out);
+  for (const Renderer& render : renderers_) render(out);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,6 +48,24 @@ class LatencyHistogram {
   std::array<std::atomic<std::uint64_t>, kBucketBounds.size() + 1> buckets_{};
   std::atomic<std::uint64_t> sum_ns_{0};
 };
+
+// Prometheus text format pieces, for the families modules render.
+void append_header(std::string& out, const char* name, const char* type, const char* help);
+void append_sample(std::string& out, const std::string& name_and_labels, double value);
+// A family with one unlabelled sample.
+void append_metric(std::string& out, const char* name, const char* type, const char* help,
+                   double value);
+template <typename T>
+void append_metric(std::string& out, const char* name, const char* type, const char* help,
+                   const std::atomic<T>& value) {
+  append_metric(out, name, type, help, static_cast<double>(value.load(std::memory_order_relaxed)));
+}
+using BucketCounts = std::array<std::uint64_t, LatencyHistogram::kBucketBounds.size() + 1>;
+// The cumulative _bucket series, _sum and _count of one histogram (its
+// header written by the caller).
+void append_histogram(std::string& out, const std::string& name, const BucketCounts& counts,
+                      double sum_seconds);
+void append_histogram(std::string& out, const std::string& name, const LatencyHistogram& histogram);
 
 // Label values of gpsrelay_redis_write_errors_total, in queue::WriteError order.
 inline constexpr std::array<const char*, 4> kRedisWriteErrorNames = {"oom", "readonly", "misconf",
@@ -127,9 +146,10 @@ struct StoreMetrics {
 struct HistoryMetrics {
   std::atomic<bool> up{false};
   std::atomic<std::uint64_t> connects{0};
-  std::atomic<std::uint64_t> rows_written{0};  // rows committed, duplicates of redeliveries included
-  std::atomic<std::uint64_t> batches{0};       // transactions committed
-  std::atomic<std::uint64_t> backlog{0};       // rows waiting for MySQL
+  std::atomic<std::uint64_t> rows_written{
+      0};                                 // rows committed, duplicates of redeliveries included
+  std::atomic<std::uint64_t> batches{0};  // transactions committed
+  std::atomic<std::uint64_t> backlog{0};  // rows waiting for MySQL
   std::atomic<std::uint64_t> partitions_dropped{0};
   LatencyHistogram batch_duration;  // one transaction, from BEGIN to COMMIT
 };
@@ -169,6 +189,10 @@ class MetricsRegistry {
   // clock) and no worker had one accepted since; nullptr otherwise.
   const char* redis_write_refusal(std::int64_t now_ns, std::chrono::nanoseconds window) const;
 
+  // A module's families, appended to every scrape (called on HTTP threads).
+  using Renderer = std::function<void(std::string& out)>;
+  void add_renderer(Renderer renderer) { renderers_.push_back(std::move(renderer)); }
+
   std::string render_prometheus() const;
 
  private:
@@ -176,6 +200,7 @@ class MetricsRegistry {
 
   std::vector<std::unique_ptr<WorkerMetrics>> workers_;
   std::unique_ptr<ForwardMetrics> forward_;
+  std::vector<Renderer> renderers_;
 };
 
 }  // namespace gpsrelay::core

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "core/log.h"
+#include "daemon/modules.h"
 
 namespace gpsrelay::daemon {
 namespace {
@@ -121,10 +122,18 @@ Daemon::Daemon(std::string config_path, core::Config config)
         std::make_shared<const auth::TokenStore>(
             auth::TokenStore::load_file(config_.auth.tokens_file)));
   }
+  if (!config_.auth.read_tokens_file.empty()) {
+    read_tokens_ = std::make_unique<core::SharedSlot<const auth::TokenStore>>(
+        std::make_shared<const auth::TokenStore>(
+            auth::TokenStore::load_file(config_.auth.read_tokens_file)));
+  }
+  modules_ = make_modules(config_, consumer_name(config_), metrics_);
+  std::vector<http::HandlerFactory*> factories;
+  for (const auto& module : modules_) factories.push_back(module.get());
   const http::WorkerContext context{
-      metrics_, rate_limiter_.get(), serving_, tls_.get(), tokens_.get(), edge_budgets_, [this] {
-        return health_snapshot();
-      }};
+      metrics_,      rate_limiter_.get(), serving_,      tls_.get(),
+      tokens_.get(), read_tokens_.get(),  edge_budgets_, [this] { return health_snapshot(); },
+      factories};
   for (unsigned i = 0; i < config_.http.threads; ++i) {
     workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
   }
@@ -157,15 +166,22 @@ http::HealthSnapshot Daemon::health_snapshot() const {
            target->last_error()});
     }
   }
+  for (const auto& module : modules_) {
+    Module::Health health = module->health();
+    snapshot.modules.push_back(
+        {std::string(module->name()), std::move(health.json), health.healthy});
+  }
   return snapshot;
 }
 
 Daemon::~Daemon() {
   if (forwarder_) forwarder_->request_stop();
+  for (auto& module : modules_) module->request_stop();
   for (auto& worker : workers_) {
     worker->request_stop();
     worker->join();
   }
+  for (auto& module : modules_) module->join();
 }
 
 int Daemon::run() {
@@ -174,6 +190,7 @@ int Daemon::run() {
                               {"THREADS", std::to_string(config_.http.threads)}});
   notifier_.status("Waiting for Redis at " + config_.redis.address.to_string());
   for (auto& worker : workers_) worker->start();
+  for (auto& module : modules_) module->start();
   if (forwarder_) {
     forwarder_->start();
   } else {
@@ -184,6 +201,7 @@ int Daemon::run() {
 
   for (auto& worker : workers_) worker->join();
   if (forwarder_) forwarder_->join();
+  for (auto& module : modules_) module->join();
   core::log_info("stopped");
   return kExitClean;
 }
@@ -211,6 +229,7 @@ void Daemon::begin_stop(const char* why) {
   notifier_.stopping("Stopping: answering requests in flight");
   for (auto& worker : workers_) worker->request_stop();
   if (forwarder_) forwarder_->request_stop();
+  for (auto& module : modules_) module->request_stop();
   // The workers drain on their own threads; run() joins them.
   event_base_loopexit(base_.get(), nullptr);
 }
@@ -223,8 +242,10 @@ void Daemon::reload() {
     config_.log = fresh.log;
     reload_tls(fresh);
     reload_tokens(fresh);
+    reload_read_tokens(fresh);
+    for (auto& module : modules_) module->reload(fresh);
     core::log_info(
-        "configuration reloaded; log settings, TLS certificate and device tokens applied, other "
+        "configuration reloaded; log settings, TLS certificate and tokens applied, other "
         "changes need a restart",
         {{"CONFIG", config_path_}});
   } catch (const std::exception& e) {
@@ -272,11 +293,33 @@ void Daemon::reload_tokens(const core::Config& fresh) {
   }
 }
 
+void Daemon::reload_read_tokens(const core::Config& fresh) {
+  if (!read_tokens_) return;
+  if (fresh.auth.read_tokens_file.empty()) {
+    core::log_warning("auth.read_tokens_file was emptied; opening reads takes a restart");
+    return;
+  }
+  try {
+    auto loaded = std::make_shared<const auth::TokenStore>(
+        auth::TokenStore::load_file(fresh.auth.read_tokens_file));
+    const std::size_t count = loaded->size();
+    read_tokens_->replace(std::move(loaded));
+    for (auto& worker : workers_) worker->refresh_snapshots();
+    config_.auth.read_tokens_file = fresh.auth.read_tokens_file;
+    core::log_info("read tokens reloaded", {{"READ_TOKENS_FILE", fresh.auth.read_tokens_file},
+                                            {"COUNT", std::to_string(count)}});
+  } catch (const auth::TokenFileError& e) {
+    core::log_error("read tokens reload failed; keeping the current tokens", {{"ERROR", e.what()}});
+  }
+}
+
 bool Daemon::workers_alive(std::chrono::steady_clock::time_point now) const {
   const auto limit = *watchdog_timeout_ / 2;
   return std::all_of(workers_.begin(), workers_.end(),
                      [&](const auto& w) { return now - w->last_heartbeat() < limit; }) &&
-         (!forwarder_ || now - forwarder_->last_heartbeat() < limit);
+         (!forwarder_ || now - forwarder_->last_heartbeat() < limit) &&
+         std::all_of(modules_.begin(), modules_.end(),
+                     [&](const auto& m) { return m->alive(now, limit); });
 }
 
 void Daemon::supervise() {

@@ -18,6 +18,7 @@
 #include "core/memory_return.h"
 #include "core/metrics.h"
 #include "core/systemd_notifier.h"
+#include "daemon/module.h"
 #include "forward/forwarder.h"
 #include "http/ingest_worker.h"
 #include "http/rate_limiter.h"
@@ -51,6 +52,7 @@ class Daemon {
   void reload();
   void reload_tls(const core::Config& fresh);
   void reload_tokens(const core::Config& fresh);
+  void reload_read_tokens(const core::Config& fresh);
   void begin_stop(const char* why);
   bool workers_alive(std::chrono::steady_clock::time_point now) const;
 
@@ -63,11 +65,15 @@ class Daemon {
   const std::string mysql_address_;                                   // as /health shows it
   std::unique_ptr<http::TlsContextSlot> tls_;                         // only with http.tls_listen
   std::unique_ptr<core::SharedSlot<const auth::TokenStore>> tokens_;  // only with auth.mode = token
+  // Only with auth.read_tokens_file.
+  std::unique_ptr<core::SharedSlot<const auth::TokenStore>> read_tokens_;
   std::atomic<bool> serving_{false};
 
   core::EventBasePtr base_;
   std::vector<core::EventPtr> signal_events_;
   core::Timer supervisor_timer_;
+  // Before the workers, whose handlers they made; stopped after them.
+  std::vector<std::unique_ptr<Module>> modules_;
   std::vector<std::unique_ptr<http::IngestWorker>> workers_;
   std::unique_ptr<forward::Forwarder> forwarder_;  // only with forward.targets
 

@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
       if (config.auth.mode == gpsrelay::core::AuthConfig::Mode::kToken) {
         gpsrelay::auth::TokenStore::load_file(config.auth.tokens_file);
       }
+      if (!config.auth.read_tokens_file.empty()) {
+        gpsrelay::auth::TokenStore::load_file(config.auth.read_tokens_file);
+      }
     }
   } catch (const gpsrelay::core::ConfigError& e) {
     return invalid(e.what());

@@ -212,20 +212,22 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
 void Forwarder::give_up(std::uint64_t key, std::size_t target) {
   const auto found = deliveries_.find(key);
   Delivery& delivery = *found->second;
+  // Read once: GCC 12 otherwise warns, wrongly, that the field may be uninitialised.
+  const unsigned attempts = delivery.attempts;
   core::bump(metrics_.packets_failed);
   target_logs_[target]->gave_up.log(core::LogLevel::kError,
                                     "packet not delivered; storing it in failed_packets",
                                     {{"MESSAGE_ID", delivery.entry.id},
                                      {"REQUEST_ID", delivery.entry.request_id},
                                      {"TARGET", targets_[target]},
-                                     {"ATTEMPTS", std::to_string(delivery.attempts)},
+                                     {"ATTEMPTS", std::to_string(attempts)},
                                      {"ERROR", delivery.last_error}});
   store::FailedPacket packet;
   packet.message_id = delivery.entry.id;
   packet.payload = std::move(delivery.entry.payload);
   packet.request_id = delivery.entry.request_id;
   packet.received_at_ms = delivery.entry.received_at_ms;
-  packet.retry_count = delivery.attempts - 1;
+  packet.retry_count = attempts - 1;
   packet.last_error = std::move(delivery.last_error);
   packet.target_server = targets_[target];
   if (store_.submit(std::move(packet))) {

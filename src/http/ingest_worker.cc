@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/callback_guard.h"
+#include "core/json_handle.h"
 #include "core/log.h"
 #include "core/thread.h"
 #include "http/json_scan.h"
@@ -121,6 +122,9 @@ std::int64_t unix_ms_now() {
       .count();
 }
 
+constexpr AcceptedAnswer kReportAccepted{200, "application/json",
+                                         "{\"status\":\"ok\",\"message_id\":\"", "\"}", true};
+
 queue::ReportQueue::Options queue_options(const core::Config& config) {
   queue::ReportQueue::Options options;
   options.connection = queue::RedisConnection::Options::from(config.redis);
@@ -182,6 +186,40 @@ IngestWorker::IngestWorker(const core::Config& config, std::size_t index, Worker
     tls_bound_socket_ = serve_on(tls_http_.get(), *config.http.tls_listen);
     tls_accept_guard_ = std::make_unique<AcceptGuard>(base_.get(), tls_bound_socket_, metrics_);
   }
+  for (std::size_t i = 0; i < context_.modules.size(); ++i) {
+    add_module(i, *context_.modules[i], config);
+  }
+}
+
+void IngestWorker::add_module(std::size_t index, HandlerFactory& module,
+                              const core::Config& config) {
+  const int first_id = static_cast<int>(index + 1) * RouteTable::kMaxRoutes;
+  RouteTable routes(router_, route_kinds_, first_id);
+  module.add_routes(routes);
+  handlers_.push_back(module.make_handler(WorkerServices{base_.get(), index_}));
+  for (const ExtraListener& listener : module.extra_listeners()) {
+    auto server = std::make_unique<ExtraServer>();
+    server->worker = this;
+    server->route = first_id + listener.route;
+    if (route_kinds_.size() <= static_cast<std::size_t>(server->route)) {
+      route_kinds_.resize(static_cast<std::size_t>(server->route) + 1, RouteKind::kOperator);
+    }
+    route_kinds_[static_cast<std::size_t>(server->route)] = listener.kind;
+    server->http.reset(evhttp_new(base_.get()));
+    if (!server->http) throw std::runtime_error("libevent: cannot create an HTTP server");
+    configure(server->http.get(), config);
+    evhttp_set_gencb(server->http.get(), &IngestWorker::on_extra_request, server.get());
+    server->connections = std::make_unique<ClientConnections>(
+        base_.get(), server->http.get(),
+        ClientConnections::Limits{config.http.request_timeout, *listener.connections,
+                                  context_.budgets.inflight_bytes},
+        metrics_, request_ids_,
+        [](event_base* base) { return bufferevent_socket_new(base, -1, 0); });
+    server->bound_socket = serve_on(server->http.get(), listener.address);
+    server->accept_guard =
+        std::make_unique<AcceptGuard>(base_.get(), server->bound_socket, metrics_);
+    extra_servers_.push_back(std::move(server));
+  }
 }
 
 void IngestWorker::configure(evhttp* http, const core::Config& config) {
@@ -233,6 +271,7 @@ void IngestWorker::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
   thread_ = core::start_loop_thread("http-" + std::to_string(index_), [this] {
     queue_.start();
+    for (auto& handler : handlers_) handler->start();
     heartbeat_timer_.start_periodic(kHeartbeatInterval);
     event_base_dispatch(base_.get());
   });
@@ -245,6 +284,7 @@ void IngestWorker::refresh_snapshots() { refresh_trigger_.trigger(); }
 void IngestWorker::take_snapshots() {
   if (context_.tls != nullptr) tls_snapshot_ = context_.tls->current();
   if (context_.tokens != nullptr) tokens_snapshot_ = context_.tokens->current();
+  if (context_.read_tokens != nullptr) read_tokens_snapshot_ = context_.read_tokens->current();
 }
 
 void IngestWorker::join() {
@@ -255,23 +295,35 @@ std::chrono::steady_clock::time_point IngestWorker::last_heartbeat() const {
   return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(heartbeat_ns_.load()));
 }
 
-void IngestWorker::on_request(evhttp_request* request, void* self) {
-  auto& worker = *static_cast<IngestWorker*>(self);
+template <typename Body>
+void IngestWorker::serve_guarded(evhttp_request* request, Body&& body) {
   const auto started = std::chrono::steady_clock::now();
-  worker.unanswered_ = request;
-  if (!core::guarded("HTTP request", [&] { worker.handle(request); }) &&
-      worker.unanswered_ == request) {
+  unanswered_ = request;
+  if (!core::guarded("HTTP request", body) && unanswered_ == request) {
     // Nothing answered it and nothing holds it: answer for the handler.
     // (A request already waiting for Redis is answered by the queue.)
     core::guarded("HTTP 500 answer", [&] {
       evhttp_add_header(evhttp_request_get_output_headers(request), "Connection", "close");
-      worker.reply_error(request, 500, "internal error", worker.request_ids_.next(), started);
+      reply_error(request, 500, "internal error", request_ids_.next(), started);
     });
   }
-  worker.unanswered_ = nullptr;
+  unanswered_ = nullptr;
 }
 
-void IngestWorker::handle(evhttp_request* request) {
+void IngestWorker::on_request(evhttp_request* request, void* self) {
+  auto& worker = *static_cast<IngestWorker*>(self);
+  worker.serve_guarded(request, [&] { worker.handle(request); });
+}
+
+void IngestWorker::on_extra_request(evhttp_request* request, void* extra_server) {
+  auto& server = *static_cast<ExtraServer*>(extra_server);
+  IngestWorker& worker = *server.worker;
+  worker.serve_guarded(request, [&] { worker.handle_request(request, &server); });
+}
+
+void IngestWorker::handle(evhttp_request* request) { handle_request(request, nullptr); }
+
+void IngestWorker::handle_request(evhttp_request* request, ExtraServer* extra) {
   const auto started = std::chrono::steady_clock::now();
   evkeyvalq* headers = evhttp_request_get_input_headers(request);
   const char* client_id = evhttp_find_header(headers, "X-Request-ID");
@@ -281,8 +333,9 @@ void IngestWorker::handle(evhttp_request* request) {
   evkeyvalq* output_headers = evhttp_request_get_output_headers(request);
   evhttp_connection* connection = evhttp_request_get_connection(request);
   ClientConnections& connections =
-      tls_http_ && evhttp_connection_get_server(connection) == tls_http_.get() ? *tls_connections_
-                                                                               : *connections_;
+      extra != nullptr ? *extra->connections
+      : tls_http_ && evhttp_connection_get_server(connection) == tls_http_.get() ? *tls_connections_
+                                                                                 : *connections_;
   if (!connections.on_request_complete(request)) {
     core::bump(metrics_.requests_over_budget);
     evhttp_add_header(output_headers, "Retry-After", "1");
@@ -299,13 +352,24 @@ void IngestWorker::handle(evhttp_request* request) {
   }
 
   const evhttp_cmd_type command = evhttp_request_get_command(request);
-  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
-  const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
-  const RouteMatch route = router_.match(to_method(command), path != nullptr ? path : "");
   if (!is_known_method(command)) {
     // evhttp did not read the body of a method it does not know; what
     // follows on the connection cannot be parsed.
     evhttp_add_header(output_headers, "Connection", "close");
+  }
+  RouteMatch route;
+  if (extra != nullptr) {
+    // Every path of an extra listener is its one route, for GET and POST.
+    const Method method = to_method(command);
+    route.allow = "GET, HEAD, POST";
+    route.result = method == Method::kGet || method == Method::kHead || method == Method::kPost
+                       ? RouteMatch::Result::kFound
+                       : RouteMatch::Result::kMethodNotAllowed;
+    route.handler = extra->route;
+  } else {
+    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+    const char* path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
+    route = router_.match(to_method(command), path != nullptr ? path : "");
   }
   if (route.result == RouteMatch::Result::kNotFound) {
     reply_error(request, 404, "no such endpoint", request_id, started);
@@ -315,6 +379,10 @@ void IngestWorker::handle(evhttp_request* request) {
     const std::string allow(route.allow);
     evhttp_add_header(output_headers, "Allow", allow.c_str());
     reply_error(request, 405, "method not allowed", request_id, started);
+    return;
+  }
+  if (route.handler >= RouteTable::kMaxRoutes) {
+    handle_module(request, route, std::move(request_id), started);
     return;
   }
 
@@ -339,29 +407,117 @@ void IngestWorker::handle(evhttp_request* request) {
   }
 }
 
-void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id,
-                                 std::chrono::steady_clock::time_point started) {
-  evkeyvalq* output_headers = evhttp_request_get_output_headers(request);
-  if (context_.rate_limiter != nullptr) {
-    char* peer = nullptr;
-    ev_uint16_t port = 0;
-    evhttp_connection_get_peer(evhttp_request_get_connection(request), &peer, &port);
-    const RateDecision decision =
-        context_.rate_limiter->admit(peer != nullptr ? peer : "", steady_ns(started));
-    if (!decision.allowed) {
-      const std::string retry_after = retry_after_seconds(decision.retry_after_ms);
-      evhttp_add_header(output_headers, "Retry-After", retry_after.c_str());
-      reply_error(request, 429, "rate limit exceeded", request_id, started);
-      return;
-    }
+// The module's view of one request (see request_handler.h).
+class IngestWorker::ExchangeImpl final : public Exchange {
+ public:
+  ExchangeImpl(IngestWorker& worker, evhttp_request* request, const RouteMatch& route,
+               std::string request_id, std::chrono::steady_clock::time_point started)
+      : worker_(worker),
+        request_(request),
+        route_(route),
+        request_id_(std::move(request_id)),
+        started_(started),
+        received_at_ms_(unix_ms_now()) {}
+
+  Method method() const override { return to_method(evhttp_request_get_command(request_)); }
+  const RouteMatch& route() const override { return route_; }
+  std::string_view query() const override {
+    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request_);
+    const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
+    return query != nullptr ? std::string_view(query) : std::string_view();
   }
-  if (stopping_) {
-    evhttp_add_header(output_headers, "Retry-After", "1");
-    evhttp_add_header(output_headers, "Connection", "close");
-    reply_error(request, 503, "shutting down", request_id, started);
+  std::string_view body() override {
+    evbuffer* input = evhttp_request_get_input_buffer(request_);
+    const std::size_t length = evbuffer_get_length(input);
+    if (length == 0) return {};
+    return {reinterpret_cast<const char*>(evbuffer_pullup(input, -1)), length};
+  }
+  std::optional<std::string_view> header(const char* name) const override {
+    const char* value = evhttp_find_header(evhttp_request_get_input_headers(request_), name);
+    return value != nullptr ? std::optional<std::string_view>(value) : std::nullopt;
+  }
+  const std::string& request_id() const override { return request_id_; }
+  std::int64_t received_at_ms() const override { return received_at_ms_; }
+
+  void add_header(const char* name, const char* value) override {
+    evhttp_add_header(evhttp_request_get_output_headers(request_), name, value);
+  }
+  void reply(int status, std::string_view body, const char* content_type) override {
+    worker_.reply(request_, status, body, request_id_, started_, content_type);
+  }
+  void reply_error(int status, std::string_view message) override {
+    worker_.reply_error(request_, status, message, request_id_, started_);
+  }
+  void enqueue(std::string_view payload, std::string_view source,
+               const AcceptedAnswer& answer) override {
+    worker_.enqueue(request_, payload, source, answer, request_id_, started_);
+  }
+  HeldRequest hold() override {
+    if (worker_.unanswered_ == request_) worker_.unanswered_ = nullptr;
+    return HeldRequest(&worker_, request_, request_id_, started_);
+  }
+
+ private:
+  IngestWorker& worker_;
+  evhttp_request* request_;
+  const RouteMatch& route_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point started_;
+  std::int64_t received_at_ms_;
+};
+
+void IngestWorker::handle_module(evhttp_request* request, const RouteMatch& route,
+                                 std::string request_id,
+                                 std::chrono::steady_clock::time_point started) {
+  const RouteKind kind = route_kinds_.at(static_cast<std::size_t>(route.handler));
+  if (kind != RouteKind::kOperator && !admit(request, request_id, started)) return;
+  if (kind == RouteKind::kIngest && tokens_snapshot_ &&
+      !authenticate(request, *tokens_snapshot_, "device", request_id, started)) {
     return;
   }
-  if (context_.tokens != nullptr && !authenticate(request, request_id, started)) return;
+  if (kind == RouteKind::kRead && read_tokens_snapshot_ &&
+      !authenticate(request, *read_tokens_snapshot_, "read", request_id, started)) {
+    return;
+  }
+  const auto module = static_cast<std::size_t>(route.handler / RouteTable::kMaxRoutes - 1);
+  ExchangeImpl exchange(*this, request, route, std::move(request_id), started);
+  handlers_.at(module)->handle(route.handler % RouteTable::kMaxRoutes, exchange);
+}
+
+void IngestWorker::answer(void* request, int status, std::string_view body,
+                          const char* content_type, std::string_view request_id,
+                          std::chrono::steady_clock::time_point started) {
+  reply(static_cast<evhttp_request*>(request), status, body, request_id, started, content_type);
+}
+
+void IngestWorker::answer_error(void* request, int status, std::string_view message,
+                                std::string_view request_id,
+                                std::chrono::steady_clock::time_point started) {
+  reply_error(static_cast<evhttp_request*>(request), status, message, request_id, started);
+}
+
+bool IngestWorker::admit(evhttp_request* request, const std::string& request_id,
+                         std::chrono::steady_clock::time_point started) {
+  if (context_.rate_limiter == nullptr) return true;
+  char* peer = nullptr;
+  ev_uint16_t port = 0;
+  evhttp_connection_get_peer(evhttp_request_get_connection(request), &peer, &port);
+  const RateDecision decision =
+      context_.rate_limiter->admit(peer != nullptr ? peer : "", steady_ns(started));
+  if (decision.allowed) return true;
+  const std::string retry_after = retry_after_seconds(decision.retry_after_ms);
+  evhttp_add_header(evhttp_request_get_output_headers(request), "Retry-After", retry_after.c_str());
+  reply_error(request, 429, "rate limit exceeded", request_id, started);
+  return false;
+}
+
+void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id,
+                                 std::chrono::steady_clock::time_point started) {
+  if (!admit(request, request_id, started)) return;
+  if (tokens_snapshot_ &&
+      !authenticate(request, *tokens_snapshot_, "device", request_id, started)) {
+    return;
+  }
   const char* content_type =
       evhttp_find_header(evhttp_request_get_input_headers(request), "Content-Type");
   if (content_type == nullptr || !is_json_content_type(content_type)) {
@@ -386,7 +542,19 @@ void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id
     reply_error(request, 400, message, request_id, started);
     return;
   }
+  enqueue(request, payload, {}, kReportAccepted, std::move(request_id), started);
+}
 
+void IngestWorker::enqueue(evhttp_request* request, std::string_view payload,
+                           std::string_view source, const AcceptedAnswer& answer,
+                           std::string request_id, std::chrono::steady_clock::time_point started) {
+  evkeyvalq* output_headers = evhttp_request_get_output_headers(request);
+  if (stopping_) {
+    evhttp_add_header(output_headers, "Retry-After", "1");
+    evhttp_add_header(output_headers, "Connection", "close");
+    reply_error(request, 503, "shutting down", request_id, started);
+    return;
+  }
   const char* idempotency_key =
       evhttp_find_header(evhttp_request_get_input_headers(request), "Idempotency-Key");
   if (idempotency_key != nullptr && !is_valid_idempotency_key(idempotency_key)) {
@@ -394,12 +562,13 @@ void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id
                 request_id, started);
     return;
   }
-  const queue::AppendStatus status = queue_.append(
-      {payload, unix_ms_now(), request_id, idempotency_key != nullptr ? idempotency_key : ""});
+  const queue::AppendStatus status =
+      queue_.append({payload, unix_ms_now(), request_id,
+                     idempotency_key != nullptr ? idempotency_key : "", source});
   switch (status) {
     case queue::AppendStatus::kSent:
-      pending_.push_back({request, std::move(request_id), started});
-      unanswered_ = nullptr;  // the queue answers it
+      pending_.push_back({request, std::move(request_id), started, &answer});
+      if (unanswered_ == request) unanswered_ = nullptr;  // the queue answers it
       return;
     case queue::AppendStatus::kUnavailable:
       evhttp_add_header(output_headers, "Retry-After", "1");
@@ -412,15 +581,15 @@ void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id
   }
 }
 
-bool IngestWorker::authenticate(evhttp_request* request, const std::string& request_id,
+bool IngestWorker::authenticate(evhttp_request* request, const auth::TokenStore& tokens,
+                                const char* what, const std::string& request_id,
                                 std::chrono::steady_clock::time_point started) {
   evkeyvalq* headers = evhttp_request_get_input_headers(request);
   const auto header = [&](const char* name) -> std::optional<std::string_view> {
     const char* value = evhttp_find_header(headers, name);
     return value != nullptr ? std::optional<std::string_view>(value) : std::nullopt;
   };
-  const auth::AuthResult result =
-      auth::check(*tokens_snapshot_, header("Authorization"), header("X-API-Key"));
+  const auth::AuthResult result = auth::check(tokens, header("Authorization"), header("X-API-Key"));
   if (result == auth::AuthResult::kAccepted) return true;
   core::bump(metrics_.auth_failures[static_cast<std::size_t>(result) - 1]);
   // RFC 6750: no error code when no credentials came, invalid_token otherwise.
@@ -428,10 +597,10 @@ bool IngestWorker::authenticate(evhttp_request* request, const std::string& requ
                     result == auth::AuthResult::kMissing
                         ? "Bearer realm=\"gpsrelay\""
                         : "Bearer realm=\"gpsrelay\", error=\"invalid_token\"");
-  reply_error(request, 401,
-              result == auth::AuthResult::kMissing ? "a device token is required"
-                                                   : "the device token is not valid",
-              request_id, started);
+  const std::string message = result == auth::AuthResult::kMissing
+                                  ? "a " + std::string(what) + " token is required"
+                                  : "the " + std::string(what) + " token is not valid";
+  reply_error(request, 401, message, request_id, started);
   return false;
 }
 
@@ -461,11 +630,11 @@ void IngestWorker::reply(evhttp_request* request, int status, std::string_view b
 void IngestWorker::reply_error(evhttp_request* request, int status, std::string_view message,
                                std::string_view request_id,
                                std::chrono::steady_clock::time_point started) {
-  // message and request_id come from our own code and the request-id
-  // sanitiser, which lets through no character that needs JSON escaping.
-  std::string body = "{\"error\":\"";
-  body += message;
-  body += "\",\"request_id\":\"";
+  // request_id comes from the sanitiser, which lets through no character
+  // that needs escaping; a message may quote what a client sent.
+  std::string body = "{\"error\":";
+  body += core::json_quote(message);
+  body += ",\"request_id\":\"";
   body += request_id;
   body += "\"}";
   // Per-request lines stay at debug: an outage or a flood must not flood the journal.
@@ -481,10 +650,14 @@ void IngestWorker::on_report_stored(std::string_view message_id, bool replayed) 
   core::bump(replayed ? metrics_.idempotent_replays : metrics_.reports_accepted);
   metrics_.redis_append_ok_at_ns.store(steady_ns(pending.started), std::memory_order_relaxed);
   if (metrics_.redis_refusing.load(std::memory_order_relaxed) != 0) publish_write_errors();
-  std::string body = "{\"status\":\"ok\",\"message_id\":\"";
-  body += message_id;
-  body += "\"}";
-  reply(pending.request, 200, body, pending.request_id, pending.started);
+  const AcceptedAnswer& answer = *pending.answer;
+  std::string body(answer.before_id);
+  if (answer.with_id) {
+    body += message_id;
+    body += answer.after_id;
+  }
+  reply(pending.request, answer.status, body, pending.request_id, pending.started,
+        answer.content_type);
 }
 
 void IngestWorker::on_report_failed(std::string_view /*reason: logged once by the queue*/) {

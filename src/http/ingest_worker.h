@@ -27,6 +27,7 @@
 #include "http/client_connections.h"
 #include "http/listener.h"
 #include "http/rate_limiter.h"
+#include "http/request_handler.h"
 #include "http/request_id.h"
 #include "http/router.h"
 #include "http/status_pages.h"
@@ -44,12 +45,16 @@ struct WorkerContext {
   const TlsContextSlot* tls;         // nullptr when http.tls_listen is not set
   // nullptr when auth.mode = none; else every ingest request needs a token.
   const core::SharedSlot<const auth::TokenStore>* tokens;
+  // nullptr when auth.read_tokens_file is empty; else every read needs one.
+  const core::SharedSlot<const auth::TokenStore>* read_tokens;
   EdgeBudgets& budgets;
   // The daemon's state for /health and /ready; called on the worker's thread.
   std::function<HealthSnapshot()> health;
+  // The enabled modules' routes and handlers, in a fixed order.
+  std::vector<HandlerFactory*> modules;
 };
 
-class IngestWorker : private queue::ReportQueueListener {
+class IngestWorker : private queue::ReportQueueListener, private RequestOwner {
  public:
   // Binds the listener right away so address errors surface before start.
   IngestWorker(const core::Config& config, std::size_t index, WorkerContext context);
@@ -72,10 +77,22 @@ class IngestWorker : private queue::ReportQueueListener {
   std::chrono::steady_clock::time_point last_heartbeat() const;
 
  private:
+  class ExchangeImpl;
   struct PendingReply {
     evhttp_request* request;
     std::string request_id;
     std::chrono::steady_clock::time_point started;
+    const AcceptedAnswer* answer;
+  };
+  // A module's extra listener (ExtraListener) on this worker.
+  struct ExtraServer {
+    IngestWorker* worker;
+    int route;  // global handler id
+    // Outlives the server, whose freeing closes the connections it counts.
+    std::unique_ptr<ClientConnections> connections;
+    core::EvhttpPtr http;
+    evhttp_bound_socket* bound_socket = nullptr;  // owned by http
+    std::unique_ptr<AcceptGuard> accept_guard;    // gone before the socket it watches
   };
 
   // The settings both listeners (plain and TLS) share.
@@ -83,6 +100,12 @@ class IngestWorker : private queue::ReportQueueListener {
   static evhttp_bound_socket* serve_on(evhttp* http, const core::Endpoint& address);
   bufferevent* make_tls_bufferevent(event_base* base);
   static void on_request(evhttp_request* request, void* self);
+  static void on_extra_request(evhttp_request* request, void* extra_server);
+  // Runs `body` under the catch boundary: a throw answers 500 unless
+  // something answered or holds the request.
+  template <typename Body>
+  void serve_guarded(evhttp_request* request, Body&& body);
+  void add_module(std::size_t index, HandlerFactory& module, const core::Config& config);
 
  protected:
   // Every request, under on_request's catch boundary. Virtual only so that
@@ -90,17 +113,36 @@ class IngestWorker : private queue::ReportQueueListener {
   virtual void handle(evhttp_request* request);
 
  private:
+  // Both listeners' requests and the extra ones (`extra` set).
+  void handle_request(evhttp_request* request, ExtraServer* extra);
   void handle_ingest(evhttp_request* request, std::string request_id,
                      std::chrono::steady_clock::time_point started);
-  // The token check of auth.mode = token; answers 401 itself and returns
-  // false when the request may not go on.
-  bool authenticate(evhttp_request* request, const std::string& request_id,
-                    std::chrono::steady_clock::time_point started);
+  void handle_module(evhttp_request* request, const RouteMatch& route, std::string request_id,
+                     std::chrono::steady_clock::time_point started);
+  // Appends to the stream and answers `answer` when Redis has it.
+  void enqueue(evhttp_request* request, std::string_view payload, std::string_view source,
+               const AcceptedAnswer& answer, std::string request_id,
+               std::chrono::steady_clock::time_point started);
+  // The per-client rate limit; answers 429 itself and returns false when
+  // the request may not go on.
+  bool admit(evhttp_request* request, const std::string& request_id,
+             std::chrono::steady_clock::time_point started);
+  // A token check against `tokens` (`what`: "device" or "read"); answers 401
+  // itself and returns false when the request may not go on.
+  bool authenticate(evhttp_request* request, const auth::TokenStore& tokens, const char* what,
+                    const std::string& request_id, std::chrono::steady_clock::time_point started);
   void reply(evhttp_request* request, int status, std::string_view body,
              std::string_view request_id, std::chrono::steady_clock::time_point started,
              const char* content_type = "application/json");
   void reply_error(evhttp_request* request, int status, std::string_view message,
                    std::string_view request_id, std::chrono::steady_clock::time_point started);
+
+  // RequestOwner: held requests answer through these.
+  void answer(void* request, int status, std::string_view body, const char* content_type,
+              std::string_view request_id, std::chrono::steady_clock::time_point started) override;
+  void answer_error(void* request, int status, std::string_view message,
+                    std::string_view request_id,
+                    std::chrono::steady_clock::time_point started) override;
 
   // queue::ReportQueueListener
   void on_report_stored(std::string_view message_id, bool replayed) override;
@@ -123,6 +165,7 @@ class IngestWorker : private queue::ReportQueueListener {
   core::WorkerMetrics& metrics_;
   RequestIdGenerator request_ids_;
   Router router_;
+  std::vector<RouteKind> route_kinds_;  // by handler id, for the modules' routes
 
   // Destruction runs bottom-up: the queue (whose lost replies still answer
   // their requests) goes before evhttp, and both before the event_base.
@@ -139,14 +182,19 @@ class IngestWorker : private queue::ReportQueueListener {
   std::unique_ptr<AcceptGuard> accept_guard_;
   std::unique_ptr<AcceptGuard> tls_accept_guard_;
   core::EvbufferPtr body_;  // reused for every response
+  std::vector<std::unique_ptr<ExtraServer>> extra_servers_;
   std::deque<PendingReply> pending_;
   queue::ReportQueue queue_;
+  // Before the queue and the servers go: their connections' lost replies
+  // answer held requests.
+  std::vector<std::unique_ptr<RequestHandler>> handlers_;
   core::Timer heartbeat_timer_;
   core::Timer drain_timer_;
   core::CrossThreadTrigger stop_trigger_;
   core::CrossThreadTrigger refresh_trigger_;
-  SslContextPtr tls_snapshot_;                               // null without TLS
-  std::shared_ptr<const auth::TokenStore> tokens_snapshot_;  // null without tokens
+  SslContextPtr tls_snapshot_;                                    // null without TLS
+  std::shared_ptr<const auth::TokenStore> tokens_snapshot_;       // null without tokens
+  std::shared_ptr<const auth::TokenStore> read_tokens_snapshot_;  // null when reads are open
 
   // The request being handled until something answers or keeps it; what
   // the catch boundary answers 500 when the handler throws.

@@ -24,7 +24,8 @@ std::string dump(const JsonPtr& value) {
 StatusPage render_health(const HealthSnapshot& s) {
   const bool mysql_in_use = s.forwarding_configured;
   const bool redis_writable = s.redis_up && s.redis_write_refusal.empty();
-  const bool healthy = redis_writable && (!mysql_in_use || s.mysql_up);
+  bool healthy = redis_writable && (!mysql_in_use || s.mysql_up);
+  for (const HealthSnapshot::Module& module : s.modules) healthy = healthy && module.healthy;
   JsonPtr targets(json_array());
   bool any_target_up = false;
   for (const HealthSnapshot::Target& t : s.targets) {
@@ -52,6 +53,12 @@ StatusPage render_health(const HealthSnapshot& s) {
                          "status", healthy ? "ok" : "unavailable",    //
                          "redis", redis.get(), "mysql", mysql.get(),  //
                          "forwarding", "status", forwarding, "targets", targets.get()));
+  for (const HealthSnapshot::Module& module : s.modules) {
+    json_error_t error;
+    json_t* object = json_loadb(module.json.data(), module.json.size(), 0, &error);
+    json_object_set_new(root.get(), module.name.c_str(),
+                        object != nullptr ? object : json_string("unreadable state"));
+  }
   return {healthy ? 200 : 503, dump(root)};
 }
 

@@ -26,6 +26,13 @@ struct HealthSnapshot {
     std::string last_error;  // of the latest failed attempt; empty if none
   };
   std::vector<Target> targets;
+  // Each enabled module's own object (daemon/module.h), under its name.
+  struct Module {
+    std::string name;
+    std::string json;  // a JSON object
+    bool healthy = true;
+  };
+  std::vector<Module> modules;
 };
 
 struct StatusPage {
@@ -34,8 +41,8 @@ struct StatusPage {
 };
 
 // 200 when every dependency in use answers (Redis, accepting writes; MySQL
-// when forwarding is configured), else 503. Targets are listed with their state but do not
-// change the status code: an upstream outage is what the queue is for.
+// when forwarding is configured) and every module is healthy, else 503. Targets are listed with
+// their state but do not change the status code: an upstream outage is what the queue is for.
 StatusPage render_health(const HealthSnapshot& snapshot);
 // 200 while the daemon accepts reports (started, not stopping, Redis up).
 StatusPage render_ready(const HealthSnapshot& snapshot);

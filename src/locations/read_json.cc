@@ -89,10 +89,10 @@ bool read_optional_number(const json_t* object, const char* key, std::optional<d
 std::string nearby_json(std::span<const NearbyDriver> drivers) {
   std::string out = R"({"drivers":[)";
   for (const NearbyDriver& driver : drivers) {
-    std::string record = to_json(driver.record);
+    std::string record = driver.record_json;
     // to_json always writes at least the timestamp, so the object is never
     // empty and a member can follow a comma.
-    if (record.empty() || record.back() != '}') return {};
+    if (record.size() < 3 || record.front() != '{' || record.back() != '}') continue;
     record.pop_back();
     if (const std::optional<std::string> distance =
             dump(json_real(round_to_tenth(driver.distance_m)))) {
@@ -100,7 +100,7 @@ std::string nearby_json(std::span<const NearbyDriver> drivers) {
       record += *distance;
     }
     record += '}';
-    if (&driver != drivers.data()) out += ',';
+    if (out.back() != '[') out += ',';
     out += record;
   }
   out += "]}";

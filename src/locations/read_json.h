@@ -21,16 +21,18 @@
 
 namespace gpsrelay::locations {
 
-// One driver of a nearby answer: its current record and its distance from
-// the query's centre.
+// One driver of a nearby answer: its current record as to_json wrote it
+// (the state in Redis holds that text, so it is served without a round
+// trip through LocationRecord) and its distance from the query's centre.
 struct NearbyDriver {
-  LocationRecord record;
+  std::string record_json;
   double distance_m = 0;
 };
 
-// {"drivers":[<record>,...]}, each record as to_json writes it with
-// "distance_m" (rounded to 0.1 m) added as its last member; a non-finite
-// distance is left out, as to_json leaves out what JSON cannot hold.
+// {"drivers":[<record>,...]}, each record's JSON with "distance_m"
+// (rounded to 0.1 m) added as its last member; a non-finite distance is
+// left out, as to_json leaves out what JSON cannot hold. A record text
+// that is not a non-empty JSON object is skipped.
 std::string nearby_json(std::span<const NearbyDriver> drivers);
 
 // {"driver_id":"<id>","points":[<record>,...]}: a route as a list. An id

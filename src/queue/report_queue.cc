@@ -3,6 +3,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -42,21 +43,37 @@ AppendStatus ReportQueue::append(const Report& report) {
       std::to_chars(received_at, received_at + sizeof received_at, report.received_at_ms);
   (void)ec;  // 24 bytes always hold an int64
   const std::string_view received_at_text(received_at, static_cast<std::size_t>(end - received_at));
-  bool sent = false;
+  // The fields, then (for the script) the key's lifetime.
+  std::array<std::string_view, 16> args;
+  std::size_t count = 0;
+  const auto add = [&](std::string_view arg) { args[count++] = arg; };
   if (report.idempotency_key.empty()) {
-    sent =
-        connection_.send(&ReportQueue::on_append_reply, this,
-                         {"XADD", options_.stream, "*", kPayloadField, report.payload,
-                          kReceivedAtField, received_at_text, kRequestIdField, report.request_id});
+    add("XADD");
+    add(options_.stream);
+    add("*");
   } else {
     key_scratch_ = options_.stream;
     key_scratch_ += ":idempotency:";
     key_scratch_ += report.idempotency_key;
-    sent = connection_.send(&ReportQueue::on_append_reply, this,
-                            {"EVALSHA", script_sha_, "2", options_.stream, key_scratch_,
-                             kPayloadField, report.payload, kReceivedAtField, received_at_text,
-                             kRequestIdField, report.request_id, idempotency_ttl_ms_});
+    add("EVALSHA");
+    add(script_sha_);
+    add("2");
+    add(options_.stream);
+    add(key_scratch_);
   }
+  add(kPayloadField);
+  add(report.payload);
+  add(kReceivedAtField);
+  add(received_at_text);
+  add(kRequestIdField);
+  add(report.request_id);
+  if (!report.source.empty()) {
+    add(kSourceField);
+    add(report.source);
+  }
+  if (!report.idempotency_key.empty()) add(idempotency_ttl_ms_);
+  const bool sent = connection_.send(&ReportQueue::on_append_reply, this,
+                                     std::span<const std::string_view>(args.data(), count));
   if (!sent) return AppendStatus::kUnavailable;
   sent_at_.push_back(std::chrono::steady_clock::now());
   return AppendStatus::kSent;
@@ -139,14 +156,14 @@ void ReportQueue::on_connection_state(bool up) {
 }
 
 void ReportQueue::load_script() {
-  // KEYS: the stream and the idempotency key's name. ARGV: the three field
-  // names and values, then the key's lifetime in milliseconds. One call,
-  // so a key and its entry are written together or not at all.
+  // KEYS: the stream and the idempotency key's name. ARGV: the entry's
+  // field names and values, then the key's lifetime in milliseconds. One
+  // call, so a key and its entry are written together or not at all.
   static constexpr std::string_view kIdempotentAppend = R"lua(
 local id = redis.call('GET', KEYS[2])
 if id then return {id, 1} end
-id = redis.call('XADD', KEYS[1], '*', ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
-redis.call('SET', KEYS[2], id, 'PX', ARGV[7])
+id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 1, #ARGV - 1))
+redis.call('SET', KEYS[2], id, 'PX', ARGV[#ARGV])
 return {id, 0}
 )lua";
   connection_.send(&ReportQueue::on_script_reply, this, {"SCRIPT", "LOAD", kIdempotentAppend});

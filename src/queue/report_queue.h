@@ -33,6 +33,7 @@ struct Report {
   std::int64_t received_at_ms;
   std::string_view request_id;
   std::string_view idempotency_key;  // empty = none
+  std::string_view source;           // the device format of a location report; empty = raw
 };
 
 enum class AppendStatus {

@@ -253,6 +253,8 @@ std::size_t StreamConsumer::deliver(const redisReply* entries, bool reclaimed) {
         out.payload = value;
       } else if (name == kRequestIdField) {
         out.request_id = value;
+      } else if (name == kSourceField) {
+        out.source = value;
       } else if (name == kReceivedAtField) {
         // Another writer's malformed time is not worth losing the report
         // over: 0 says "unknown" downstream.

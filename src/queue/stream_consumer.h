@@ -40,6 +40,7 @@ struct StreamEntry {
   std::string id;
   std::string payload;
   std::string request_id;
+  std::string source;  // empty for raw reports
   std::int64_t received_at_ms = 0;
 };
 

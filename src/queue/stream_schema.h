@@ -14,6 +14,9 @@ namespace gpsrelay::queue {
 inline constexpr std::string_view kPayloadField = "payload";
 inline constexpr std::string_view kReceivedAtField = "received_at";
 inline constexpr std::string_view kRequestIdField = "request_id";
+// Set on reports that came in through a location endpoint: the device
+// format ("driver", "osmand", "owntracks"); absent on raw reports.
+inline constexpr std::string_view kSourceField = "source";
 
 // Sends XGROUP CREATE <stream> <group> 0 MKSTREAM. It starts at 0, not $:
 // entries already in the stream when the group is first created must still

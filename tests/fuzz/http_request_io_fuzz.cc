@@ -53,8 +53,15 @@ struct Server {
     budgets = std::make_unique<gpsrelay::http::EdgeBudgets>(config.http);
     worker = std::make_unique<gpsrelay::http::IngestWorker>(
         config, 0,
-        gpsrelay::http::WorkerContext{metrics, nullptr, serving, nullptr, nullptr, *budgets,
-                                      [] { return gpsrelay::http::HealthSnapshot{}; }});
+        gpsrelay::http::WorkerContext{metrics,
+                                      nullptr,
+                                      serving,
+                                      nullptr,
+                                      nullptr,
+                                      nullptr,
+                                      *budgets,
+                                      [] { return gpsrelay::http::HealthSnapshot{}; },
+                                      {}});
     worker->start();
   }
   // At exit: drain and join the worker thread like the daemon does.

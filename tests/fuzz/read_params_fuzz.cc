@@ -82,7 +82,7 @@ void check_record_json(std::string_view input, std::vector<LocationRecord>& pars
             again->order_id == record->order_id,
         "record: ids and time round-trip exactly");
 
-  const std::vector<NearbyDriver> nearby = {{*record, record->latitude * 1000}};
+  const std::vector<NearbyDriver> nearby = {{to_json(*record), record->latitude * 1000}};
   check_is_json(nearby_json(nearby), "record: nearby answer is JSON");
   parsed = {*record, *again};
   check_is_json(route_json(record->driver_id, parsed), "record: route list is JSON");

@@ -47,10 +47,17 @@ class RequestFaultTest : public GpsrelayTest {
     config_.redis.address = {"127.0.0.1", static_cast<std::uint16_t>(redis().port()), ""};
     budgets_ = std::make_unique<http::EdgeBudgets>(config_.http);
     serving_ = true;
-    worker_ = std::make_unique<FaultyWorker>(
-        config_, 0,
-        http::WorkerContext{metrics_, nullptr, serving_, nullptr, nullptr, *budgets_,
-                            [] { return http::HealthSnapshot{}; }});
+    worker_ =
+        std::make_unique<FaultyWorker>(config_, 0,
+                                       http::WorkerContext{metrics_,
+                                                           nullptr,
+                                                           serving_,
+                                                           nullptr,
+                                                           nullptr,
+                                                           nullptr,
+                                                           *budgets_,
+                                                           [] { return http::HealthSnapshot{}; },
+                                                           {}});
     worker_->start();
     ASSERT_TRUE(eventually([&] { return worker_->queue_ready(); }, seconds(5)));
   }

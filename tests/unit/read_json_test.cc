@@ -60,8 +60,8 @@ void expect_same_record(const LocationRecord& a, const LocationRecord& b) {
 
 TEST(ReadJsonTest, NearbyAddsTheDistanceAsEachRecordsLastMember) {
   const std::vector<NearbyDriver> drivers = {
-      {point(52.52, 13.405, 1749995100000), 12.34},
-      {full_record(), 1499.96},
+      {to_json(point(52.52, 13.405, 1749995100000)), 12.34},
+      {to_json(full_record()), 1499.96},
   };
   EXPECT_EQ(nearby_json(drivers),
             R"({"drivers":[)"
@@ -79,7 +79,7 @@ TEST(ReadJsonTest, NearbyWithoutDriversIsAnEmptyList) {
 
 TEST(ReadJsonTest, NearbyDistancesAreRoundedToATenthOfAMetre) {
   const auto distance_text = [](double metres) {
-    const std::vector<NearbyDriver> one = {{point(0, 0, kNow), metres}};
+    const std::vector<NearbyDriver> one = {{to_json(point(0, 0, kNow)), metres}};
     const std::string text = nearby_json(one);
     const std::size_t at = text.find(R"("distance_m":)");
     return at == std::string::npos ? std::string("(none)")
@@ -272,7 +272,7 @@ TEST(ReadJsonTest, RecordJsonRefusesWhatToJsonNeverWrites) {
 
 TEST(ReadJsonTest, RecordJsonReadsBackANearbyEntry) {
   // A nearby entry is a record plus distance_m: readable as a record.
-  const std::vector<NearbyDriver> one = {{full_record(), 5}};
+  const std::vector<NearbyDriver> one = {{to_json(full_record()), 5}};
   const std::string text = nearby_json(one);
   const std::string entry = text.substr(12, text.size() - 12 - 2);
   const std::optional<LocationRecord> back = parse_record_json(entry);

@@ -1,0 +1,20 @@
+// Module selection (see modules.h).
+#include "daemon/modules.h"
+
+#include "locations/locations_module.h"
+
+namespace gpsrelay::daemon {
+
+std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
+                                                  const std::string& consumer_name,
+                                                  core::MetricsRegistry& metrics) {
+  std::vector<std::unique_ptr<Module>> modules;
+  if (config.locations.enabled) {
+    auto module = std::make_unique<locations::LocationsModule>(config, consumer_name);
+    metrics.add_renderer([m = module.get()](std::string& out) { m->render_metrics(out); });
+    modules.push_back(std::move(module));
+  }
+  return modules;
+}
+
+}  // namespace gpsrelay::daemon
