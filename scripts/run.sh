@@ -20,6 +20,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 redis_port=$(free_port)
 mysql_port=$(free_port)
 upstream_port=$(free_port)
+osmand_port=${OSMAND_PORT:-5055}
 pids=()
 cleanup() {
   # Newest first: gpsrelayd stops before the servers it uses.
@@ -85,6 +86,9 @@ port = $mysql_port
 user = gpsrelay
 password = sample-password
 database = gpsrelay
+[locations]
+enabled = true
+osmand_listen = 127.0.0.1:$osmand_port
 [log]
 level = info
 target = stderr
@@ -110,6 +114,17 @@ MySQL:
 Bring the upstream back and replay (the upstream prints it again):
   rm $work/upstream-down
   $ctl failed replay --all
+Locations ([locations] is on). A driver app posts its position:
+  curl -si -H 'Content-Type: application/json' \\
+       -d '{"latitude":52.5163,"longitude":13.3777,"speed":32,"order_id":"order-1"}' \\
+       http://127.0.0.1:$port/api/v1/drivers/driver-1/location
+Traccar Client or OsmAnd: server URL http://<this host>:$osmand_port (OsmAnd protocol), e.g.
+  curl -s "http://127.0.0.1:$osmand_port/?id=phone-2&lat=52.5200&lon=13.4050&speed=12"
+Read them back: current, nearby (metres), the order's driver, the route (from MySQL):
+  curl -s http://127.0.0.1:$port/api/v1/drivers/driver-1/location
+  curl -s "http://127.0.0.1:$port/api/v1/drivers/nearby?lat=52.518&lng=13.39&radius=3000"
+  curl -s http://127.0.0.1:$port/api/v1/orders/order-1/driver-location
+  curl -s "http://127.0.0.1:$port/api/v1/drivers/driver-1/route?format=geojson"
 Queue and targets:  $ctl status
 Health and metrics: curl -s http://127.0.0.1:$port/health; curl -s http://127.0.0.1:$port/metrics
 Ctrl-C stops everything.

@@ -698,6 +698,13 @@ void IngestWorker::begin_drain() {
     evhttp_del_accept_socket(tls_http_.get(), tls_bound_socket_);
     tls_bound_socket_ = nullptr;
   }
+  for (auto& server : extra_servers_) {
+    server->accept_guard.reset();
+    if (server->bound_socket != nullptr) {
+      evhttp_del_accept_socket(server->http.get(), server->bound_socket);
+      server->bound_socket = nullptr;
+    }
+  }
   drain_deadline_ = std::chrono::steady_clock::now() + kDrainDeadline;
   drain_timer_.start_periodic(kDrainPollInterval);
 }

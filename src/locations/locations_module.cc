@@ -115,6 +115,10 @@ void LocationsModule::render_metrics(std::string& out) const {
                       m.group_pending);
   core::append_metric(out, "gpsrelay_locations_group_lag", "gauge",
                       "Entries not yet read by the locations group.", m.group_lag);
+  core::append_metric(out, "gpsrelay_locations_entries_reclaimed_total", "counter",
+                      "Entries another (dead) instance left pending, taken over after "
+                      "forward.claim_idle.",
+                      m.reclaimed);
   core::append_metric(out, "gpsrelay_locations_state_errors_total", "counter",
                       "Location state updates Redis refused.", m.state_errors);
   core::append_metric(out, "gpsrelay_locations_history_deferred_total", "counter",

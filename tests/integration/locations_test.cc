@@ -9,6 +9,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
+#include <memory>
+#include <set>
 #include <string>
 
 #include "support/eventually.h"
@@ -347,6 +350,116 @@ TEST_F(LocationsTest, OsmandListenTakesReportsAtItsRootPath) {
   ASSERT_EQ(response.status, 200) << response;
   ASSERT_TRUE(current("root-1")) << daemon().diagnostics();
   EXPECT_EQ(http_request("DELETE", "http://127.0.0.1:" + std::to_string(port) + "/").status, 405);
+}
+
+// A raw report with flat location keys: driver k<seq % 50>, time base + seq ms.
+std::string located_report(std::int64_t base_ms, size_t seq) {
+  return R"({"device_id":"k)" + std::to_string(seq % 50) + R"(","lat":)" +
+         std::to_string(40 + static_cast<double>(seq % 1000) / 1000) + R"(,"lon":-3.7,"ts":)" +
+         std::to_string(base_ms + static_cast<std::int64_t>(seq)) + "}";
+}
+
+class LocationsLoadTest : public LocationsTest {
+ protected:
+  // driver id -> the times (Unix ms) of its acknowledged reports, read back
+  // from the stream (no forward targets: nothing leaves it).
+  std::map<std::string, std::set<std::int64_t>> acknowledged(const LoadGenerator& load) {
+    std::map<std::string, std::string> payloads;
+    for (const StreamEntry& entry : stream_entries())
+      payloads[entry.id] = entry.fields.at("payload");
+    std::map<std::string, std::set<std::int64_t>> out;
+    for (const HttpResponse& response : load.results()) {
+      if (response.status != 200) continue;
+      const JsonPtr report = parse_json(payloads[message_id_of(response)]);
+      out[json_string(report.get(), "device_id").value_or("?")].insert(
+          static_cast<std::int64_t>(json_integer_value(json_object_get(report.get(), "ts"))));
+    }
+    return out;
+  }
+
+  std::map<std::string, std::set<std::int64_t>> history() {
+    std::map<std::string, std::set<std::int64_t>> out;
+    for (const SqlRow& row : mysql().query(
+             "SELECT driver_id, TIMESTAMPDIFF(MICROSECOND, '1970-01-01', time) DIV 1000 AS ms "
+             "FROM driver_locations")) {
+      out[*row.at("driver_id")].insert(std::stoll(*row.at("ms")));
+    }
+    return out;
+  }
+
+  std::size_t row_count(const std::map<std::string, std::set<std::int64_t>>& rows) {
+    std::size_t count = 0;
+    for (const auto& [driver, times] : rows) count += times.size();
+    return count;
+  }
+
+  // Every acknowledged location is in history, and each driver's current
+  // location is its newest.
+  void expect_every_acknowledged_kept(const LoadGenerator& load) {
+    const auto acked = acknowledged(load);
+    ASSERT_GT(row_count(acked), 100u);
+    ASSERT_TRUE(eventually([&] { return row_count(history()) >= row_count(acked); }, seconds(30)))
+        << row_count(history()) << " rows for " << row_count(acked) << " acknowledged";
+    ASSERT_TRUE(eventually([&] { return locations_pending() == 0; }, seconds(30)));
+    const auto rows = history();
+    for (const auto& [driver, times] : acked) {
+      const auto found = rows.find(driver);
+      ASSERT_NE(found, rows.end()) << driver;
+      for (const std::int64_t at : times) EXPECT_TRUE(found->second.contains(at)) << driver << at;
+      // Reports the kill cut off may be stored without an answer: still
+      // newest-wins over everything stored.
+      const RedisReplyPtr current = redis_client().command(
+          {"HGET", std::string(kDefaultStream) + ":loc:driver:" + driver, "ts"});
+      ASSERT_EQ(current->type, REDIS_REPLY_STRING) << driver;
+      EXPECT_EQ(std::stoll(current->str), *found->second.rbegin()) << driver;
+    }
+  }
+};
+
+TEST_F(LocationsLoadTest, KillNineDuringLoadKeepsEveryAcknowledgedLocationOnce) {
+  const DaemonConfig config = locations_config();
+  start_daemon(config);
+  const std::int64_t base = now_ms() - 3600 * 1000;
+  LoadGenerator load(daemon().ingest_url(), 8, kJsonContentType,
+                     [base](size_t seq) { return located_report(base, seq); });
+  ASSERT_TRUE(eventually([&] { return load.ok_count() >= 1500; }, seconds(30)));
+  daemon().send_signal(SIGKILL);
+  load.stop();
+  ASSERT_TRUE(daemon().wait_for_exit(seconds(5)).has_value());
+  start_daemon(config);
+  expect_every_acknowledged_kept(load);
+  // Rows are unique per driver and time, so redelivery after the kill
+  // stored nothing twice; at most the 8 reports cut off unanswered are extra.
+  EXPECT_LE(row_count(history()), row_count(acknowledged(load)) + 8);
+}
+
+TEST_F(LocationsLoadTest, TwoInstancesShareTheGroupAndOneTakesOverTheOthersPending) {
+  const DaemonConfig config = locations_config();
+  start_daemon(config);
+  DaemonOptions second_options;
+  second_options.config = config;
+  auto second = std::make_unique<DaemonProcess>(redis().address(), second_options);
+  const std::int64_t base = now_ms() - 3600 * 1000;
+  LoadGenerator load(daemon().ingest_url(), 8, kJsonContentType,
+                     [base](size_t seq) { return located_report(base, seq); });
+  ASSERT_TRUE(eventually([&] { return load.ok_count() >= 1000; }, seconds(30)));
+  const auto processed = [](const std::string& metrics_url) {
+    return parse_metrics(http_get(metrics_url).body)
+        .sum("gpsrelay_locations_processed_total")
+        .value_or(0);
+  };
+  EXPECT_TRUE(eventually([&] { return processed(second->url("/metrics")) > 0; }, seconds(10)));
+  EXPECT_GT(processed(daemon().url("/metrics")), 0);
+  // MySQL away: the second instance holds entries pending for history
+  // when it dies; the first reclaims them after claim_idle (1 s here).
+  mariadb().stop();
+  ASSERT_TRUE(eventually([&] { return locations_pending() > 0; }, seconds(10)));
+  second->send_signal(SIGKILL);
+  ASSERT_TRUE(second->wait_for_exit(seconds(5)).has_value());
+  load.stop();
+  mariadb().start();
+  expect_every_acknowledged_kept(load);
+  EXPECT_GT(scrape_metrics().sum("gpsrelay_locations_entries_reclaimed_total").value_or(0), 0);
 }
 
 }  // namespace

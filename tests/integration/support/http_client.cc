@@ -344,10 +344,12 @@ std::vector<HttpResponse> http_post_concurrently(const std::string& url,
   return http_concurrently(requests, max_connections, overall_timeout);
 }
 
-LoadGenerator::LoadGenerator(std::string url, size_t connections, HeaderList headers)
+LoadGenerator::LoadGenerator(std::string url, size_t connections, HeaderList headers,
+                             BodyMaker make_body)
     : url_(std::move(url)),
       connections_(std::max<size_t>(connections, 1)),
-      headers_(std::move(headers)) {
+      headers_(std::move(headers)),
+      make_body_(make_body ? std::move(make_body) : BodyMaker(report_body)) {
   ensure_curl_initialized();
   thread_ = std::thread([this] { run(); });
 }
@@ -380,7 +382,7 @@ void LoadGenerator::run() {
   };
   while (!stopping_) {
     while (session.in_flight() < connections_ && failures_in_a_row < 20) {
-      session.add(make_transfer(make_post(url_, report_body(sequence++), headers_), 0));
+      session.add(make_transfer(make_post(url_, make_body_(sequence++), headers_), 0));
     }
     if (session.in_flight() == 0) {
       // Gave up after repeated transport errors: idle until stop() rather

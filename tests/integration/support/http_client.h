@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -91,7 +92,13 @@ std::vector<HttpResponse> http_post_concurrently(
 // stops issuing requests on its own.
 class LoadGenerator {
  public:
-  LoadGenerator(std::string url, size_t connections, HeaderList headers = kJsonContentType);
+  // The body of the request with sequence number `sequence` (0, 1, ...).
+  using BodyMaker = std::function<std::string(size_t sequence)>;
+
+  // Posts a small GPS report (the default body) over `connections`
+  // connections until stopped.
+  LoadGenerator(std::string url, size_t connections, HeaderList headers = kJsonContentType,
+                BodyMaker make_body = nullptr);
   // Calls stop().
   ~LoadGenerator();
 
@@ -113,6 +120,7 @@ class LoadGenerator {
   const std::string url_;
   const size_t connections_;
   const HeaderList headers_;
+  const BodyMaker make_body_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> ok_count_{0};
   std::atomic<size_t> finished_count_{0};
