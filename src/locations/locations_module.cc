@@ -31,11 +31,6 @@ LocationsModule::LocationsModule(const core::Config& config, std::string consume
   consumer_ = std::make_unique<LocationConsumer>(config_, std::move(consumer_name), metrics_);
 }
 
-LocationsModule::~LocationsModule() {
-  request_stop();
-  join();
-}
-
 void LocationsModule::add_routes(http::RouteTable& routes) const { add_location_routes(routes); }
 
 std::vector<http::ExtraListener> LocationsModule::extra_listeners() const {

@@ -19,8 +19,8 @@ namespace gpsrelay::locations {
 
 class LocationsModule : public daemon::Module {
  public:
+  // Destroying it stops and joins its threads (the members' destructors).
   LocationsModule(const core::Config& config, std::string consumer_name);
-  ~LocationsModule() override;
 
   std::string_view name() const override { return "locations"; }
 

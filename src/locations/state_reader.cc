@@ -38,7 +38,7 @@ void StateReader::send(Kind kind, Callback done, std::initializer_list<std::stri
   // hiredis calls back exactly once for a sent command, so the callback
   // takes the Read back from there.
   if (connection_.send(&StateReader::on_reply, read.get(), args)) {
-    read.release();
+    static_cast<void>(read.release());  // the pending command owns it now
     return;
   }
   StateReply down;

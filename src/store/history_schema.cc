@@ -135,8 +135,15 @@ PartitionList read_partitions(MysqlConnection& connection) {
     const std::string expression = row[2].value_or("");
     if (!row[0] || method != "RANGE COLUMNS" || expression != "`time`") {
       list.layout = Layout::kForeign;
-      list.description = row[0] ? "partitioned by " + method + " (" + expression + ")"
-                                : std::string("not partitioned");
+      if (row[0]) {
+        list.description = "partitioned by ";
+        list.description += method;
+        list.description += " (";
+        list.description += expression;
+        list.description += ")";
+      } else {
+        list.description = "not partitioned";
+      }
       list.partitions.clear();
       return list;
     }

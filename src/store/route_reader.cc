@@ -131,7 +131,12 @@ void RouteReader::join() {
 }
 
 void RouteReader::fail_all(std::deque<Pending> pending, const std::string& why) {
-  for (Pending& p : pending) p.done(failure(why));
+  // Each callback goes as soon as it has run.
+  while (!pending.empty()) {
+    const Pending p = std::move(pending.front());
+    pending.pop_front();
+    p.done(failure(why));
+  }
 }
 
 void RouteReader::run() {
