@@ -6,6 +6,7 @@
 
 #include "core/units.h"
 #include "ctl/time_spec.h"
+#include "locations/location_record.h"
 
 namespace gpsrelay::ctl {
 namespace {
@@ -36,6 +37,7 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   Invocation out;
   std::vector<std::string> words;
   std::optional<std::string> older_than;
+  std::optional<std::uint64_t> limit;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     // Options with a value accept "--opt value" and "--opt=value".
@@ -66,8 +68,10 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
       out.config_path = arg == "-c" ? value("-c") : value("--config");
     } else if (is("--since")) {
       out.since = value("--since");
+    } else if (is("--until")) {
+      out.until = value("--until");
     } else if (is("--limit")) {
-      out.limit = parse_limit(value("--limit"));
+      limit = parse_limit(value("--limit"));
     } else if (is("--id")) {
       out.id = value("--id");
     } else if (is("--older-than")) {
@@ -118,6 +122,16 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
     } else {
       throw UsageError("unknown command 'failed " + sub + "'");
     }
+  } else if (words[0] == "location" || words[0] == "route") {
+    if (words.size() < 2) throw UsageError("'" + words[0] + "' needs a DRIVER_ID");
+    expect_words(2);
+    out.command = words[0] == "location" ? Command::kLocation : Command::kRoute;
+    out.driver_id = words[1];
+    // The daemon accepts no other ids, so no other id can have a location;
+    // checking here also keeps the id safe in a Redis key.
+    if (!locations::is_valid_id(out.driver_id)) {
+      throw UsageError("DRIVER_ID is 1 to 128 of A-Z a-z 0-9 - . _ ~, not '" + out.driver_id + "'");
+    }
   } else {
     throw UsageError("unknown command '" + words[0] + "'");
   }
@@ -130,10 +144,20 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   if (out.since && !parse_time_spec(*out.since, 0)) {
     throw UsageError("--since takes " + std::string(kTimeForms) + ", not '" + *out.since + "'");
   }
+  if (out.until && !parse_time_spec(*out.until, 0)) {
+    throw UsageError("--until takes " + std::string(kTimeForms) + ", not '" + *out.until + "'");
+  }
   // Options that the chosen command would silently ignore are mistakes.
   const bool lists = out.command == Command::kFailedList;
   const bool replays = out.command == Command::kFailedReplay;
-  if (out.since && !lists && !replays) throw UsageError("--since applies to failed list/replay");
+  const bool routes = out.command == Command::kRoute;
+  if (out.since && !lists && !replays && !routes) {
+    throw UsageError("--since applies to failed list/replay and route");
+  }
+  if (out.until && !routes) throw UsageError("--until applies to route");
+  if (limit && !lists && !routes) throw UsageError("--limit applies to failed list and route");
+  if (routes) out.limit = kRouteLimit;
+  if (limit) out.limit = *limit;
   if (out.all && !replays) throw UsageError("--all applies to failed replay");
   if (out.id && out.command != Command::kFailedShow && !replays) {
     throw UsageError("--id applies to failed replay");
@@ -144,22 +168,46 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   return out;
 }
 
+RouteWindow route_window(const Invocation& invocation, std::int64_t now_ms) {
+  const auto time_of = [&](const char* option, const std::string& text) {
+    const auto ms = parse_time_spec(text, now_ms);
+    if (!ms) {
+      throw UsageError(std::string(option) + " takes " + kTimeForms + ", not '" + text + "'");
+    }
+    return *ms;
+  };
+  RouteWindow window;
+  window.until_ms = invocation.until ? time_of("--until", *invocation.until) : now_ms;
+  window.since_ms = invocation.since ? time_of("--since", *invocation.since)
+                                     : window.until_ms - kRouteSpan.count();
+  if (window.until_ms < window.since_ms) {
+    throw UsageError("--until (" + format_utc(window.until_ms) + " UTC) is before --since (" +
+                     format_utc(window.since_ms) + " UTC)");
+  }
+  return window;
+}
+
 const char* usage_text() {
   return R"(Usage: gpsrelayctl [-c PATH] [--json] COMMAND [ARGUMENTS]
 
-Inspect gpsrelay's queue and manage packets that could not be delivered.
-Reads the daemon's configuration file, with the same GPSRELAY_<SECTION>_<KEY>
-environment overrides, to find Redis, MySQL and the daemon itself.
-Options may be given before or after the command.
+Inspect gpsrelay's queue, manage packets that could not be delivered and
+look up driver locations. Reads the daemon's configuration file, with the
+same GPSRELAY_<SECTION>_<KEY> environment overrides, to find Redis, MySQL
+and the daemon itself. Options may be given before or after the command.
 
 Commands:
   status
       The queue (stream length = undelivered backlog; the group's pending
       count, lag and last delivered id; each consumer's pending count and idle
-      time), the configured targets with their live state as the running
-      daemon reports it on http.listen's /health (state "unknown" when the
-      daemon does not answer within 2 s, which is not an error), and the
-      number of failed packets with the oldest one's time.
+      time), every consumer group of the stream (consumers, pending, lag, last
+      delivered id, and whether this configuration enables it: redis.group,
+      and locations.group with [locations] enabled), the configured targets
+      with their live state as the running daemon reports it on
+      http.listen's /health (state "unknown" when the daemon does not answer
+      within 2 s, which is not an error), and the number of failed packets
+      with the oldest one's time. With [locations] enabled also the location
+      service: drivers with a current location, and the history writer's
+      state and backlog as the daemon reports them.
   failed list [--since TIME] [--limit N]
       Failed packets, newest first: ID, MESSAGE_ID, CREATED_AT (UTC),
       RETRIES, TARGET, LAST_ERROR (cut to fit; complete with --json).
@@ -179,6 +227,17 @@ Commands:
       redis.max_queue_length.
   failed purge --older-than DURATION
       Deletes failed packets created more than DURATION ago.
+  location DRIVER_ID
+      The driver's current location from Redis, one field a line (with its
+      age and when it expires); --json prints the location record as
+      GET /api/v1/drivers/DRIVER_ID/location answers it. Exit 3 when the
+      driver has none (never reported, or older than locations.ttl).
+  route DRIVER_ID [--since TIME] [--until TIME] [--limit N]
+      The driver's points from the MySQL history (driver_locations), the
+      earliest first: TIME (UTC), LATITUDE, LONGITUDE, SPEED (km/h),
+      HEADING, ORDER; --json gives an array of location records. --until
+      defaults to now, --since to an hour before --until, --limit to 1000
+      (the earliest N points of the range).
 
 Options:
   -c, --config PATH   configuration file (default /etc/gpsrelay/gpsrelay.conf)
@@ -195,7 +254,8 @@ Exit status:
   1  usage error, or an invalid configuration (reported as FILE:LINE: message)
   2  Redis or MySQL unreachable or failing, or a replay refused because the
      queue is full; status still prints what it could reach
-  3  no such failed packet (failed show, failed replay --id)
+  3  no such failed packet (failed show, failed replay --id), or no current
+     location of the driver (location)
 )";
 }
 

@@ -29,5 +29,7 @@ int run_failed_list(const CommandContext& context);
 int run_failed_show(const CommandContext& context);
 int run_failed_replay(const CommandContext& context);
 int run_failed_purge(const CommandContext& context);
+int run_location(const CommandContext& context);
+int run_route(const CommandContext& context);
 
 }  // namespace gpsrelay::ctl

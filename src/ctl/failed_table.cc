@@ -1,13 +1,12 @@
-// FailedTable (see failed_table.h).
+// connect_mysql and FailedTable (see failed_table.h).
 #include "ctl/failed_table.h"
 
 #include "ctl/redis_session.h"
 #include "store/schema.h"
 
 namespace gpsrelay::ctl {
-namespace {
 
-store::MysqlConnection connect(const core::MysqlConfig& config) {
+store::MysqlConnection connect_mysql(const core::MysqlConfig& config) {
   try {
     return store::MysqlConnection(config);
   } catch (const store::MysqlError& e) {
@@ -22,9 +21,7 @@ store::MysqlConnection connect(const core::MysqlConfig& config) {
   }
 }
 
-}  // namespace
-
-FailedTable::FailedTable(const core::MysqlConfig& config) : connection_(connect(config)) {
+FailedTable::FailedTable(const core::MysqlConfig& config) : connection_(connect_mysql(config)) {
   try {
     store::ensure_schema(connection_);
   } catch (const store::MysqlError& e) {

@@ -19,6 +19,11 @@ namespace gpsrelay::ctl {
 
 using Row = std::vector<std::optional<std::string>>;
 
+// A connection with the [mysql] settings, as the daemon makes it (UTC
+// session); throws Unavailable ("cannot reach MySQL at HOST:PORT: ...").
+// Shared with the commands that read other tables (route).
+store::MysqlConnection connect_mysql(const core::MysqlConfig& config);
+
 class FailedTable {
  public:
   // Connects and ensures the schema; throws Unavailable ("cannot reach

@@ -44,7 +44,8 @@ std::string base64(std::string_view bytes) {
 
 void print_json(std::ostream& out, const JsonPtr& value) {
   const std::unique_ptr<char, decltype(&std::free)> text(
-      json_dumps(value.get(), JSON_INDENT(2) | JSON_PRESERVE_ORDER), &std::free);
+      json_dumps(value.get(), JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)),
+      &std::free);
   out << (text ? text.get() : "null") << "\n";
 }
 

@@ -22,7 +22,9 @@ json_t* json_bytes(std::string_view bytes);
 // that json_bytes could only approximate.
 std::string base64(std::string_view bytes);
 
-// Writes `value` indented, with a final newline.
+// Writes `value` indented, with a final newline. Reals get 15 significant
+// digits, as locations::to_json writes them, so a location record prints
+// with the digits the API serves (52.52, not 52.520000000000003).
 void print_json(std::ostream& out, const JsonPtr& value);
 
 }  // namespace gpsrelay::ctl

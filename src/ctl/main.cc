@@ -35,6 +35,10 @@ int run(const Invocation& invocation, const gpsrelay::core::Config& config) {
       return run_failed_replay(context);
     case Command::kFailedPurge:
       return run_failed_purge(context);
+    case Command::kLocation:
+      return run_location(context);
+    case Command::kRoute:
+      return run_route(context);
     case Command::kHelp:
     case Command::kVersion:
       break;

@@ -1,5 +1,5 @@
 // gpsrelayctl's command line: every command, option placement, and every
-// usage error.
+// usage error; and the route's time range.
 #include <gtest/gtest.h>
 
 #include "ctl/command_line.h"
@@ -136,24 +136,135 @@ TEST(CtlCommandLineTest, SinceIsCheckedBeforeAnyConnection) {
 }
 
 TEST(CtlCommandLineTest, OptionsACommandWouldIgnoreAreErrors) {
-  EXPECT_EQ(error_of({"status", "--since", "1h"}), "--since applies to failed list/replay");
+  EXPECT_EQ(error_of({"status", "--since", "1h"}),
+            "--since applies to failed list/replay and route");
   EXPECT_EQ(error_of({"failed", "list", "--all"}), "--all applies to failed replay");
   EXPECT_EQ(error_of({"failed", "list", "--id", "1"}), "--id applies to failed replay");
   EXPECT_EQ(error_of({"status", "--older-than", "1d"}), "--older-than applies to failed purge");
   EXPECT_EQ(error_of({"status", "--all"}), "--all applies to failed replay");
   EXPECT_EQ(error_of({"failed", "show", "1", "--id", "2"}), "--id applies to failed replay");
   EXPECT_EQ(error_of({"failed", "purge", "--older-than", "1d", "--since", "1h"}),
-            "--since applies to failed list/replay");
+            "--since applies to failed list/replay and route");
+  EXPECT_EQ(error_of({"location", "d1", "--since", "1h"}),
+            "--since applies to failed list/replay and route");
+  EXPECT_EQ(error_of({"failed", "list", "--until", "1h"}), "--until applies to route");
+  EXPECT_EQ(error_of({"status", "--limit", "5"}), "--limit applies to failed list and route");
+  EXPECT_EQ(error_of({"location", "d1", "--limit", "5"}),
+            "--limit applies to failed list and route");
+  EXPECT_EQ(error_of({"route", "d1", "--all"}), "--all applies to failed replay");
+  EXPECT_EQ(error_of({"route", "d1", "--id", "3"}), "--id applies to failed replay");
 }
 
 TEST(CtlCommandLineTest, UsageTextNamesEveryCommandAndExitCode) {
   const std::string usage = usage_text();
-  for (const char* word :
-       {"status", "failed list", "failed show", "failed replay", "failed purge", "--json",
-        "--older-than", "--since", "--limit", "--id", "--all", "--config", "--version", "--help",
-        "GPSRELAY_<SECTION>_<KEY>", "at-least-once", "max_queue_length", "FILE:LINE", "  3  "}) {
+  for (const char* word : {"status",
+                           "failed list",
+                           "failed show",
+                           "failed replay",
+                           "failed purge",
+                           "location DRIVER_ID",
+                           "route DRIVER_ID",
+                           "--until",
+                           "locations.group",
+                           "driver_locations",
+                           "--json",
+                           "--older-than",
+                           "--since",
+                           "--limit",
+                           "--id",
+                           "--all",
+                           "--config",
+                           "--version",
+                           "--help",
+                           "GPSRELAY_<SECTION>_<KEY>",
+                           "at-least-once",
+                           "max_queue_length",
+                           "FILE:LINE",
+                           "  3  "}) {
     EXPECT_NE(usage.find(word), std::string::npos) << word;
   }
+}
+
+TEST(CtlCommandLineTest, LocationTakesOneValidDriverId) {
+  const Invocation location = parse({"location", "driver-1.a_b~C", "--json"});
+  EXPECT_EQ(location.command, Command::kLocation);
+  EXPECT_EQ(location.driver_id, "driver-1.a_b~C");
+  EXPECT_TRUE(location.json);
+  EXPECT_EQ(error_of({"location"}), "'location' needs a DRIVER_ID");
+  EXPECT_EQ(error_of({"location", "a", "b"}), "unexpected argument 'b'");
+  // What the daemon would never accept can have no location; ':' and '*'
+  // would also reach into other Redis keys.
+  for (const char* bad : {"a:b", "a*", "a b", ".", "..", "d/1", "\xc3\xa9"}) {
+    EXPECT_EQ(error_of({"location", bad}),
+              std::string("DRIVER_ID is 1 to 128 of A-Z a-z 0-9 - . _ ~, not '") + bad + "'");
+  }
+  EXPECT_EQ(parse({"location", std::string(128, 'x')}).driver_id, std::string(128, 'x'));
+  EXPECT_NE(error_of({"location", std::string(129, 'x')}), "no error");
+  EXPECT_NE(error_of({"route", ""}), "no error");
+}
+
+TEST(CtlCommandLineTest, RouteDefaultsAndOptions) {
+  const Invocation plain = parse({"route", "d1"});
+  EXPECT_EQ(plain.command, Command::kRoute);
+  EXPECT_EQ(plain.driver_id, "d1");
+  EXPECT_EQ(plain.limit, kRouteLimit);
+  EXPECT_EQ(kRouteLimit, 1000u);
+  EXPECT_FALSE(plain.since.has_value());
+  EXPECT_FALSE(plain.until.has_value());
+  const Invocation opts = parse(
+      {"--json", "route", "--since=2026-11-25T08:00Z", "d1", "--until", "30m", "--limit", "5"});
+  EXPECT_EQ(opts.since, "2026-11-25T08:00Z");
+  EXPECT_EQ(opts.until, "30m");
+  EXPECT_EQ(opts.limit, 5u);
+  EXPECT_TRUE(opts.json);
+  // failed list keeps its own default.
+  EXPECT_EQ(parse({"failed", "list"}).limit, 50u);
+  EXPECT_EQ(error_of({"route"}), "'route' needs a DRIVER_ID");
+  EXPECT_EQ(error_of({"route", "d1", "--until"}), "--until needs a value");
+  EXPECT_EQ(error_of({"route", "d1", "--limit", "0"}), "--limit takes a positive number, not '0'");
+  EXPECT_EQ(error_of({"route", "d1", "--until", "tomorrow"}),
+            "--until takes " + std::string(kTimeForms) + ", not 'tomorrow'");
+  EXPECT_EQ(error_of({"route", "d1", "--since", "7"}),
+            "--since takes " + std::string(kTimeForms) + ", not '7'");
+}
+
+constexpr std::int64_t kNow = 1795595200000;  // 2026-11-25 08:26:40 UTC
+constexpr std::int64_t kHourMs = 3600 * 1000;
+
+TEST(CtlCommandLineTest, RouteWindowIsTheLastHourByDefault) {
+  const RouteWindow window = route_window(parse({"route", "d1"}), kNow);
+  EXPECT_EQ(window.until_ms, kNow);
+  EXPECT_EQ(window.since_ms, kNow - kHourMs);
+}
+
+TEST(CtlCommandLineTest, RouteWindowEndsAtUntilAndStartsAnHourBeforeIt) {
+  const RouteWindow until_only = route_window(parse({"route", "d1", "--until", "2h"}), kNow);
+  EXPECT_EQ(until_only.until_ms, kNow - 2 * kHourMs);
+  EXPECT_EQ(until_only.since_ms, kNow - 3 * kHourMs);
+  const RouteWindow since_only = route_window(parse({"route", "d1", "--since", "1d"}), kNow);
+  EXPECT_EQ(since_only.since_ms, kNow - 24 * kHourMs);
+  EXPECT_EQ(since_only.until_ms, kNow);
+  const RouteWindow both = route_window(
+      parse({"route", "d1", "--since", "2026-11-25", "--until", "2026-11-25T01:00"}), kNow);
+  EXPECT_EQ(both.since_ms, 1795564800000);
+  EXPECT_EQ(both.until_ms, 1795564800000 + kHourMs);
+  // A single instant is a valid range (both ends are inclusive).
+  const RouteWindow instant =
+      route_window(parse({"route", "d1", "--since", "2026-11-25", "--until", "2026-11-25"}), kNow);
+  EXPECT_EQ(instant.since_ms, instant.until_ms);
+}
+
+TEST(CtlCommandLineTest, RouteWindowRefusesAnEndBeforeTheStart) {
+  const Invocation reversed = parse({"route", "d1", "--since", "1h", "--until", "2h"});
+  try {
+    route_window(reversed, kNow);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--until (2026-11-25 06:26:40 UTC) is before --since (2026-11-25 07:26:40 UTC)");
+  }
+  // --until alone never is: --since follows it.
+  EXPECT_NO_THROW(route_window(parse({"route", "d1", "--until", "2000-01-01"}), kNow));
 }
 
 }  // namespace
