@@ -134,6 +134,15 @@ DaemonProcess::DaemonProcess(const std::string& redis_address, DaemonOptions opt
 
 DaemonProcess::~DaemonProcess() {
   if (process_) process_->kill();
+  // Under the sanitizer build a report may be the only sign of a bug: the
+  // daemon can go on serving after a UBSan finding, and a test that ends
+  // with SIGKILL never sees an exit status.
+  const std::string text = log();
+  for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    if (text.find(report) != std::string::npos) {
+      ADD_FAILURE() << "gpsrelayd reported \"" << report << "\"";
+    }
+  }
   if (::testing::Test::HasFailure()) {
     std::cerr << "---- gpsrelayd (port " << port_ << ", config " << config_path_.string()
               << ") ----\n"
