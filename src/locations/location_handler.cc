@@ -43,6 +43,19 @@ std::shared_ptr<http::HeldRequest> held(http::Exchange& exchange) {
   return std::make_shared<http::HeldRequest>(exchange.hold());
 }
 
+// Answers a one-record read: the record, 404 saying `not_found`, or 503.
+StateReader::Callback answer_record(http::Exchange& exchange, const char* not_found) {
+  return [request = held(exchange), not_found](StateReply reply) {
+    if (!reply.ok) {
+      request->reply_error(503, "location state unavailable");
+    } else if (!reply.record) {
+      request->reply_error(404, not_found);
+    } else {
+      request->reply(200, *reply.record);
+    }
+  };
+}
+
 // A path parameter that must be an id; nullopt (after answering 400) if not.
 std::optional<std::string> id_param(http::Exchange& exchange, std::string_view name) {
   const std::optional<std::string_view> raw = exchange.route().param(name);
@@ -172,29 +185,13 @@ void LocationHandler::post_owntracks(http::Exchange& exchange) {
 void LocationHandler::get_driver_location(http::Exchange& exchange) {
   const std::optional<std::string> driver_id = id_param(exchange, "driver_id");
   if (!driver_id) return;
-  state_.current(*driver_id, [request = held(exchange)](StateReply reply) {
-    if (!reply.ok) {
-      request->reply_error(503, "location state unavailable");
-    } else if (!reply.record) {
-      request->reply_error(404, "no current location for this driver");
-    } else {
-      request->reply(200, *reply.record);
-    }
-  });
+  state_.current(*driver_id, answer_record(exchange, "no current location for this driver"));
 }
 
 void LocationHandler::get_order_driver_location(http::Exchange& exchange) {
   const std::optional<std::string> order_id = id_param(exchange, "order_id");
   if (!order_id) return;
-  state_.order(*order_id, [request = held(exchange)](StateReply reply) {
-    if (!reply.ok) {
-      request->reply_error(503, "location state unavailable");
-    } else if (!reply.record) {
-      request->reply_error(404, "no current driver location for this order");
-    } else {
-      request->reply(200, *reply.record);
-    }
-  });
+  state_.order(*order_id, answer_record(exchange, "no current driver location for this order"));
 }
 
 void LocationHandler::get_nearby(http::Exchange& exchange) {

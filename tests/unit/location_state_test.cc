@@ -48,7 +48,7 @@ TEST(LocationStateTest, UpdateBatchHasAHeaderThenSixArgumentsPerRecord) {
   EXPECT_EQ(args[6], "52.52");
   EXPECT_EQ(args[7], "o-9");
   EXPECT_EQ(args[8], to_json(with_order));
-  EXPECT_EQ(args[12], "");  // no order
+  EXPECT_EQ(args[13], "");  // no order
   EXPECT_EQ(args[14], to_json(record("d-2", -33.8688, 151.2093, 1749995098123)));
 }
 
