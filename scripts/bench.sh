@@ -622,11 +622,13 @@ PY
     wait "$perf_pid" || true
     perf_out=${PERF_OUT:-/tmp/gpsrelay-locations-perf}
     mkdir -p "$perf_out"
-    perf report -i "$work/perf.data" --no-children --sort comm,dso --stdio 2>/dev/null >"$perf_out/by-dso.txt"
-    perf report -i "$work/perf.data" --no-children --sort comm,sym --stdio -g none 2>/dev/null |
-      head -200 >"$perf_out/by-symbol.txt"
-    perf report -i "$work/perf.data" --children --comm redis-server --sort sym --stdio -g none 2>/dev/null |
-      head -100 >"$perf_out/redis-children.txt"
+    perf report -i "$work/perf.data" --no-children --sort comm,dso --stdio >"$perf_out/by-dso.txt" 2>/dev/null || true
+    # Whole reports into files: 'perf report | head' would end this script
+    # (SIGPIPE under pipefail).
+    perf report -i "$work/perf.data" --no-children --sort comm,sym --stdio -g none \
+      >"$perf_out/by-symbol.txt" 2>/dev/null || true
+    perf report -i "$work/perf.data" --children --comm redis-server --sort sym --stdio -g none \
+      >"$perf_out/redis-children.txt" 2>/dev/null || true
     echo "perf reports in $perf_out"
   fi
   t_end=$(now)
