@@ -2,7 +2,7 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|micro|all]   (default: all)
+#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|micro|all]   (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
@@ -39,15 +39,40 @@
 #         MAX_INFLIGHT (default "256m"; "-" leaves the key out, for a daemon
 #         older than it).
 #
-# GPSRELAYD=/path/to/gpsrelayd (absolute, or relative to the repository)
-# runs another build, e.g. a previous release's tree, in every mode; its
-# config parser must accept the keys the mode writes.
+# locations
+#         the location service (issue 11) with a private mariadbd as well
+#         (datadir in the temp dir): gpsrelayd with [locations] enabled,
+#         history on, no forward targets. (1) ingest: LOC_DRIVERS (10,000)
+#         simulated drivers POST /api/v1/drivers/{id}/location, paced to
+#         RATE (20,000/s) for DURATION (60 s) by scripts/bench-locations.lua
+#         (wrk -t2 -c64): accepted/s, latency, processing lag (the
+#         histogram's buckets, and sampled end to end over Pub/Sub by
+#         scripts/bench-locations-lag.py), group lag over time, history
+#         rows == 202s, RSS and CPU per location of gpsrelayd, Redis,
+#         mariadbd and wrk, Redis INFO commandstats. (2) the same ingest
+#         plus GET /api/v1/drivers/{id}/location of random drivers paced to
+#         READ_RATE (10,000/s) for READ_DURATION (30 s). (3) nearby over the
+#         drivers (limit 100). (4) ROUTE_ROWS (10,000,000) history rows
+#         bulk-loaded (INSERT ... SELECT from the Sequence engine), one
+#         driver with 17,280 points over yesterday; its day's route as JSON
+#         and as GeoJSON, and the bare SELECT for comparison.
 # micro   Google Benchmark microbenchmarks of pure code (tests/bench/:
 #         the router), no servers.
+#
+# GPSRELAYD=/path/to/gpsrelayd (absolute, or relative to the repository)
+# runs another build, e.g. a previous release's tree, in every mode; its
+# config parser must accept the keys the mode writes. SKIP_BUILD=1 uses the
+# binaries already in build/ (e.g. after 'cmake --build build --target
+# gpsrelayd') instead of building everything first.
 #
 # DURATION=30 THREADS=1 CONNECTIONS=64 DRAIN_COUNT=200000 change the load;
 # RATE=20000 paces the e2e load (wrk's delay(): RATE/500 connections each
 # waiting 2 ms before every request, so the rate reached is somewhat lower).
+# The locations mode paces with a schedule instead (see bench-locations.lua)
+# and takes RATE, DURATION, READ_RATE, READ_DURATION, LOC_DRIVERS,
+# ROUTE_ROWS, MYSQL_BUFFER_POOL (default 1G); PERF=1 records 10 s of
+# "perf record -a -g" in the middle of the ingest run and writes reports to
+# PERF_OUT (default /tmp/gpsrelay-locations-perf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,14 +83,14 @@ connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 max_inflight=${MAX_INFLIGHT:-256m}
-case "$mode" in ingest | tls | idempotency | e2e | drain | memory | micro | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|micro|all]" >&2
+case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | micro | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|micro|all]" >&2
   exit 2
   ;;
 esac
 
 scripts/install-deps.sh build bench
-scripts/build.sh build >/dev/null
+[ -n "${SKIP_BUILD:-}" ] || scripts/build.sh build >/dev/null
 
 if [ "$mode" = micro ] || [ "$mode" = all ]; then
   echo "=== micro"
@@ -454,4 +479,286 @@ $limit_line"
     fi
     stop_relay
   done
+fi
+
+if [ "$mode" = locations ] || [ "$mode" = all ]; then
+  loc_rate=${RATE:-20000}
+  loc_duration=${DURATION:-60}
+  read_rate=${READ_RATE:-10000}
+  read_duration=${READ_DURATION:-30}
+  loc_drivers=${LOC_DRIVERS:-10000}
+  route_rows=${ROUTE_ROWS:-10000000}
+  echo "=== locations: $loc_drivers drivers at ~$loc_rate/s for ${loc_duration}s, history on"
+  mysql_port=$(free_port)
+  # A private mariadbd, datadir in the temp dir (removed with it). Durable
+  # defaults (innodb_flush_log_at_trx_commit = 1); a buffer pool that holds
+  # the route table's hot part and redo big enough for the bulk load.
+  as_user=()
+  [ "$(id -u)" -eq 0 ] && as_user=(--user=root)
+  mariadb-install-db --no-defaults --datadir="$work/mysql" --auth-root-authentication-method=normal \
+    --skip-test-db "${as_user[@]}" >"$work/mariadb-install.log" 2>&1
+  mariadbd --no-defaults --datadir="$work/mysql" --port="$mysql_port" --bind-address=127.0.0.1 \
+    --socket="$work/mysql.sock" --pid-file="$work/mysql.pid" --skip-name-resolve \
+    --innodb-buffer-pool-size="${MYSQL_BUFFER_POOL:-1G}" --innodb-log-file-size=512M \
+    "${as_user[@]}" >"$work/mariadbd.log" 2>&1 &
+  mysql_pid=$!
+  pids+=("$mysql_pid")
+  sql() { mariadb --no-defaults -uroot -S "$work/mysql.sock" -N -B gpsrelay -e "$1"; }
+  for _ in $(seq 300); do
+    mariadb --no-defaults -uroot -S "$work/mysql.sock" -e 'SELECT 1' >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  mariadb --no-defaults -uroot -S "$work/mysql.sock" -e "
+    CREATE DATABASE gpsrelay;
+    CREATE USER 'gpsrelay'@'%' IDENTIFIED BY 'bench-password';
+    GRANT ALL ON gpsrelay.* TO 'gpsrelay'@'%';"
+  redis FLUSHALL >/dev/null
+  start_relay "" "[locations]
+enabled = true
+history = true
+[mysql]
+host = 127.0.0.1
+port = $mysql_port
+user = gpsrelay
+password = bench-password
+database = gpsrelay"
+  wait_for curl -sf "http://127.0.0.1:$relay_port/health"
+  base_url="http://127.0.0.1:$relay_port"
+  lua=scripts/bench-locations.lua
+  redis_pid=${pids[0]}
+
+  ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  rss_of() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+  hwm_of() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+  busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+  # gpsrelayd's threads: "name ticks" lines.
+  thread_ticks() {
+    for t in /proc/"$relay_pid"/task/*; do
+      printf "%s:%s %s\n" "${t##*/}" "$(cat "$t/comm")" "$(awk "{print \$14 + \$15}" "$t/stat")"
+    done | sort
+  }
+  metrics_to() { curl -s "$base_url/metrics" >"$1"; }
+  # p50 p99 (ms) of histogram $3 between two /metrics dumps, linear within
+  # a bucket (the buckets' bounds: 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50,
+  # 100, 250, 500, 1000, 5000 ms).
+  hist_quantiles() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import re, sys
+def buckets(path, name):
+    out = {}
+    for line in open(path):
+        m = re.match(r'%s_bucket\{le="([^"]+)"\} (\S+)' % re.escape(name), line)
+        if m: out[float(m.group(1))] = float(m.group(2))
+    return out
+b0, b1 = buckets(sys.argv[1], sys.argv[3]), buckets(sys.argv[2], sys.argv[3])
+bounds = sorted(b1)
+cum = [b1[b] - b0.get(b, 0) for b in bounds]
+total = cum[-1]
+if total <= 0: print("n/a n/a (0)"); sys.exit()
+def q(f):
+    want, lo, below = f * total, 0.0, 0.0
+    for b, c in zip(bounds, cum):
+        if c >= want:
+            if b == float("inf"): return "> %g ms" % (lo * 1000)
+            return "%.1f ms" % ((lo + (b - lo) * (want - below) / max(c - below, 1e-9)) * 1000)
+        lo, below = b, c
+print("%s %s (%d)" % (q(0.5), q(0.99), total))
+PY
+  }
+  mval() { awk -v k="$2" '$1 == k {s += $2} END {printf "%d", s}' "$1"; }
+  group_state() {  # "lag pending rows"
+    curl -s "$base_url/metrics" | awk '$1 == "gpsrelay_locations_group_lag" {l = $2}
+      $1 == "gpsrelay_locations_group_pending" {p = $2}
+      $1 == "gpsrelay_locations_history_rows_total" {r = $2}
+      END {printf "%d %d %d\n", l, p, r}'
+  }
+  # Until the locations group has read and acknowledged everything (so every
+  # history row is committed); up to 300 s.
+  drain_locations() {
+    local lag pending rows
+    for _ in $(seq 600); do
+      read -r lag pending rows <<<"$(group_state)"
+      [ "$lag" = 0 ] && [ "$pending" = 0 ] && return 0
+      sleep 0.5
+    done
+    echo "bench: locations group not drained: lag $lag, pending $pending" >&2
+  }
+  rows() { sql "SELECT COUNT(*) FROM driver_locations"; }
+  ingest_wrk() {  # seconds output-file
+    LOC_MODE=post LOC_RATE=$loc_rate LOC_DRIVERS=$loc_drivers LOC_THREADS=2 \
+      wrk -t2 -c64 -d"$1s" --latency -s "$lua" "$base_url/" >"$2"
+  }
+  ok2xx() { awk '/ requests in / {n = $1} /Non-2xx/ {e = $NF} END {print n - e}' "$1"; }
+  wrk_line() {  # file: "req/s p50 p99 non-2xx"
+    awk '/^Requests\/sec:/ {r = $2} $1 == "50%" {a = $2} $1 == "99%" {b = $2} /Non-2xx/ {e = $NF}
+      END {printf "%s/s, p50 %s, p99 %s, non-2xx %d", r, a, b, e}' "$1"
+  }
+
+  echo "mariadbd $(mariadbd --version | awk '{print $3}'), buffer pool ${MYSQL_BUFFER_POOL:-1G}," \
+    "redis $(redis-server --version | awk '{print $3}' | cut -d= -f2), wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}')"
+  echo "--- (1) ingest alone: wrk -t2 -c64, paced to $loc_rate/s, ${loc_duration}s (after a 5 s warm-up)"
+  ingest_wrk 5 "$work/loc-warm.wrk"
+  drain_locations
+  redis CONFIG RESETSTAT >/dev/null
+  r0=$(rows)
+  x0=$(redis XLEN gps:reports)
+  metrics_to "$work/m0"
+  cpu0="$(ticks "$relay_pid") $(ticks "$redis_pid") $(ticks "$mysql_pid")"
+  busy0=$(busy)
+  thread_ticks >"$work/threads0"
+  python3 scripts/bench-locations-lag.py "$redis_port" 'drv-000*' >"$work/lag-a" &
+  lag_pid=$!
+  # Group lag / pending every 5 s while the load runs: a growing backlog shows here.
+  (for _ in $(seq $((loc_duration / 5))); do sleep 5; group_state; done) >"$work/backlog-a" &
+  sampler=$!
+  if [ -n "${PERF:-}" ]; then
+    # 10 s of system-wide call graphs from the middle of the run (perturbs it).
+    (sleep $((loc_duration / 2 - 5)); perf record -F 499 -a -g -o "$work/perf.data" -- sleep 10 \
+      >/dev/null 2>&1) &
+    perf_pid=$!
+  fi
+  wrk_cpu_a=$( { TIMEFORMAT='%U %S'; time ingest_wrk "$loc_duration" "$work/loc-a.wrk"; } 2>&1 )
+  if [ -n "${PERF:-}" ]; then
+    wait "$perf_pid" || true
+    perf_out=${PERF_OUT:-/tmp/gpsrelay-locations-perf}
+    mkdir -p "$perf_out"
+    perf report -i "$work/perf.data" --no-children --sort comm,dso --stdio >"$perf_out/by-dso.txt" 2>/dev/null || true
+    # Whole reports into files: 'perf report | head' would end this script
+    # (SIGPIPE under pipefail).
+    perf report -i "$work/perf.data" --no-children --sort comm,sym --stdio -g none \
+      >"$perf_out/by-symbol.txt" 2>/dev/null || true
+    perf report -i "$work/perf.data" --children --comm redis-server --sort sym --stdio -g none \
+      >"$perf_out/redis-children.txt" 2>/dev/null || true
+    echo "perf reports in $perf_out"
+  fi
+  t_end=$(now)
+  wait "$sampler" || true
+  cpu1="$(ticks "$relay_pid") $(ticks "$redis_pid") $(ticks "$mysql_pid")"
+  busy1=$(busy)
+  thread_ticks >"$work/threads1"
+  metrics_to "$work/m1"
+  state_end=$(group_state)
+  kill -TERM "$lag_pid"; wait "$lag_pid" || true
+  rss_a="gpsrelayd $(rss_of "$relay_pid") MiB (peak $(hwm_of "$relay_pid")), redis-server $(rss_of "$redis_pid") MiB, mariadbd $(rss_of "$mysql_pid") MiB"
+  redis INFO commandstats >"$work/cmdstats-a"
+  redis_mem=$(redis INFO memory | awk -F: '/^used_memory_human:/ {print $2}' | tr -d '\r')
+  drain_locations
+  t_drained=$(now)
+  r1=$(rows)
+  x1=$(redis XLEN gps:reports)
+  metrics_to "$work/m2"
+  ok_a=$(ok2xx "$work/loc-a.wrk")
+  # wrk counts only the answers it read before it stopped; up to one request
+  # per connection was still in flight then. gpsrelayd's own count of 202s
+  # (gpsrelay_reports_accepted_total) covers those too.
+  acc_a=$(($(mval "$work/m2" gpsrelay_reports_accepted_total) - $(mval "$work/m0" gpsrelay_reports_accepted_total)))
+  echo "ingest: $(wrk_line "$work/loc-a.wrk")"
+  echo "202s read by wrk: $ok_a; 202s sent by gpsrelayd: $acc_a; stream entries added: $((x1 - x0));" \
+    "history rows added: $((r1 - r0)) (SELECT COUNT(*): $r0 -> $r1); history caught up" \
+    "$(awk -v a="$t_end" -v b="$t_drained" 'BEGIN {printf "%.1f", b - a}') s after the load"
+  if [ "$((r1 - r0))" = "$acc_a" ] && [ "$((x1 - x0))" = "$acc_a" ] && [ "$ok_a" -le "$acc_a" ] &&
+    [ "$((acc_a - ok_a))" -le 64 ]; then
+    echo "check: history rows == stream entries == 202s sent; wrk read all but $((acc_a - ok_a)) (in flight at its stop)"
+  else
+    echo "MISMATCH: 202s sent $acc_a (wrk read $ok_a), stream entries $((x1 - x0)), history rows $((r1 - r0))" >&2
+  fi
+  echo "processing lag (XADD -> state, histogram) p50 p99 (n): $(hist_quantiles "$work/m0" "$work/m1" gpsrelay_locations_processing_lag_seconds)"
+  echo "end-to-end lag (request sent -> state published, Pub/Sub sample of drv-000*) n p50 p99 max ms: $(cat "$work/lag-a")"
+  echo "history batch (commit) p50 p99 (n): $(hist_quantiles "$work/m0" "$work/m1" gpsrelay_locations_history_batch_seconds)," \
+    "rows per batch $(awk -v r=$(($(mval "$work/m1" gpsrelay_locations_history_rows_total) - $(mval "$work/m0" gpsrelay_locations_history_rows_total))) \
+      -v n=$(($(mval "$work/m1" gpsrelay_locations_history_batch_seconds_count) - $(mval "$work/m0" gpsrelay_locations_history_batch_seconds_count))) \
+      'BEGIN {printf "%.0f", n ? r / n : 0}')"
+  echo "group lag pending history-rows every 5 s: $(tr '\n' ';' <"$work/backlog-a")"
+  echo "at the end of the load: lag pending rows = $state_end; deferred $(mval "$work/m1" gpsrelay_locations_history_deferred_total)," \
+    "stale $(mval "$work/m1" gpsrelay_locations_stale_total), duplicates $(mval "$work/m1" gpsrelay_locations_duplicates_total)"
+  echo "RSS at the end of the load: $rss_a; redis used_memory $redis_mem (stream of $x1 entries: the forward group has no targets)"
+  read -r g0 rd0 m0 <<<"$cpu0"
+  read -r g1 rd1 m1 <<<"$cpu1"
+  read -r wu ws <<<"$wrk_cpu_a"
+  hz=$(getconf CLK_TCK)
+  per() { awk -v t="$1" -v hz="$hz" -v n="$ok_a" 'BEGIN {printf "%.1f", n ? t / hz * 1e6 / n : 0}'; }
+  echo "CPU per location (us, user + system, the ${loc_duration}s run): gpsrelayd $(per $((g1 - g0)))," \
+    "redis-server $(per $((rd1 - rd0))), mariadbd $(per $((m1 - m0)))," \
+    "wrk $(awk -v u="$wu" -v s="$ws" -v n="$ok_a" 'BEGIN {printf "%.1f", (u + s) * 1e6 / n}')"
+  echo "machine busy: $(awk -v a="$busy0" -v b="$busy1" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    printf "%.0f %%", (y[1] - x[1]) * 100 / (y[2] - x[2])}') of 2 cores"
+  echo "gpsrelayd threads (CPU % of one core): $(join "$work/threads0" "$work/threads1" 2>/dev/null |
+    awk -v s="$loc_duration" -v hz="$hz" '{d = $3 - $2; if (d > 0) printf "%s %.0f%%, ", $1, d / hz / s * 100}')"
+  echo "redis commandstats of the run, by total time (calls, usec/call, usec per location):"
+  awk -F'[:,=]' -v n="$acc_a" '/^cmdstat_/ {sub("cmdstat_", "", $1);
+      printf "  %-12s %10d %8.2f %6.2f\n", $1, $3, $7, n ? $5 / n : 0}' "$work/cmdstats-a" |
+    sort -k4 -nr | head -8
+
+  echo "--- (2) current reads during the ingest: GET random drivers paced to $read_rate/s (wrk -t1 -c16, ${read_duration}s)"
+  metrics_to "$work/m3"
+  ingest_wrk $((read_duration + 2)) "$work/loc-b.wrk" &
+  ingest_bg=$!
+  sleep 1
+  LOC_MODE=get LOC_RATE=$read_rate LOC_DRIVERS=$loc_drivers LOC_THREADS=1 \
+    wrk -t1 -c16 -d"${read_duration}s" --latency -s "$lua" "$base_url/" >"$work/read-b.wrk"
+  wait "$ingest_bg"
+  metrics_to "$work/m4"
+  echo "reads:  $(wrk_line "$work/read-b.wrk")"
+  echo "ingest meanwhile: $(wrk_line "$work/loc-b.wrk")"
+  echo "processing lag meanwhile p50 p99 (n): $(hist_quantiles "$work/m3" "$work/m4" gpsrelay_locations_processing_lag_seconds)"
+  drain_locations
+
+  echo "--- (3) nearby: $(redis ZCARD gps:reports:loc:geo) drivers in the geo index"
+  sample=$(redis HGET gps:reports:loc:driver:drv-00000 record)
+  for radius in 2000 5000 50000; do
+    in_circle=$(redis GEOSEARCH gps:reports:loc:geo FROMLONLAT 13.405 52.52 BYRADIUS "$radius" m | wc -l)
+    url="$base_url/api/v1/drivers/nearby?lat=52.52&lng=13.405&radius=$radius&limit=100"
+    bytes=$(curl -s -o /dev/null -w '%{size_download}' "$url")
+    wrk -t1 -c1 -d10s --latency "$url" >"$work/nearby-1.wrk"
+    wrk -t2 -c8 -d5s --latency "$url" >"$work/nearby-8.wrk"
+    echo "radius ${radius} m ($in_circle drivers inside, answer $bytes bytes): 1 connection $(wrk_line "$work/nearby-1.wrk");" \
+      "8 connections $(wrk_line "$work/nearby-8.wrk")"
+  done
+  [ -n "$sample" ] || echo "(no current record for drv-00000: TTL passed?)"
+
+  echo "--- (4) route: bulk-loading $route_rows history rows"
+  day=$(date -u -d yesterday +%F)
+  route_drivers=$(((route_rows + 17279) / 17280))
+  route_driver=$(printf 'bulk-%05d' $((route_drivers / 2)))
+  t0=$(now)
+  for ((a = 0; a < route_drivers; a += 50)); do
+    b=$((a + 49 < route_drivers - 1 ? a + 49 : route_drivers - 1))
+    sql "INSERT INTO driver_locations (driver_id, \`time\`, latitude, longitude, speed, heading, accuracy)
+      SELECT STRAIGHT_JOIN CONCAT('bulk-', LPAD(d.seq, 5, '0')), TIMESTAMP('$day') + INTERVAL p.seq * 5 SECOND,
+        52.52 + (CAST(d.seq AS SIGNED) % 200 - 100) / 1000 + 0.01 * SIN(p.seq / 500), 13.405 + (CAST(d.seq AS SIGNED) % 300 - 150) / 1000 + 0.015 * COS(p.seq / 500),
+        20 + p.seq % 40, p.seq % 360, 5
+      FROM seq_${a}_to_${b} d JOIN seq_0_to_17279 p"
+  done
+  t1=$(now)
+  total=$(rows)
+  echo "loaded $((route_drivers * 17280)) rows ($route_drivers drivers x 17,280 points on $day) in" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}') s; driver_locations now holds $total rows;" \
+    "data + index $(sql "SELECT ROUND((DATA_LENGTH + INDEX_LENGTH) / 1048576) FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA = 'gpsrelay' AND TABLE_NAME = 'driver_locations'") MiB (information_schema, estimate)"
+  route="$base_url/api/v1/drivers/$route_driver/route?start_time=${day}T00:00:00Z&end_time=${day}T23:59:59Z&limit=20000"
+  first_ms=$(curl -s -o "$work/route.json" -w '%{time_total}' "$route" | awk '{printf "%.1f", $1 * 1000}')
+  points=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(len(next(v for v in d.values() if isinstance(v, list))))' "$work/route.json" 2>/dev/null || echo "?")
+  echo "route of $route_driver over $day: $points points, $(stat -c %s "$work/route.json") bytes JSON; first request $first_ms ms"
+  for format in json geojson; do
+    u=$route
+    [ "$format" = geojson ] && u="$route&format=geojson"
+    wrk -t1 -c1 -d10s --latency "$u" >"$work/route-$format.wrk"
+    echo "route $format, 1 connection, 10 s: $(wrk_line "$work/route-$format.wrk")," \
+      "$(awk '/ requests in / {print $1}' "$work/route-$format.wrk") requests," \
+      "$(curl -s -o /dev/null -w '%{size_download}' "$u") bytes"
+  done
+  # The bare query, as the route reader sends it, from the mariadb client
+  # (text protocol; 5 runs): what MySQL itself needs.
+  select="SELECT driver_id, TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', \`time\`) DIV 1000, order_id,
+    latitude, longitude, speed, heading, accuracy, altitude FROM driver_locations
+    WHERE driver_id = '$route_driver' AND \`time\` BETWEEN '$day 00:00:00' AND '$day 23:59:59' ORDER BY \`time\` LIMIT 20000"
+  times=""
+  for _ in 1 2 3 4 5; do
+    s0=$(now); sql "$select" >/dev/null; s1=$(now)
+    times="$times $(awk -v a="$s0" -v b="$s1" 'BEGIN {printf "%.0f", (b - a) * 1000}')"
+  done
+  echo "the SELECT alone (mariadb client, incl. its start-up): ms$times"
+  echo "EXPLAIN: $(sql "EXPLAIN $select" | tr '\t' ' ')"
+  echo "RSS at the end: gpsrelayd $(rss_of "$relay_pid") MiB (peak $(hwm_of "$relay_pid")), redis-server $(rss_of "$redis_pid") MiB, mariadbd $(rss_of "$mysql_pid") MiB"
+  stop_relay
 fi
