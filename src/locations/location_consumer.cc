@@ -160,7 +160,10 @@ void LocationConsumer::on_entry(queue::StreamEntry entry) {
     consumer_.finish(entry.id);  // nothing for this group to do
     return;
   }
-  waiting_.push_back({std::move(entry.id), source, added_ms, std::move(parsed.records)});
+  std::string record_json;
+  if (source != Source::kRaw && parsed.records.size() == 1) record_json = std::move(entry.payload);
+  waiting_.push_back(
+      {std::move(entry.id), source, added_ms, std::move(parsed.records), std::move(record_json)});
   ++entries_in_state_;
   if (waiting_.size() == 1) update_trigger_.trigger();
 }
@@ -181,6 +184,10 @@ void LocationConsumer::send_updates() {
     waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<long>(count));
     UpdateBatch update(keys_, ttl_ms_, unix_ms_now());
     for (const Entry& entry : batch) {
+      if (!entry.record_json.empty()) {
+        update.add(entry.records.front(), entry.record_json);
+        continue;
+      }
       for (const LocationRecord& record : entry.records) update.add(record);
     }
     std::vector<std::string_view> args = {"EVAL", kUpdateScript, "0"};

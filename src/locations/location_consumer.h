@@ -55,6 +55,9 @@ class LocationConsumer : private queue::StreamConsumerListener {
     Source source;
     std::int64_t added_ms;  // from the stream id: when XADD stored it
     std::vector<LocationRecord> records;
+    // A device endpoint's single record is stored as to_json already
+    // wrote it: passed on as is rather than rendered again. Empty otherwise.
+    std::string record_json;
   };
 
   // queue::StreamConsumerListener

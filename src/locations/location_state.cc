@@ -96,13 +96,13 @@ std::string format_number(double value) {
 UpdateBatch::UpdateBatch(const StateKeys& keys, std::int64_t ttl_ms, std::int64_t now_ms)
     : args_{keys.prefix(), std::to_string(ttl_ms), std::to_string(now_ms)} {}
 
-void UpdateBatch::add(const LocationRecord& record) {
+void UpdateBatch::add(const LocationRecord& record, std::string_view json) {
   args_.push_back(record.driver_id);
   args_.push_back(std::to_string(record.timestamp_ms));
   args_.push_back(format_number(record.longitude));
   args_.push_back(format_number(record.latitude));
   args_.push_back(record.order_id.value_or(""));
-  args_.push_back(to_json(record));
+  args_.push_back(json.empty() ? to_json(record) : std::string(json));
 }
 
 }  // namespace gpsrelay::locations

@@ -72,7 +72,8 @@ extern const std::string_view kOrderScript;
 class UpdateBatch {
  public:
   UpdateBatch(const StateKeys& keys, std::int64_t ttl_ms, std::int64_t now_ms);
-  void add(const LocationRecord& record);
+  // `json`: the record's to_json text when the caller has it already.
+  void add(const LocationRecord& record, std::string_view json = {});
   std::size_t records() const { return (args_.size() - kHeader) / kPerRecord; }
   const std::vector<std::string>& args() const { return args_; }
 
