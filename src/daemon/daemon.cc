@@ -92,7 +92,6 @@ Daemon::Daemon(std::string config_path, core::Config config)
       config_(std::move(config)),
       metrics_(config_.http.threads),
       edge_budgets_(config_.http),
-      mysql_address_(core::mysql_address(config_.mysql)),
       base_(core::make_event_base()),
       supervisor_timer_(base_.get(), [this] { supervise(); }),
       watchdog_timeout_(core::SystemdNotifier::watchdog_timeout()) {
@@ -137,11 +136,6 @@ Daemon::Daemon(std::string config_path, core::Config config)
   for (unsigned i = 0; i < config_.http.threads; ++i) {
     workers_.push_back(std::make_unique<http::IngestWorker>(config_, i, context));
   }
-  if (!config_.forward.targets.empty()) {
-    metrics_.set_forward(std::make_unique<core::ForwardMetrics>(config_.forward.targets));
-    forwarder_ =
-        std::make_unique<forward::Forwarder>(config_, consumer_name(config_), *metrics_.forward());
-  }
 }
 
 http::HealthSnapshot Daemon::health_snapshot() const {
@@ -156,26 +150,11 @@ http::HealthSnapshot Daemon::health_snapshot() const {
   }
   snapshot.queue_length = metrics_.queue_length();
   snapshot.serving = serving_.load();
-  if (const core::ForwardMetrics* forward = metrics_.forward()) {
-    snapshot.forwarding_configured = true;
-    snapshot.mysql_up = forward->store.up.load(std::memory_order_relaxed);
-    snapshot.mysql_address = mysql_address_;
-    for (const auto& target : forward->targets) {
-      snapshot.targets.push_back(
-          {target->url, core::target_state_name(target->state.load(std::memory_order_relaxed)),
-           target->last_error()});
-    }
-  }
-  for (const auto& module : modules_) {
-    Module::Health health = module->health();
-    snapshot.modules.push_back(
-        {std::string(module->name()), std::move(health.json), health.healthy});
-  }
+  for (const auto& module : modules_) module->add_health(snapshot);
   return snapshot;
 }
 
 Daemon::~Daemon() {
-  if (forwarder_) forwarder_->request_stop();
   for (auto& module : modules_) module->request_stop();
   for (auto& worker : workers_) {
     worker->request_stop();
@@ -191,16 +170,10 @@ int Daemon::run() {
   notifier_.status("Waiting for Redis at " + config_.redis.address.to_string());
   for (auto& worker : workers_) worker->start();
   for (auto& module : modules_) module->start();
-  if (forwarder_) {
-    forwarder_->start();
-  } else {
-    core::log_warning("forward.targets is empty: reports are queued but not forwarded");
-  }
   supervisor_timer_.start_periodic(kSupervisorInterval);
   event_base_dispatch(base_.get());
 
   for (auto& worker : workers_) worker->join();
-  if (forwarder_) forwarder_->join();
   for (auto& module : modules_) module->join();
   core::log_info("stopped");
   return kExitClean;
@@ -228,7 +201,6 @@ void Daemon::begin_stop(const char* why) {
   core::log_info("stopping", {{"SIGNAL", why}});
   notifier_.stopping("Stopping: answering requests in flight");
   for (auto& worker : workers_) worker->request_stop();
-  if (forwarder_) forwarder_->request_stop();
   for (auto& module : modules_) module->request_stop();
   // The workers drain on their own threads; run() joins them.
   event_base_loopexit(base_.get(), nullptr);
@@ -317,7 +289,6 @@ bool Daemon::workers_alive(std::chrono::steady_clock::time_point now) const {
   const auto limit = *watchdog_timeout_ / 2;
   return std::all_of(workers_.begin(), workers_.end(),
                      [&](const auto& w) { return now - w->last_heartbeat() < limit; }) &&
-         (!forwarder_ || now - forwarder_->last_heartbeat() < limit) &&
          std::all_of(modules_.begin(), modules_.end(),
                      [&](const auto& m) { return m->alive(now, limit); });
 }

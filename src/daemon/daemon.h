@@ -19,7 +19,6 @@
 #include "core/metrics.h"
 #include "core/systemd_notifier.h"
 #include "daemon/module.h"
-#include "forward/forwarder.h"
 #include "http/ingest_worker.h"
 #include "http/rate_limiter.h"
 #include "http/tls_context.h"
@@ -62,7 +61,6 @@ class Daemon {
   core::MetricsRegistry metrics_;
   std::unique_ptr<http::ClientRateLimiter> rate_limiter_;
   http::EdgeBudgets edge_budgets_;
-  const std::string mysql_address_;                                   // as /health shows it
   std::unique_ptr<http::TlsContextSlot> tls_;                         // only with http.tls_listen
   std::unique_ptr<core::SharedSlot<const auth::TokenStore>> tokens_;  // only with auth.mode = token
   // Only with auth.read_tokens_file.
@@ -75,7 +73,6 @@ class Daemon {
   // Before the workers, whose handlers they made; stopped after them.
   std::vector<std::unique_ptr<Module>> modules_;
   std::vector<std::unique_ptr<http::IngestWorker>> workers_;
-  std::unique_ptr<forward::Forwarder> forwarder_;  // only with forward.targets
 
   std::optional<std::chrono::microseconds> watchdog_timeout_;
   std::chrono::steady_clock::time_point last_watchdog_ping_{};

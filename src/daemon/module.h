@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "http/request_handler.h"
+#include "http/status_pages.h"
 
 namespace gpsrelay::daemon {
 
@@ -31,15 +32,12 @@ class Module : public http::HandlerFactory {
     return true;
   }
 
-  // Its entry in /health: a JSON object, and whether it is healthy (an
-  // unhealthy module turns /health 503). Called on HTTP threads.
-  struct Health {
-    std::string json;
-    bool healthy = true;
-  };
-  virtual Health health() const = 0;
+  // Its part of /health: the fields it owns, or an entry of
+  // snapshot.modules (an unhealthy one turns /health 503). Called on HTTP
+  // threads.
+  virtual void add_health(http::HealthSnapshot& /*snapshot*/) const {}
   // Appends its families to a /metrics scrape. Called on HTTP threads.
-  virtual void render_metrics(std::string& out) const = 0;
+  virtual void render_metrics(std::string& /*out*/) const {}
   // SIGHUP: re-read what can change at run time; errors are logged and the
   // running state kept.
   virtual void reload(const core::Config& /*fresh*/) {}

@@ -1,6 +1,9 @@
 // Module selection (see modules.h).
 #include "daemon/modules.h"
 
+#include "core/log.h"
+#include "forward/forward_module.h"
+#include "ingest/ingest_module.h"
 #include "locations/locations_module.h"
 
 namespace gpsrelay::daemon {
@@ -9,6 +12,12 @@ std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
                                                   const std::string& consumer_name,
                                                   core::MetricsRegistry& metrics) {
   std::vector<std::unique_ptr<Module>> modules;
+  modules.push_back(std::make_unique<ingest::IngestModule>(config.http));
+  if (!config.forward.targets.empty()) {
+    modules.push_back(std::make_unique<forward::ForwardModule>(config, consumer_name, metrics));
+  } else {
+    core::log_warning("forward.targets is empty: reports are queued but not forwarded");
+  }
   if (config.locations.enabled) {
     auto module = std::make_unique<locations::LocationsModule>(config, consumer_name);
     metrics.add_renderer([m = module.get()](std::string& out) { m->render_metrics(out); });

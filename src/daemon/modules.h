@@ -12,7 +12,10 @@
 
 namespace gpsrelay::daemon {
 
-// `consumer_name`: this instance's stable name in consumer groups.
+// Report ingest always, forwarding when forward.targets is set, locations
+// when [locations] enabled; in that order (the order of their routes and
+// of their parts of /health). `consumer_name`: this instance's stable name
+// in consumer groups.
 std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
                                                   const std::string& consumer_name,
                                                   core::MetricsRegistry& metrics);

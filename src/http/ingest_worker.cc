@@ -13,7 +13,6 @@
 #include "core/json_handle.h"
 #include "core/log.h"
 #include "core/thread.h"
-#include "http/json_scan.h"
 #include "http/request_checks.h"
 #include "http/routes.h"
 #include "http/status_pages.h"
@@ -121,9 +120,6 @@ std::int64_t unix_ms_now() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-constexpr AcceptedAnswer kReportAccepted{200, "application/json",
-                                         "{\"status\":\"ok\",\"message_id\":\"", "\"}", true};
 
 queue::ReportQueue::Options queue_options(const core::Config& config) {
   queue::ReportQueue::Options options;
@@ -271,7 +267,9 @@ void IngestWorker::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
   thread_ = core::start_loop_thread("http-" + std::to_string(index_), [this] {
     queue_.start();
-    for (auto& handler : handlers_) handler->start();
+    for (auto& handler : handlers_) {
+      if (handler) handler->start();
+    }
     heartbeat_timer_.start_periodic(kHeartbeatInterval);
     event_base_dispatch(base_.get());
   });
@@ -387,9 +385,6 @@ void IngestWorker::handle_request(evhttp_request* request, ExtraServer* extra) {
   }
 
   switch (static_cast<CoreRoute>(route.handler)) {
-    case CoreRoute::kIngest:
-      handle_ingest(request, std::move(request_id), started);
-      return;
     case CoreRoute::kMetrics:
       reply(request, 200, context_.metrics.render_prometheus(), request_id, started,
             "text/plain; version=0.0.4; charset=utf-8");
@@ -509,40 +504,6 @@ bool IngestWorker::admit(evhttp_request* request, const std::string& request_id,
   evhttp_add_header(evhttp_request_get_output_headers(request), "Retry-After", retry_after.c_str());
   reply_error(request, 429, "rate limit exceeded", request_id, started);
   return false;
-}
-
-void IngestWorker::handle_ingest(evhttp_request* request, std::string request_id,
-                                 std::chrono::steady_clock::time_point started) {
-  if (!admit(request, request_id, started)) return;
-  if (tokens_snapshot_ &&
-      !authenticate(request, *tokens_snapshot_, "device", request_id, started)) {
-    return;
-  }
-  const char* content_type =
-      evhttp_find_header(evhttp_request_get_input_headers(request), "Content-Type");
-  if (content_type == nullptr || !is_json_content_type(content_type)) {
-    reply_error(request, 415, "Content-Type must be application/json", request_id, started);
-    return;
-  }
-  evbuffer* input = evhttp_request_get_input_buffer(request);
-  const std::size_t length = evbuffer_get_length(input);
-  if (length == 0) {
-    reply_error(request, 400, "empty body", request_id, started);
-    return;
-  }
-  if (length > max_body_bytes_) {
-    reply_error(request, 413, "body larger than http.max_body_size", request_id, started);
-    return;
-  }
-  const std::string_view payload(reinterpret_cast<const char*>(evbuffer_pullup(input, -1)), length);
-  const JsonScanResult scan = scan_json(payload);
-  if (!scan.ok) {
-    const std::string message =
-        "malformed JSON at byte " + std::to_string(scan.offset) + ": " + std::string(scan.reason);
-    reply_error(request, 400, message, request_id, started);
-    return;
-  }
-  enqueue(request, payload, {}, kReportAccepted, std::move(request_id), started);
 }
 
 void IngestWorker::enqueue(evhttp_request* request, std::string_view payload,

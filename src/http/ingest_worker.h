@@ -3,9 +3,13 @@
 // Redis connection (ReportQueue), so a request is handled start to finish
 // on one thread with no lock: checks, XADD, answer after Redis acknowledged.
 //
-// It does not decide policy: routing, request checks, rate limiting and the
-// JSON scan are the pure classes next to it; this file only wires evhttp to
-// them and to the queue.
+// The endpoints are the modules' (report ingest, locations: one
+// RequestHandler each per worker, see request_handler.h); the worker
+// routes to them, applies the checks of the route's kind (rate limit,
+// tokens, draining), implements their Exchange over evhttp and answers
+// the operator endpoints itself. Policy lives in the pure classes next to
+// it (router, request checks, rate limiter); this file wires evhttp to
+// them, to the handlers and to the queue.
 #pragma once
 
 #include <event2/http.h>
@@ -115,8 +119,6 @@ class IngestWorker : private queue::ReportQueueListener, private RequestOwner {
  private:
   // Both listeners' requests and the extra ones (`extra` set).
   void handle_request(evhttp_request* request, ExtraServer* extra);
-  void handle_ingest(evhttp_request* request, std::string request_id,
-                     std::chrono::steady_clock::time_point started);
   void handle_module(evhttp_request* request, const RouteMatch& route, std::string request_id,
                      std::chrono::steady_clock::time_point started);
   // Appends to the stream and answers `answer` when Redis has it.

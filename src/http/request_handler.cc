@@ -1,22 +1,11 @@
 // The module-facing HTTP types (see request_handler.h).
 #include "http/request_handler.h"
 
-#include <stdexcept>
 #include <utility>
 
 #include "core/callback_guard.h"
 
 namespace gpsrelay::http {
-
-void RouteTable::add(Method method, std::string_view path_template, int id, RouteKind kind) {
-  if (id < 0 || id >= kMaxRoutes) throw std::invalid_argument("route id out of range");
-  const int global = first_id_ + id;
-  router_.add(method, path_template, global);
-  if (kinds_.size() <= static_cast<std::size_t>(global)) {
-    kinds_.resize(static_cast<std::size_t>(global) + 1, RouteKind::kOperator);
-  }
-  kinds_[static_cast<std::size_t>(global)] = kind;
-}
 
 HeldRequest::HeldRequest(HeldRequest&& other) noexcept
     : owner_(other.owner_),

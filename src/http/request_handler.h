@@ -26,30 +26,6 @@ namespace gpsrelay::http {
 
 class SharedBudget;
 
-// Which checks the worker makes before the handler runs.
-enum class RouteKind : std::uint8_t {
-  kIngest,    // a report: rate limit, device token (auth.mode), refused while stopping
-  kRead,      // reads a module's state: rate limit, read token (auth.read_tokens_file)
-  kOperator,  // /health-like: open
-};
-
-// A module's routes, with handler ids of its own choosing (0..kMaxRoutes-1).
-class RouteTable {
- public:
-  static constexpr int kMaxRoutes = 1000;
-
-  RouteTable(Router& router, std::vector<RouteKind>& kinds, int first_id)
-      : router_(router), kinds_(kinds), first_id_(first_id) {}
-
-  // Throws std::invalid_argument as Router::add does, or for an id out of range.
-  void add(Method method, std::string_view path_template, int id, RouteKind kind);
-
- private:
-  Router& router_;
-  std::vector<RouteKind>& kinds_;  // by global handler id
-  int first_id_;
-};
-
 // A body to answer once Redis has the report: `before_id` + the stream id
 // + `after_id`, or only `before_id` when `with_id` is false.
 struct AcceptedAnswer {

@@ -69,4 +69,30 @@ class Router {
   std::unique_ptr<Node> root_;
 };
 
+// Which checks the HTTP worker makes before a route's handler runs.
+enum class RouteKind : std::uint8_t {
+  kIngest,    // a report: rate limit, device token (auth.mode), refused while stopping
+  kRead,      // reads a module's state: rate limit, read token (auth.read_tokens_file)
+  kOperator,  // /health-like: open
+};
+
+// A module's view of the router: its routes with handler ids of its own
+// choosing (0..kMaxRoutes-1), placed in a range of the router's ids that
+// is the module's, each with its kind.
+class RouteTable {
+ public:
+  static constexpr int kMaxRoutes = 1000;
+
+  RouteTable(Router& router, std::vector<RouteKind>& kinds, int first_id)
+      : router_(router), kinds_(kinds), first_id_(first_id) {}
+
+  // Throws std::invalid_argument as Router::add does, or for an id out of range.
+  void add(Method method, std::string_view path_template, int id, RouteKind kind);
+
+ private:
+  Router& router_;
+  std::vector<RouteKind>& kinds_;  // by the router's handler id
+  int first_id_;
+};
+
 }  // namespace gpsrelay::http

@@ -4,7 +4,6 @@
 namespace gpsrelay::http {
 
 void add_core_routes(Router& router) {
-  router.add(Method::kPost, kIngestPath, static_cast<int>(CoreRoute::kIngest));
   router.add(Method::kGet, "/health", static_cast<int>(CoreRoute::kHealth));
   router.add(Method::kGet, "/ready", static_cast<int>(CoreRoute::kReady));
   router.add(Method::kGet, "/metrics", static_cast<int>(CoreRoute::kMetrics));

@@ -53,6 +53,12 @@ StatusPage render_health(const HealthSnapshot& s) {
                          "status", healthy ? "ok" : "unavailable",    //
                          "redis", redis.get(), "mysql", mysql.get(),  //
                          "forwarding", "status", forwarding, "targets", targets.get()));
+  if (s.forwarding_configured) {
+    json_t* forwarding = json_object_get(root.get(), "forwarding");
+    json_object_set_new(forwarding, "group", json_string(s.forward_group.c_str()));
+    json_object_set_new(forwarding, "pending", json_integer(s.forward_pending));
+    json_object_set_new(forwarding, "lag", json_integer(s.forward_lag));
+  }
   for (const HealthSnapshot::Module& module : s.modules) {
     json_error_t error;
     json_t* object = json_loadb(module.json.data(), module.json.size(), 0, &error);

@@ -26,6 +26,10 @@ struct HealthSnapshot {
     std::string last_error;  // of the latest failed attempt; empty if none
   };
   std::vector<Target> targets;
+  // The forwarding consumer group as Redis last reported it; -1 = unknown.
+  std::string forward_group;
+  long long forward_pending = -1;
+  long long forward_lag = -1;
   // Each enabled module's own object (daemon/module.h), under its name.
   struct Module {
     std::string name;

@@ -138,7 +138,7 @@ void LocationHandler::handle(int route, http::Exchange& exchange) {
 
 void LocationHandler::post_driver_location(http::Exchange& exchange) {
   const std::optional<std::string_view> content_type = exchange.header("Content-Type");
-  if (!content_type || !http::is_json_content_type(std::string(*content_type))) {
+  if (!content_type || !http::is_json_content_type(*content_type)) {
     exchange.reply_error(415, "Content-Type must be application/json");
     return;
   }

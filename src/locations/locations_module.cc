@@ -64,7 +64,7 @@ bool LocationsModule::alive(std::chrono::steady_clock::time_point now,
   return now - consumer_->last_heartbeat() < limit;
 }
 
-daemon::Module::Health LocationsModule::health() const {
+void LocationsModule::add_health(http::HealthSnapshot& snapshot) const {
   const bool redis_up = metrics_.redis_up.load(std::memory_order_relaxed);
   const bool history_on = config_.locations.history;
   const bool mysql_up = metrics_.history.up.load(std::memory_order_relaxed);
@@ -80,8 +80,9 @@ daemon::Module::Health LocationsModule::health() const {
                 "backlog", static_cast<json_int_t>(metrics_.history.backlog.load())));
   const std::unique_ptr<char, decltype(&std::free)> text(
       json_dumps(object.get(), JSON_COMPACT | JSON_ENSURE_ASCII), &std::free);
-  return {text ? std::string(text.get()) : std::string("{}"),
-          redis_up && (!history_on || mysql_up)};
+  snapshot.modules.push_back({std::string(name()),
+                              text ? std::string(text.get()) : std::string("{}"),
+                              redis_up && (!history_on || mysql_up)});
 }
 
 void LocationsModule::render_metrics(std::string& out) const {

@@ -34,7 +34,7 @@ class LocationsModule : public daemon::Module {
   void join() override;
   bool alive(std::chrono::steady_clock::time_point now,
              std::chrono::steady_clock::duration limit) const override;
-  Health health() const override;
+  void add_health(http::HealthSnapshot& snapshot) const override;
   void render_metrics(std::string& out) const override;
 
  private:

@@ -5,8 +5,10 @@
 #include <benchmark/benchmark.h>
 
 #include <string_view>
+#include <vector>
 
 #include "http/routes.h"
+#include "ingest/ingest_routes.h"
 
 namespace {
 
@@ -16,6 +18,9 @@ using gpsrelay::http::Router;
 Router table() {
   Router router;
   gpsrelay::http::add_core_routes(router);
+  std::vector<gpsrelay::http::RouteKind> kinds;
+  gpsrelay::http::RouteTable ingest(router, kinds, gpsrelay::http::RouteTable::kMaxRoutes);
+  gpsrelay::ingest::add_ingest_routes(ingest);
   // Shaped like the location API's routes, so lookups pass real siblings.
   router.add(Method::kGet, "/api/v1/drivers/{driver_id}/location", 10);
   router.add(Method::kPost, "/api/v1/drivers/{driver_id}/location", 11);

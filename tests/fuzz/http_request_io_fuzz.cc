@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/ingest_worker.h"
+#include "ingest/ingest_module.h"
 
 namespace {
 
@@ -51,6 +52,7 @@ struct Server {
     config.redis.address = {"127.0.0.1", 1, ""};  // nothing listens on port 1
     serving = true;
     budgets = std::make_unique<gpsrelay::http::EdgeBudgets>(config.http);
+    ingest = std::make_unique<gpsrelay::ingest::IngestModule>(config.http);
     worker = std::make_unique<gpsrelay::http::IngestWorker>(
         config, 0,
         gpsrelay::http::WorkerContext{metrics,
@@ -61,7 +63,7 @@ struct Server {
                                       nullptr,
                                       *budgets,
                                       [] { return gpsrelay::http::HealthSnapshot{}; },
-                                      {}});
+                                      {ingest.get()}});
     worker->start();
   }
   // At exit: drain and join the worker thread like the daemon does.
@@ -69,6 +71,7 @@ struct Server {
 
   Config config;
   std::unique_ptr<gpsrelay::http::EdgeBudgets> budgets;
+  std::unique_ptr<gpsrelay::ingest::IngestModule> ingest;
   gpsrelay::core::MetricsRegistry metrics;
   std::atomic<bool> serving{false};
   std::unique_ptr<gpsrelay::http::IngestWorker> worker;

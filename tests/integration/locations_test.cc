@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "support/eventually.h"
 #include "support/forwarding_fixture.h"
@@ -431,6 +432,28 @@ TEST_F(LocationsLoadTest, KillNineDuringLoadKeepsEveryAcknowledgedLocationOnce) 
   // Rows are unique per driver and time, so redelivery after the kill
   // stored nothing twice; at most the 8 reports cut off unanswered are extra.
   EXPECT_LE(row_count(history()), row_count(acknowledged(load)) + 8);
+}
+
+TEST_F(LocationsLoadTest, MysqlStoppedUnderLoadLosesNothingAndStateKeepsUp) {
+  start_daemon(locations_config());
+  const std::int64_t base = now_ms() - 3600 * 1000;
+  LoadGenerator load(daemon().ingest_url(), 4, kJsonContentType,
+                     [base](size_t seq) { return located_report(base, seq); });
+  ASSERT_TRUE(eventually([&] { return load.ok_count() >= 300; }, seconds(30)));
+  mariadb().stop();
+  const auto processed = [&] {
+    return scrape_metrics().sum("gpsrelay_locations_processed_total").value_or(0);
+  };
+  const double before = processed();
+  // Five seconds rather than the twenty: the same path, a
+  // quarter of the CI time.
+  std::this_thread::sleep_for(seconds(5));
+  EXPECT_GT(processed(), before + 100) << "the state stopped with MySQL";
+  EXPECT_EQ(get("/health").status, 503);
+  mariadb().start();
+  load.stop();
+  expect_every_acknowledged_kept(load);
+  EXPECT_EQ(scrape_metrics().sum("gpsrelay_locations_history_deferred_total").value_or(-1), 0);
 }
 
 TEST_F(LocationsLoadTest, TwoInstancesShareTheGroupAndOneTakesOverTheOthersPending) {

@@ -13,6 +13,7 @@
 #include "core/event_loop.h"
 #include "core/metrics.h"
 #include "http/ingest_worker.h"
+#include "ingest/ingest_module.h"
 #include "support/eventually.h"
 #include "support/gpsrelay_fixture.h"
 #include "support/http_client.h"
@@ -57,7 +58,7 @@ class RequestFaultTest : public GpsrelayTest {
                                                            nullptr,
                                                            *budgets_,
                                                            [] { return http::HealthSnapshot{}; },
-                                                           {}});
+                                                           {&ingest_}});
     worker_->start();
     ASSERT_TRUE(eventually([&] { return worker_->queue_ready(); }, seconds(5)));
   }
@@ -74,6 +75,7 @@ class RequestFaultTest : public GpsrelayTest {
   core::MetricsRegistry metrics_{1};
   std::atomic<bool> serving_{false};
   std::unique_ptr<http::EdgeBudgets> budgets_;
+  ingest::IngestModule ingest_{config_.http};
   std::unique_ptr<FaultyWorker> worker_;
 };
 

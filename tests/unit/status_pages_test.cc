@@ -97,6 +97,27 @@ TEST(StatusPagesTest, HealthListsEachTargetWithItsState) {
                "breaker_open");
 }
 
+TEST(StatusPagesTest, HealthShowsTheForwardingGroupAndEachModule) {
+  HealthSnapshot s = snapshot(true, "r", 0, true);
+  s.forwarding_configured = true;
+  s.mysql_up = true;
+  s.forward_group = "gpsrelay";
+  s.forward_pending = 3;
+  s.forward_lag = 7;
+  s.modules = {{"locations", R"({"status":"unavailable","pending":5})", false}};
+  const StatusPage page = render_health(s);
+  // An unhealthy module makes the whole daemon unhealthy.
+  EXPECT_EQ(page.status_code, 503);
+  const JsonPtr root = parse(page.json);
+  EXPECT_EQ(string_at(root, "forwarding", "group"), "gpsrelay");
+  json_t* forwarding = json_object_get(root.get(), "forwarding");
+  EXPECT_EQ(json_integer_value(json_object_get(forwarding, "pending")), 3);
+  EXPECT_EQ(json_integer_value(json_object_get(forwarding, "lag")), 7);
+  EXPECT_EQ(string_at(root, "locations", "status"), "unavailable");
+  EXPECT_EQ(
+      json_integer_value(json_object_get(json_object_get(root.get(), "locations"), "pending")), 5);
+}
+
 TEST(StatusPagesTest, HealthIsUnavailableAndNamesMysqlWhenTheFailureStoreIsDown) {
   HealthSnapshot s = snapshot(true, "r", 0, true);
   s.forwarding_configured = true;
