@@ -116,7 +116,8 @@ struct LocationsConfig {
   std::chrono::milliseconds batch_interval{1000};  // A partial batch waits at most this.
   std::uint64_t max_radius_m = 50000;              // Largest nearby radius, metres.
   std::chrono::milliseconds max_route_range{7LL * 24 * 60 * 60 * 1000};  // Route query span.
-  std::optional<Endpoint> osmand_listen;  // Extra OsmAnd listener; empty = none.
+  std::optional<Endpoint> osmand_listen;   // Extra OsmAnd listener; empty = none.
+  std::uint64_t live_max_clients = 20000;  // Live (SSE) subscribers at once; >= 1.
   bool operator==(const LocationsConfig&) const = default;
 };
 

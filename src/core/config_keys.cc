@@ -284,6 +284,11 @@ constexpr KeySpec kKeys[] = {
        c.locations.osmand_listen = parse_optional_endpoint(v);
      },
      [](const Config& c) { return render_optional_endpoint(c.locations.osmand_listen); }},
+    {"locations", "live_max_clients", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.locations.live_max_clients = parse_integer<std::uint64_t>(v, 1, kMaxConnections);
+     },
+     [](const Config& c) { return std::to_string(c.locations.live_max_clients); }},
 
     {"log", "level", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.log.level = parse_choice(v, kLogLevels); },

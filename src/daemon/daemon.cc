@@ -57,7 +57,8 @@ std::string consumer_name(const core::Config& config) {
 // (systemd's default soft limit is 1024; the unit sets LimitNOFILE), and
 // say so when http.max_connections cannot be reached under it. Beyond the
 // limit the listeners pause (http/accept_guard.h) instead of failing.
-void check_file_limit(const core::HttpConfig& http) {
+void check_file_limit(const core::Config& config) {
+  const core::HttpConfig& http = config.http;
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
   if (limit.rlim_cur < limit.rlim_max) {
@@ -67,7 +68,9 @@ void check_file_limit(const core::HttpConfig& http) {
   }
   // Redis, MySQL, curl and libevent's own descriptors: a few per thread.
   constexpr std::uint64_t kReserve = 256;
-  const std::uint64_t listeners = http.tls_listen ? 2 : 1;
+  const std::uint64_t listeners =
+      1 + (http.tls_listen ? 1 : 0) +
+      (config.locations.enabled && config.locations.osmand_listen ? 1 : 0);
   const std::uint64_t wanted = listeners * http.max_connections + kReserve;
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
     core::log_warning(
@@ -109,7 +112,7 @@ Daemon::Daemon(std::string config_path, core::Config config)
   }
   // A client that goes away must cost us an EPIPE, not the process.
   signal(SIGPIPE, SIG_IGN);
-  check_file_limit(config_.http);
+  check_file_limit(config_);
 
   if (config_.http.tls_listen) {
     // A certificate that does not load is a configuration error (exit 1).
@@ -174,6 +177,9 @@ int Daemon::run() {
   event_base_dispatch(base_.get());
 
   for (auto& worker : workers_) worker->join();
+  // After the workers drained: what they held (route reads, appends)
+  // could still need the modules' threads.
+  for (auto& module : modules_) module->request_stop();
   for (auto& module : modules_) module->join();
   core::log_info("stopped");
   return kExitClean;
@@ -201,7 +207,6 @@ void Daemon::begin_stop(const char* why) {
   core::log_info("stopping", {{"SIGNAL", why}});
   notifier_.stopping("Stopping: answering requests in flight");
   for (auto& worker : workers_) worker->request_stop();
-  for (auto& module : modules_) module->request_stop();
   // The workers drain on their own threads; run() joins them.
   event_base_loopexit(base_.get(), nullptr);
 }

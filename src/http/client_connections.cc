@@ -52,6 +52,8 @@ struct ClientConnections::Connection {
   // While paused nothing reads the socket, so a client that hangs up would
   // go unnoticed until the deadline; this watches for exactly that.
   core::EventPtr hang_up_watch;
+  // Set while an open-ended answer (a stream) is being written.
+  std::function<void()> stream_gone;
   State state = State::kIdle;
   std::uint64_t charged_bytes = 0;  // drawn from the in-flight budget
 };
@@ -238,6 +240,37 @@ bool ClientConnections::on_request_complete(evhttp_request* request) {
   return !over_budget;
 }
 
+bool ClientConnections::watch_stream(evhttp_request* request, std::function<void()> gone) {
+  const auto found = by_connection_.find(evhttp_request_get_connection(request));
+  if (found == by_connection_.end()) return false;
+  Connection& connection = *found->second;
+  connection.stream_gone = std::move(gone);
+  connection.hang_up_watch.reset(event_new(base_, bufferevent_getfd(connection.bev), EV_CLOSED,
+                                           &ClientConnections::on_hang_up, &connection));
+  if (connection.hang_up_watch && event_add(connection.hang_up_watch.get(), nullptr) != 0) {
+    connection.hang_up_watch.reset();  // then a failed write or evhttp's timeout ends it
+  }
+  return true;
+}
+
+std::size_t ClientConnections::busy() const {
+  std::size_t count = 0;
+  for (const auto& [evcon, connection] : by_connection_) {
+    if (connection->state == Connection::State::kHandling ||
+        connection->state == Connection::State::kAnswering) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+void ClientConnections::unwatch_stream(evhttp_connection* evcon) {
+  const auto found = by_connection_.find(evcon);
+  if (found == by_connection_.end()) return;
+  found->second->stream_gone = nullptr;
+  found->second->hang_up_watch.reset();
+}
+
 void ClientConnections::on_response_sent(evhttp_request* /*request*/, void* connection_ptr) {
   auto& connection = *static_cast<Connection*>(connection_ptr);
   ClientConnections& owner = *connection.owner;
@@ -350,6 +383,11 @@ void ClientConnections::on_close(evhttp_connection* evcon, void* connection_ptr)
   const std::unique_ptr<Connection> gone = std::move(found->second);
   owner.by_connection_.erase(found);
   owner.forget(*gone);
+  if (gone->stream_gone) {
+    // Last: the stream's owner may tear the stream down from in here.
+    const std::function<void()> notify = std::move(gone->stream_gone);
+    core::guarded("stream end", notify);
+  }
 }
 
 void ClientConnections::forget(Connection& connection) {

@@ -78,6 +78,16 @@ class ClientConnections {
   // stops the request's deadline. Returns false when the request arrived
   // over the in-flight budget; the handler answers it with 503.
   bool on_request_complete(evhttp_request* request);
+  // The request's answer stays open (a stream): watch for the client
+  // hanging up, which nothing would notice while nothing reads, and call
+  // `gone` once when the connection goes for any reason. False when the
+  // connection is not one of ours.
+  bool watch_stream(evhttp_request* request, std::function<void()> gone);
+  // Connections whose request is with a handler or whose answer is still
+  // being written: the drain waits for them to reach the client.
+  std::size_t busy() const;
+  // The stream ends on our side: no more watching, no call.
+  void unwatch_stream(evhttp_connection* connection);
 
  private:
   struct Connection;

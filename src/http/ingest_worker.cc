@@ -7,6 +7,7 @@
 
 #include <random>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "core/callback_guard.h"
@@ -380,7 +381,7 @@ void IngestWorker::handle_request(evhttp_request* request, ExtraServer* extra) {
     return;
   }
   if (route.handler >= RouteTable::kMaxRoutes) {
-    handle_module(request, route, std::move(request_id), started);
+    handle_module(request, connections, route, std::move(request_id), started);
     return;
   }
 
@@ -402,12 +403,61 @@ void IngestWorker::handle_request(evhttp_request* request, ExtraServer* extra) {
   }
 }
 
+// An open-ended answer (see ResponseStream): evhttp's chunked reply,
+// ended when it is destroyed or when ClientConnections says the client
+// went. In the second case evhttp may have detached the request from its
+// connection (then it is ours to free) or will free it with the connection.
+class IngestWorker::StreamImpl final : public ResponseStream {
+ public:
+  StreamImpl(ClientConnections& connections, evhttp_request* request)
+      : connections_(connections), request_(request), chunk_(evbuffer_new()) {}
+  ~StreamImpl() override {
+    if (request_ == nullptr) return;
+    connections_.unwatch_stream(evhttp_request_get_connection(request_));
+    evhttp_send_reply_end(request_);
+  }
+  StreamImpl(const StreamImpl&) = delete;
+  StreamImpl& operator=(const StreamImpl&) = delete;
+
+  bool send(std::string_view chunk) override {
+    if (request_ == nullptr || evhttp_request_get_connection(request_) == nullptr) return false;
+    evbuffer_add(chunk_.get(), chunk.data(), chunk.size());
+    evhttp_send_reply_chunk(request_, chunk_.get());
+    evbuffer_drain(chunk_.get(), evbuffer_get_length(chunk_.get()));
+    return true;
+  }
+  std::size_t buffered() const override {
+    evhttp_connection* connection =
+        request_ != nullptr ? evhttp_request_get_connection(request_) : nullptr;
+    if (connection == nullptr) return 0;
+    return evbuffer_get_length(
+        bufferevent_get_output(evhttp_connection_get_bufferevent(connection)));
+  }
+  bool open() const override { return request_ != nullptr; }
+
+  // The client went (ClientConnections' close callback).
+  void lost() {
+    evhttp_request* request = std::exchange(request_, nullptr);
+    // Detached by evhttp after an EOF or timeout: nobody else frees it.
+    if (request != nullptr && evhttp_request_get_connection(request) == nullptr) {
+      evhttp_send_reply_end(request);
+    }
+  }
+
+ private:
+  ClientConnections& connections_;
+  evhttp_request* request_;
+  core::EvbufferPtr chunk_;
+};
+
 // The module's view of one request (see request_handler.h).
 class IngestWorker::ExchangeImpl final : public Exchange {
  public:
-  ExchangeImpl(IngestWorker& worker, evhttp_request* request, const RouteMatch& route,
-               std::string request_id, std::chrono::steady_clock::time_point started)
+  ExchangeImpl(IngestWorker& worker, ClientConnections& connections, evhttp_request* request,
+               const RouteMatch& route, std::string request_id,
+               std::chrono::steady_clock::time_point started)
       : worker_(worker),
+        connections_(connections),
         request_(request),
         route_(route),
         request_id_(std::move(request_id)),
@@ -449,11 +499,30 @@ class IngestWorker::ExchangeImpl final : public Exchange {
   }
   HeldRequest hold() override {
     if (worker_.unanswered_ == request_) worker_.unanswered_ = nullptr;
+    ++worker_.held_;  // until answered; the drain waits for it
     return HeldRequest(&worker_, request_, request_id_, started_);
+  }
+  std::unique_ptr<ResponseStream> start_stream(const char* content_type,
+                                               std::function<void()> gone) override {
+    evkeyvalq* headers = evhttp_request_get_output_headers(request_);
+    evhttp_add_header(headers, "Content-Type", content_type);
+    evhttp_add_header(headers, "Cache-Control", "no-cache");
+    evhttp_add_header(headers, "X-Request-ID", request_id_.c_str());
+    if (worker_.unanswered_ == request_) worker_.unanswered_ = nullptr;
+    auto stream = std::make_unique<StreamImpl>(connections_, request_);
+    StreamImpl* raw = stream.get();
+    connections_.watch_stream(request_, [raw, gone = std::move(gone)] {
+      raw->lost();
+      gone();  // may destroy the stream: last
+    });
+    evhttp_send_reply_start(request_, 200, "OK");
+    worker_.metrics_.count_request(200, std::chrono::steady_clock::now() - started_);
+    return stream;
   }
 
  private:
   IngestWorker& worker_;
+  ClientConnections& connections_;
   evhttp_request* request_;
   const RouteMatch& route_;
   std::string request_id_;
@@ -461,8 +530,8 @@ class IngestWorker::ExchangeImpl final : public Exchange {
   std::int64_t received_at_ms_;
 };
 
-void IngestWorker::handle_module(evhttp_request* request, const RouteMatch& route,
-                                 std::string request_id,
+void IngestWorker::handle_module(evhttp_request* request, ClientConnections& connections,
+                                 const RouteMatch& route, std::string request_id,
                                  std::chrono::steady_clock::time_point started) {
   const RouteKind kind = route_kinds_.at(static_cast<std::size_t>(route.handler));
   if (kind != RouteKind::kOperator && !admit(request, request_id, started)) return;
@@ -475,19 +544,23 @@ void IngestWorker::handle_module(evhttp_request* request, const RouteMatch& rout
     return;
   }
   const auto module = static_cast<std::size_t>(route.handler / RouteTable::kMaxRoutes - 1);
-  ExchangeImpl exchange(*this, request, route, std::move(request_id), started);
-  handlers_.at(module)->handle(route.handler % RouteTable::kMaxRoutes, exchange);
+  ExchangeImpl exchange(*this, connections, request, route, std::move(request_id), started);
+  RequestHandler* handler = handlers_.at(module).get();
+  if (handler == nullptr) throw std::logic_error("a route of a module without a handler");
+  handler->handle(route.handler % RouteTable::kMaxRoutes, exchange);
 }
 
 void IngestWorker::answer(void* request, int status, std::string_view body,
                           const char* content_type, std::string_view request_id,
                           std::chrono::steady_clock::time_point started) {
+  --held_;
   reply(static_cast<evhttp_request*>(request), status, body, request_id, started, content_type);
 }
 
 void IngestWorker::answer_error(void* request, int status, std::string_view message,
                                 std::string_view request_id,
                                 std::chrono::steady_clock::time_point started) {
+  --held_;
   reply_error(static_cast<evhttp_request*>(request), status, message, request_id, started);
 }
 
@@ -528,7 +601,7 @@ void IngestWorker::enqueue(evhttp_request* request, std::string_view payload,
                      idempotency_key != nullptr ? idempotency_key : "", source});
   switch (status) {
     case queue::AppendStatus::kSent:
-      pending_.push_back({request, std::move(request_id), started, &answer});
+      pending_.push_back({request, std::move(request_id), started, answer});
       if (unanswered_ == request) unanswered_ = nullptr;  // the queue answers it
       return;
     case queue::AppendStatus::kUnavailable:
@@ -611,7 +684,7 @@ void IngestWorker::on_report_stored(std::string_view message_id, bool replayed) 
   core::bump(replayed ? metrics_.idempotent_replays : metrics_.reports_accepted);
   metrics_.redis_append_ok_at_ns.store(steady_ns(pending.started), std::memory_order_relaxed);
   if (metrics_.redis_refusing.load(std::memory_order_relaxed) != 0) publish_write_errors();
-  const AcceptedAnswer& answer = *pending.answer;
+  const AcceptedAnswer& answer = pending.answer;
   std::string body(answer.before_id);
   if (answer.with_id) {
     body += message_id;
@@ -666,15 +739,24 @@ void IngestWorker::begin_drain() {
       server->bound_socket = nullptr;
     }
   }
+  for (auto& handler : handlers_) {
+    if (handler) handler->drain();
+  }
   drain_deadline_ = std::chrono::steady_clock::now() + kDrainDeadline;
   drain_timer_.start_periodic(kDrainPollInterval);
 }
 
 void IngestWorker::check_drained() {
-  if (pending_.empty() || std::chrono::steady_clock::now() >= drain_deadline_) {
-    if (!pending_.empty()) {
-      core::log_warning("drain deadline reached; aborting requests still waiting for Redis",
-                        {{"COUNT", std::to_string(pending_.size())}});
+  // Answered is not enough: an answer still in a socket buffer when the
+  // loop ends would be cut off, so every answer must have been written.
+  std::size_t busy = connections_->busy() + (tls_connections_ ? tls_connections_->busy() : 0);
+  for (const auto& server : extra_servers_) busy += server->connections->busy();
+  const bool drained = pending_.empty() && held_ == 0 && busy == 0;
+  if (drained || std::chrono::steady_clock::now() >= drain_deadline_) {
+    if (!drained) {
+      core::log_warning(
+          "drain deadline reached; aborting requests still waiting for Redis or MySQL",
+          {{"COUNT", std::to_string(pending_.size() + held_)}});
     }
     event_base_loopexit(base_.get(), nullptr);
   }

@@ -82,11 +82,12 @@ class IngestWorker : private queue::ReportQueueListener, private RequestOwner {
 
  private:
   class ExchangeImpl;
+  class StreamImpl;
   struct PendingReply {
     evhttp_request* request;
     std::string request_id;
     std::chrono::steady_clock::time_point started;
-    const AcceptedAnswer* answer;
+    AcceptedAnswer answer;
   };
   // A module's extra listener (ExtraListener) on this worker.
   struct ExtraServer {
@@ -119,7 +120,8 @@ class IngestWorker : private queue::ReportQueueListener, private RequestOwner {
  private:
   // Both listeners' requests and the extra ones (`extra` set).
   void handle_request(evhttp_request* request, ExtraServer* extra);
-  void handle_module(evhttp_request* request, const RouteMatch& route, std::string request_id,
+  void handle_module(evhttp_request* request, ClientConnections& connections,
+                     const RouteMatch& route, std::string request_id,
                      std::chrono::steady_clock::time_point started);
   // Appends to the stream and answers `answer` when Redis has it.
   void enqueue(evhttp_request* request, std::string_view payload, std::string_view source,
@@ -202,6 +204,7 @@ class IngestWorker : private queue::ReportQueueListener, private RequestOwner {
   // the catch boundary answers 500 when the handler throws.
   evhttp_request* unanswered_ = nullptr;
   bool stopping_ = false;
+  std::size_t held_ = 0;  // HeldRequests not answered yet
   std::chrono::steady_clock::time_point drain_deadline_;
   std::atomic<bool> queue_ready_{false};
   std::atomic<std::int64_t> heartbeat_ns_{0};

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,7 +28,8 @@ namespace gpsrelay::http {
 class SharedBudget;
 
 // A body to answer once Redis has the report: `before_id` + the stream id
-// + `after_id`, or only `before_id` when `with_id` is false.
+// + `after_id`, or only `before_id` when `with_id` is false. Kept by value
+// until then; the texts it points to must be static (literals).
 struct AcceptedAnswer {
   int status;
   const char* content_type;
@@ -67,6 +69,19 @@ class HeldRequest {
   std::chrono::steady_clock::time_point started_{};
 };
 
+// A response written piece by piece for as long as the client stays
+// (Server-Sent Events), on the worker's thread. Destroying it ends the
+// response if the client is still there.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Queues `chunk` for the client; false once the client is gone.
+  virtual bool send(std::string_view chunk) = 0;
+  // Bytes queued for the client and not yet taken by its socket.
+  virtual std::size_t buffered() const = 0;
+  virtual bool open() const = 0;
+};
+
 // One matched request, during the handler's call.
 class Exchange {
  public:
@@ -93,10 +108,16 @@ class Exchange {
                        const AcceptedAnswer& answer) = 0;
   // Keeps the request open after the handler returns.
   virtual HeldRequest hold() = 0;
+  // Answers 200 with `content_type` and keeps the response open: its body
+  // is what the stream sends. `gone` is called once, on this thread, when
+  // the client goes (hang-up, error, timeout, shutdown); the stream may be
+  // destroyed from inside it.
+  virtual std::unique_ptr<ResponseStream> start_stream(const char* content_type,
+                                                       std::function<void()> gone) = 0;
 };
 
-// What a worker gives a module's handler: its loop, and a way for other
-// threads to run work on that loop.
+// What a worker gives a module's handler: its loop (for timers, Redis
+// connections and CrossThreadTriggers of its own) and its index.
 struct WorkerServices {
   event_base* base;
   std::size_t index;
@@ -108,6 +129,9 @@ class RequestHandler {
   // On the worker's thread, before it serves (connect what it needs).
   virtual void start() {}
   virtual void handle(int route, Exchange& exchange) = 0;
+  // The worker is draining (SIGTERM): end open-ended answers (streams) so
+  // that the drain does not wait for them.
+  virtual void drain() {}
 };
 
 // An extra listener a module serves on every worker, each of whose
@@ -127,6 +151,7 @@ class HandlerFactory {
   virtual void add_routes(RouteTable& routes) const = 0;
   virtual std::vector<ExtraListener> extra_listeners() const { return {}; }
   // Called once per worker, on the daemon's thread, before it starts.
+  // nullptr for a module without routes (forwarding).
   virtual std::unique_ptr<RequestHandler> make_handler(const WorkerServices& services) = 0;
 };
 

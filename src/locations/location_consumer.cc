@@ -185,10 +185,10 @@ void LocationConsumer::send_updates() {
     UpdateBatch update(keys_, ttl_ms_, unix_ms_now());
     for (const Entry& entry : batch) {
       if (!entry.record_json.empty()) {
-        update.add(entry.records.front(), entry.record_json);
+        update.add(entry.records.front(), entry.id, entry.record_json);
         continue;
       }
-      for (const LocationRecord& record : entry.records) update.add(record);
+      for (const LocationRecord& record : entry.records) update.add(record, entry.id);
     }
     std::vector<std::string_view> args = {"EVAL", kUpdateScript, "0"};
     args.insert(args.end(), update.args().begin(), update.args().end());

@@ -5,6 +5,7 @@
 
 #include "core/json_handle.h"
 #include "http/request_checks.h"
+#include "live/pubsub_message.h"
 #include "locations/normalizer.h"
 #include "locations/read_json.h"
 #include "locations/read_params.h"
@@ -94,9 +95,11 @@ void add_location_routes(http::RouteTable& routes) {
 }
 
 LocationHandler::LocationHandler(const http::WorkerServices& services, const core::Config& config,
-                                 store::RouteReader* routes)
+                                 store::RouteReader* routes, live::LiveHub& hub,
+                                 live::LiveMetrics& live_metrics, http::SharedBudget& live_clients)
     : max_radius_m_(config.locations.max_radius_m),
       max_route_range_(config.locations.max_route_range),
+      sse_(services.base, services.index, hub, live_metrics, live_clients),
       state_(services.base, config.redis),
       routes_(routes),
       inbox_(std::make_shared<Inbox>()),
@@ -105,8 +108,12 @@ LocationHandler::LocationHandler(const http::WorkerServices& services, const cor
 LocationHandler::~LocationHandler() {
   const std::lock_guard<std::mutex> lock(inbox_->mutex);
   inbox_->open = false;
-  // The worker's loop is over: its server frees these requests.
-  for (auto& answer : inbox_->answers) answer->request.abandon();
+  // Answered like the state reader's lost replies: the worker's server
+  // still exists, and a client that went away leaves a request only an
+  // answer frees.
+  for (auto& answer : inbox_->answers) {
+    answer->request.reply_error(503, "shutting down");
+  }
 }
 
 void LocationHandler::handle(int route, http::Exchange& exchange) {
@@ -182,15 +189,38 @@ void LocationHandler::post_owntracks(http::Exchange& exchange) {
   exchange.enqueue(payload_of(parsed.records), "owntracks", kOwnTracksAccepted);
 }
 
+bool LocationHandler::wants_event_stream(const http::Exchange& exchange) {
+  const std::optional<std::string_view> accept = exchange.header("Accept");
+  return accept && accept->find("text/event-stream") != std::string_view::npos;
+}
+
 void LocationHandler::get_driver_location(http::Exchange& exchange) {
   const std::optional<std::string> driver_id = id_param(exchange, "driver_id");
   if (!driver_id) return;
+  if (wants_event_stream(exchange)) {
+    const std::uint64_t client = sse_.add(exchange, live::driver_channel(*driver_id));
+    if (client == 0) return;
+    // The current location first (also for a client resuming with
+    // Last-Event-ID: it resumes from the current state), then each update.
+    state_.current(*driver_id, [this, client](StateReply reply) {
+      if (reply.ok && reply.record) sse_.send_initial(client, live::sse_event({}, *reply.record));
+    });
+    return;
+  }
   state_.current(*driver_id, answer_record(exchange, "no current location for this driver"));
 }
 
 void LocationHandler::get_order_driver_location(http::Exchange& exchange) {
   const std::optional<std::string> order_id = id_param(exchange, "order_id");
   if (!order_id) return;
+  if (wants_event_stream(exchange)) {
+    const std::uint64_t client = sse_.add(exchange, live::order_channel(*order_id));
+    if (client == 0) return;
+    state_.order(*order_id, [this, client](StateReply reply) {
+      if (reply.ok && reply.record) sse_.send_initial(client, live::sse_event({}, *reply.record));
+    });
+    return;
+  }
   state_.order(*order_id, answer_record(exchange, "no current driver location for this order"));
 }
 
@@ -224,7 +254,8 @@ void LocationHandler::get_route(http::Exchange& exchange) {
     exchange.reply_error(400, range.error);
     return;
   }
-  auto answer = std::make_unique<RouteAnswer>();
+  // Shared with the reader's callback (std::function wants it copyable).
+  auto answer = std::make_shared<RouteAnswer>();
   answer->request = exchange.hold();
   answer->driver_id = *driver_id;
   answer->range = *range.value;
@@ -232,28 +263,25 @@ void LocationHandler::get_route(http::Exchange& exchange) {
                                 range.value->limit};
   // Runs on the reader's thread: hand the answer to this loop, unless
   // this worker is gone.
-  RouteAnswer* pending = answer.release();
   const bool queued = routes_->submit(
-      query, [inbox = inbox_, trigger = &inbox_trigger_, pending](store::RouteResult result) {
-        std::unique_ptr<RouteAnswer> owned(pending);
-        owned->result = std::move(result);
+      query, [inbox = inbox_, trigger = &inbox_trigger_, answer](store::RouteResult result) {
+        answer->result = std::move(result);
         const std::lock_guard<std::mutex> lock(inbox->mutex);
         if (!inbox->open) {
-          owned->request.abandon();
+          answer->request.abandon();  // its worker is gone
           return;
         }
-        inbox->answers.push_back(std::move(owned));
+        inbox->answers.push_back(answer);
         trigger->trigger();
       });
   if (!queued) {
-    std::unique_ptr<RouteAnswer> owned(pending);
     exchange.add_header("Retry-After", "1");
-    owned->request.reply_error(503, "too many route queries waiting");
+    answer->request.reply_error(503, "too many route queries waiting");
   }
 }
 
 void LocationHandler::deliver_route_answers() {
-  std::vector<std::unique_ptr<RouteAnswer>> answers;
+  std::vector<std::shared_ptr<RouteAnswer>> answers;
   {
     const std::lock_guard<std::mutex> lock(inbox_->mutex);
     answers.swap(inbox_->answers);

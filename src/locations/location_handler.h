@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/event_loop.h"
 #include "http/request_handler.h"
+#include "live/sse_clients.h"
 #include "locations/state_reader.h"
 #include "store/route_reader.h"
 
@@ -34,15 +35,21 @@ void add_location_routes(http::RouteTable& routes);
 
 class LocationHandler : public http::RequestHandler {
  public:
-  // `routes` is null with [locations] history = false.
+  // `routes` is null with [locations] history = false. `hub` and
+  // `live_clients` serve the live (SSE) subscribers.
   LocationHandler(const http::WorkerServices& services, const core::Config& config,
-                  store::RouteReader* routes);
+                  store::RouteReader* routes, live::LiveHub& hub, live::LiveMetrics& live_metrics,
+                  http::SharedBudget& live_clients);
   ~LocationHandler() override;
   LocationHandler(const LocationHandler&) = delete;
   LocationHandler& operator=(const LocationHandler&) = delete;
 
-  void start() override { state_.start(); }
+  void start() override {
+    state_.start();
+    sse_.start();
+  }
   void handle(int route, http::Exchange& exchange) override;
+  void drain() override { sse_.end_all(); }
 
  private:
   // Route answers, handed from the reader's thread to this loop.
@@ -50,7 +57,7 @@ class LocationHandler : public http::RequestHandler {
   struct Inbox {
     std::mutex mutex;
     bool open = true;
-    std::vector<std::unique_ptr<RouteAnswer>> answers;
+    std::vector<std::shared_ptr<RouteAnswer>> answers;
   };
 
   void post_driver_location(http::Exchange& exchange);
@@ -61,9 +68,13 @@ class LocationHandler : public http::RequestHandler {
   void get_nearby(http::Exchange& exchange);
   void get_route(http::Exchange& exchange);
   void deliver_route_answers();
+  // A GET that asks for text/event-stream: subscribe instead of read.
+  static bool wants_event_stream(const http::Exchange& exchange);
 
   const std::uint64_t max_radius_m_;
   const std::chrono::milliseconds max_route_range_;
+  // Before the state reader: its lost replies may still write to a client.
+  live::SseClients sse_;
   StateReader state_;
   store::RouteReader* const routes_;
   std::shared_ptr<Inbox> inbox_;

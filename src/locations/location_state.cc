@@ -9,9 +9,9 @@ const std::string_view kUpdateScript = R"lua(
 local prefix, ttl, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local geo, expiry = prefix .. 'geo', prefix .. 'expiry'
 local results = {}
-for i = 4, #ARGV, 6 do
-  local id, ts, lon, lat, order, record =
-    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+for i = 4, #ARGV, 7 do
+  local id, ts, lon, lat, order, record, entry =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   local key = prefix .. 'driver:' .. id
   local current = redis.call('HGET', key, 'ts')
   local result = 1
@@ -20,7 +20,7 @@ for i = 4, #ARGV, 6 do
   elseif current == ts then
     result = 2
   else
-    redis.call('HSET', key, 'ts', ts, 'record', record)
+    redis.call('HSET', key, 'ts', ts, 'record', record, 'entry', entry)
     redis.call('PEXPIRE', key, ttl)
     if math.abs(tonumber(lat)) <= 85.05112878 then
       redis.call('GEOADD', geo, lon, lat, id)
@@ -28,11 +28,12 @@ for i = 4, #ARGV, 6 do
     else
       redis.call('ZREM', geo, id)
     end
+    local message = entry .. '\n' .. record
     if order ~= '' then
       redis.call('SET', prefix .. 'order:' .. order, id, 'PX', ttl)
-      redis.call('PUBLISH', 'order:' .. order, record)
+      redis.call('PUBLISH', 'order:' .. order, message)
     end
-    redis.call('PUBLISH', 'driver:' .. id, record)
+    redis.call('PUBLISH', 'driver:' .. id, message)
   end
   results[#results + 1] = result
 end
@@ -96,13 +97,15 @@ std::string format_number(double value) {
 UpdateBatch::UpdateBatch(const StateKeys& keys, std::int64_t ttl_ms, std::int64_t now_ms)
     : args_{keys.prefix(), std::to_string(ttl_ms), std::to_string(now_ms)} {}
 
-void UpdateBatch::add(const LocationRecord& record, std::string_view json) {
+void UpdateBatch::add(const LocationRecord& record, std::string_view entry_id,
+                      std::string_view json) {
   args_.push_back(record.driver_id);
   args_.push_back(std::to_string(record.timestamp_ms));
   args_.push_back(format_number(record.longitude));
   args_.push_back(format_number(record.latitude));
   args_.push_back(record.order_id.value_or(""));
   args_.push_back(json.empty() ? to_json(record) : std::string(json));
+  args_.push_back(std::string(entry_id));
 }
 
 }  // namespace gpsrelay::locations

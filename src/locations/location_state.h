@@ -5,7 +5,8 @@
 //
 // Keys, under "<redis.stream>:loc:" so that deployments sharing a Redis
 // stay apart:
-//   driver:<id>  hash {ts: Unix ms, record: the record's JSON}, expires after ttl
+//   driver:<id>  hash {ts: Unix ms, record: the record's JSON, entry: its
+//                stream id}, expires after ttl
 //   order:<id>   the order's driver id, expires after ttl
 //   geo          geo set of drivers, for nearby search
 //   expiry       sorted set: driver id -> when its current location expires
@@ -54,9 +55,10 @@ enum class UpdateResult : std::uint8_t {
 inline constexpr double kMaxGeoLatitude = 85.05112878;
 
 // ARGV: prefix, ttl ms, now ms, then per record: driver id, timestamp ms,
-// longitude, latitude, order id ("" = none), record JSON. Answers one
-// UpdateResult per record. Publishes the record on driver:<id> and
-// order:<id> (the live updates' channels) when applied.
+// longitude, latitude, order id ("" = none), record JSON, stream entry id.
+// Answers one UpdateResult per record. Publishes "<entry id>\n<record
+// JSON>" on driver:<id> and order:<id> (the live updates' channels,
+// live/pubsub_message.h) when applied.
 extern const std::string_view kUpdateScript;
 // ARGV: prefix, now ms, at most how many. Removes drivers whose location
 // expired from the geo index; answers {removed, drivers still active}.
@@ -73,13 +75,13 @@ class UpdateBatch {
  public:
   UpdateBatch(const StateKeys& keys, std::int64_t ttl_ms, std::int64_t now_ms);
   // `json`: the record's to_json text when the caller has it already.
-  void add(const LocationRecord& record, std::string_view json = {});
+  void add(const LocationRecord& record, std::string_view entry_id, std::string_view json = {});
   std::size_t records() const { return (args_.size() - kHeader) / kPerRecord; }
   const std::vector<std::string>& args() const { return args_; }
 
  private:
   static constexpr std::size_t kHeader = 3;
-  static constexpr std::size_t kPerRecord = 6;
+  static constexpr std::size_t kPerRecord = 7;
   std::vector<std::string> args_;
 };
 

@@ -24,7 +24,10 @@ void render_by_source(std::string& out, const char* name, const char* help,
 }  // namespace
 
 LocationsModule::LocationsModule(const core::Config& config, std::string consumer_name)
-    : config_(config), osmand_connections_(config.http.max_connections) {
+    : config_(config),
+      osmand_connections_(config.http.max_connections),
+      live_clients_(config.locations.live_max_clients),
+      hub_(config.redis, config.http.threads, live_metrics_) {
   if (config_.locations.history) {
     routes_ = std::make_unique<store::RouteReader>(config_.mysql, store::RouteReader::Options{});
   }
@@ -35,33 +38,37 @@ void LocationsModule::add_routes(http::RouteTable& routes) const { add_location_
 
 std::vector<http::ExtraListener> LocationsModule::extra_listeners() const {
   if (!config_.locations.osmand_listen) return {};
-  return {{*config_.locations.osmand_listen, kOsmand, http::RouteKind::kIngest,
-           const_cast<http::SharedBudget*>(&osmand_connections_)}};
+  return {
+      {*config_.locations.osmand_listen, kOsmand, http::RouteKind::kIngest, &osmand_connections_}};
 }
 
 std::unique_ptr<http::RequestHandler> LocationsModule::make_handler(
     const http::WorkerServices& services) {
-  return std::make_unique<LocationHandler>(services, config_, routes_.get());
+  return std::make_unique<LocationHandler>(services, config_, routes_.get(), hub_, live_metrics_,
+                                           live_clients_);
 }
 
 void LocationsModule::start() {
   if (routes_) routes_->start();
   consumer_->start();
+  hub_.start();
 }
 
 void LocationsModule::request_stop() {
   if (consumer_) consumer_->request_stop();
   if (routes_) routes_->request_stop();
+  hub_.request_stop();
 }
 
 void LocationsModule::join() {
   if (consumer_) consumer_->join();
   if (routes_) routes_->join();
+  hub_.join();
 }
 
 bool LocationsModule::alive(std::chrono::steady_clock::time_point now,
                             std::chrono::steady_clock::duration limit) const {
-  return now - consumer_->last_heartbeat() < limit;
+  return now - consumer_->last_heartbeat() < limit && now - hub_.last_heartbeat() < limit;
 }
 
 void LocationsModule::add_health(http::HealthSnapshot& snapshot) const {
@@ -77,7 +84,9 @@ void LocationsModule::add_health(http::HealthSnapshot& snapshot) const {
                 "lag", static_cast<json_int_t>(metrics_.group_lag.load()),                  //
                 "drivers_active", static_cast<json_int_t>(metrics_.drivers_active.load()),  //
                 "history", "status", history,                                               //
-                "backlog", static_cast<json_int_t>(metrics_.history.backlog.load())));
+                "backlog", static_cast<json_int_t>(metrics_.history.backlog.load()),        //
+                "live", "pubsub", live_metrics_.pubsub_up.load() ? "up" : "down",           //
+                "clients", static_cast<json_int_t>(live_metrics_.sse_clients.load())));
   const std::unique_ptr<char, decltype(&std::free)> text(
       json_dumps(object.get(), JSON_COMPACT | JSON_ENSURE_ASCII), &std::free);
   snapshot.modules.push_back({std::string(name()),
@@ -130,6 +139,25 @@ void LocationsModule::render_metrics(std::string& out) const {
   core::append_metric(out, "gpsrelay_locations_history_partitions_dropped_total", "counter",
                       "Daily history partitions dropped by the retention.",
                       m.history.partitions_dropped);
+  const live::LiveMetrics& l = live_metrics_;
+  core::append_header(out, "gpsrelay_live_clients", "gauge", "Live subscribers, by transport.");
+  core::append_sample(out, "gpsrelay_live_clients{transport=\"sse\"}",
+                      static_cast<double>(l.sse_clients.load(std::memory_order_relaxed)));
+  core::append_metric(out, "gpsrelay_live_pubsub_up", "gauge",
+                      "1 while the Redis Pub/Sub subscription is connected.", l.pubsub_up);
+  core::append_metric(out, "gpsrelay_live_messages_received_total", "counter",
+                      "Location updates received from Redis Pub/Sub.", l.messages_received);
+  core::append_metric(out, "gpsrelay_live_messages_pushed_total", "counter",
+                      "Update frames written to live subscribers.", l.messages_pushed);
+  core::append_metric(out, "gpsrelay_live_slow_clients_dropped_total", "counter",
+                      "Live subscribers dropped for not reading their updates.",
+                      l.slow_clients_dropped);
+  core::append_metric(out, "gpsrelay_live_clients_refused_total", "counter",
+                      "Live subscriptions refused over locations.live_max_clients.",
+                      l.clients_refused);
+  core::append_header(out, "gpsrelay_live_fanout_latency_seconds", "histogram",
+                      "From a report's XADD to its update written to a subscriber.");
+  core::append_histogram(out, "gpsrelay_live_fanout_latency_seconds", l.fanout_latency);
   core::append_header(out, "gpsrelay_locations_history_batch_seconds", "histogram",
                       "One history transaction, from BEGIN to COMMIT.");
   core::append_histogram(out, "gpsrelay_locations_history_batch_seconds", m.history.batch_duration);

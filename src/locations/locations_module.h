@@ -11,6 +11,8 @@
 #include "core/config.h"
 #include "daemon/module.h"
 #include "http/shared_budget.h"
+#include "live/live_hub.h"
+#include "live/live_metrics.h"
 #include "locations/location_consumer.h"
 #include "locations/location_metrics.h"
 #include "store/route_reader.h"
@@ -40,7 +42,11 @@ class LocationsModule : public daemon::Module {
  private:
   const core::Config config_;
   LocationMetrics metrics_;
-  http::SharedBudget osmand_connections_;
+  live::LiveMetrics live_metrics_;
+  // Handed to every worker's listener (shared by their sockets).
+  mutable http::SharedBudget osmand_connections_;
+  http::SharedBudget live_clients_;  // locations.live_max_clients
+  live::LiveHub hub_;
   std::unique_ptr<store::RouteReader> routes_;  // null with history = false
   std::unique_ptr<LocationConsumer> consumer_;
 };

@@ -190,8 +190,8 @@ void add_coming_days(MysqlConnection& connection, const PartitionList& list, sys
   if (first > last) return;
   if (!has_future) {
     core::log_warning(
-        "driver_locations has no pfuture partition; no daily partitions are added, new rows go "
-        "to the last partition");
+        "driver_locations has no pfuture partition; no daily partitions are added, and MySQL "
+        "refuses rows past the last one (history then waits; add a MAXVALUE partition)");
     return;
   }
   std::string change = "REORGANIZE PARTITION " + std::string(kFuturePartition) + " INTO (";

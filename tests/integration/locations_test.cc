@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -339,6 +341,21 @@ TEST_F(LocationsTest, ForwardingBacklogNeitherStopsLocationsNorGetsTrimmed) {
   upstream.set_default_status(200);
   EXPECT_TRUE(eventually([&] { return stream_length() == 0; }, seconds(30))) << stream_length();
   EXPECT_GE(upstream.requests().size(), 10u);
+}
+
+TEST_F(LocationsTest, SigtermAnswersReadsStillWaitingForRedis) {
+  start_daemon(locations_config());
+  redis().pause();
+  std::future<HttpResponse> read =
+      std::async(std::launch::async, [&] { return get("/api/v1/drivers/nobody/location"); });
+  std::this_thread::sleep_for(milliseconds(300));  // the read waits for Redis now
+  daemon().send_signal(SIGTERM);
+  std::this_thread::sleep_for(milliseconds(300));
+  redis().resume();
+  // The drain waited for it: answered, not cut off.
+  const HttpResponse response = read.get();
+  EXPECT_TRUE(is_json_error(response, 404)) << response;
+  EXPECT_TRUE(daemon().wait_for_exit(seconds(10)).has_value());
 }
 
 TEST_F(LocationsTest, OsmandListenTakesReportsAtItsRootPath) {

@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 54);
+  EXPECT_EQ(keys, 55);
 }
 
 // ---- Values of every key ----
@@ -810,6 +810,7 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "max_radius = 50km\n"
             "max_route_range = 7d\n"
             "osmand_listen =\n"
+            "live_max_clients = 20000\n"
             "\n"
             "[log]\n"
             "level = info\n"

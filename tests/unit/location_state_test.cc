@@ -28,17 +28,17 @@ TEST(LocationStateTest, KeysLiveUnderTheStreamsName) {
   EXPECT_EQ(keys.expiry(), "gps:reports:loc:expiry");
 }
 
-TEST(LocationStateTest, UpdateBatchHasAHeaderThenSixArgumentsPerRecord) {
+TEST(LocationStateTest, UpdateBatchHasAHeaderThenSevenArgumentsPerRecord) {
   const StateKeys keys("s");
   UpdateBatch batch(keys, 300000, 1749995100000);
   LocationRecord with_order = record("d-1", 52.52, 13.405, 1749995099000);
   with_order.order_id = "o-9";
   with_order.speed_kmh = 36.5;
-  batch.add(with_order);
-  batch.add(record("d-2", -33.8688, 151.2093, 1749995098123));
+  batch.add(with_order, "1749995100000-0");
+  batch.add(record("d-2", -33.8688, 151.2093, 1749995098123), "1749995100000-1", "{}");
   EXPECT_EQ(batch.records(), 2u);
   const std::vector<std::string>& args = batch.args();
-  ASSERT_EQ(args.size(), 3u + 2 * 6);
+  ASSERT_EQ(args.size(), 3u + 2 * 7);
   EXPECT_EQ(args[0], "s:loc:");
   EXPECT_EQ(args[1], "300000");
   EXPECT_EQ(args[2], "1749995100000");
@@ -48,8 +48,10 @@ TEST(LocationStateTest, UpdateBatchHasAHeaderThenSixArgumentsPerRecord) {
   EXPECT_EQ(args[6], "52.52");
   EXPECT_EQ(args[7], "o-9");
   EXPECT_EQ(args[8], to_json(with_order));
-  EXPECT_EQ(args[13], "");  // no order
-  EXPECT_EQ(args[14], to_json(record("d-2", -33.8688, 151.2093, 1749995098123)));
+  EXPECT_EQ(args[9], "1749995100000-0");
+  EXPECT_EQ(args[14], "");    // no order
+  EXPECT_EQ(args[15], "{}");  // the caller's JSON, as given
+  EXPECT_EQ(args[16], "1749995100000-1");
 }
 
 TEST(LocationStateTest, NumbersAreTheShortestTextThatReadsBackExactly) {
