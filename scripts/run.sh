@@ -125,6 +125,8 @@ Read them back: current, nearby (metres), the order's driver, the route (from My
   curl -s "http://127.0.0.1:$port/api/v1/drivers/nearby?lat=52.518&lng=13.39&radius=3000"
   curl -s http://127.0.0.1:$port/api/v1/orders/order-1/driver-location
   curl -s "http://127.0.0.1:$port/api/v1/drivers/driver-1/route?format=geojson"
+Follow a driver live (Server-Sent Events; post again in another terminal):
+  curl -N -H 'Accept: text/event-stream' http://127.0.0.1:$port/api/v1/drivers/driver-1/location
 Queue and targets:  $ctl status
 Health and metrics: curl -s http://127.0.0.1:$port/health; curl -s http://127.0.0.1:$port/metrics
 Ctrl-C stops everything.
