@@ -513,7 +513,7 @@ class IngestWorker::ExchangeImpl final : public Exchange {
     StreamImpl* raw = stream.get();
     connections_.watch_stream(request_, [raw, gone = std::move(gone)] {
       raw->lost();
-      gone();  // may destroy the stream: last
+      gone();
     });
     evhttp_send_reply_start(request_, 200, "OK");
     worker_.metrics_.count_request(200, std::chrono::steady_clock::now() - started_);

@@ -110,8 +110,9 @@ class Exchange {
   virtual HeldRequest hold() = 0;
   // Answers 200 with `content_type` and keeps the response open: its body
   // is what the stream sends. `gone` is called once, on this thread, when
-  // the client goes (hang-up, error, timeout, shutdown); the stream may be
-  // destroyed from inside it.
+  // the client goes (hang-up, error, timeout, shutdown) — possibly from
+  // inside one of the stream's own sends, so it must not destroy the
+  // stream there and then (defer that to the next loop turn).
   virtual std::unique_ptr<ResponseStream> start_stream(const char* content_type,
                                                        std::function<void()> gone) = 0;
 };

@@ -47,7 +47,7 @@ void Mailbox::drain() {
     const std::lock_guard<std::mutex> lock(mutex_);
     updates.swap(updates_);
   }
-  if (!updates.empty()) deliver_(std::move(updates));
+  if (!updates.empty()) deliver_(updates);
 }
 
 LiveHub::LiveHub(const core::RedisConfig& redis, std::size_t workers, LiveMetrics& metrics)
@@ -112,16 +112,16 @@ void LiveHub::apply_changes() {
   }
   std::vector<std::string> added;
   std::vector<std::string> removed;
+  const auto total = [](const std::vector<int>& counts) {
+    int sum = 0;
+    for (const int n : counts) sum += n;
+    return sum;
+  };
   for (const Change& change : changes) {
-    auto [it, inserted] = followers_.try_emplace(change.channel, mailboxes_.size(), 0);
-    const auto total = [&] {
-      int sum = 0;
-      for (const int n : it->second) sum += n;
-      return sum;
-    };
-    const int before = total();
+    const auto it = followers_.try_emplace(change.channel, mailboxes_.size(), 0).first;
+    const int before = total(it->second);
     it->second.at(change.worker) += change.delta;
-    const int after = total();
+    const int after = total(it->second);
     if (before == 0 && after > 0) added.push_back(change.channel);
     if (after <= 0) {
       if (before > 0) removed.push_back(change.channel);

@@ -40,7 +40,7 @@ using UpdatePtr = std::shared_ptr<const LiveUpdate>;
 // worker's loop (one lock per batch of updates, none per client).
 class Mailbox {
  public:
-  using Deliver = std::function<void(std::vector<UpdatePtr>)>;
+  using Deliver = std::function<void(const std::vector<UpdatePtr>&)>;
   Mailbox(event_base* worker_base, Deliver deliver);
   void post(UpdatePtr update);
 

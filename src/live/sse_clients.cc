@@ -21,8 +21,9 @@ SseClients::SseClients(event_base* base, std::size_t worker, LiveHub& hub, LiveM
       hub_(hub),
       metrics_(metrics),
       budget_(clients),
-      mailbox_(base, [this](std::vector<UpdatePtr> updates) { deliver(std::move(updates)); }),
-      heartbeat_timer_(base, [this] { heartbeat(); }) {
+      mailbox_(base, [this](const std::vector<UpdatePtr>& updates) { deliver(updates); }),
+      heartbeat_timer_(base, [this] { heartbeat(); }),
+      remove_trigger_(base, [this] { remove_doomed(); }) {
   hub_.attach(worker_, mailbox_);
 }
 
@@ -47,7 +48,12 @@ std::uint64_t SseClients::add(http::Exchange& exchange, const std::string& chann
   const std::uint64_t id = next_id_++;
   auto client = std::make_unique<Client>();
   client->channel = channel;
-  client->stream = exchange.start_stream("text/event-stream", [this, id] { remove(id); });
+  // Removed on the next loop turn, never from inside the callback: a
+  // connection can end while one of its own writes is under way.
+  client->stream = exchange.start_stream("text/event-stream", [this, id] {
+    doomed_.push_back(id);
+    remove_trigger_.trigger();
+  });
   if (!client->stream->open()) {
     budget_.release(1);
     return 0;
@@ -83,15 +89,19 @@ bool SseClients::write(std::uint64_t id, Client& client, std::string_view frame)
   return true;
 }
 
-void SseClients::deliver(std::vector<UpdatePtr> updates) {
+void SseClients::deliver(const std::vector<UpdatePtr>& updates) {
   for (const UpdatePtr& update : updates) {
     const auto followers = by_channel_.find(update->channel);
     if (followers == by_channel_.end()) continue;
+    // A copy: a write can end a connection at once (a TLS write error),
+    // and its close callback removes the client from these lists.
+    const std::vector<std::uint64_t> ids = followers->second;
     std::uint64_t pushed = 0;
-    for (const std::uint64_t id : followers->second) {
-      Client& client = *clients_.at(id);
-      client.updated = true;
-      if (write(id, client, update->sse_frame)) ++pushed;
+    for (const std::uint64_t id : ids) {
+      const auto found = clients_.find(id);
+      if (found == clients_.end()) continue;
+      found->second->updated = true;
+      if (write(id, *found->second, update->sse_frame)) ++pushed;
     }
     metrics_.messages_pushed.fetch_add(pushed, std::memory_order_relaxed);
     if (pushed > 0) {
@@ -103,7 +113,13 @@ void SseClients::deliver(std::vector<UpdatePtr> updates) {
 }
 
 void SseClients::heartbeat() {
-  for (auto& [id, client] : clients_) write(id, *client, ": keep-alive\n\n");
+  std::vector<std::uint64_t> ids;
+  ids.reserve(clients_.size());
+  for (const auto& [id, client] : clients_) ids.push_back(id);
+  for (const std::uint64_t id : ids) {
+    const auto found = clients_.find(id);  // see deliver()
+    if (found != clients_.end()) write(id, *found->second, ": keep-alive\n\n");
+  }
   remove_doomed();
 }
 

@@ -55,7 +55,7 @@ class SseClients {
     bool updated = false;
   };
 
-  void deliver(std::vector<UpdatePtr> updates);
+  void deliver(const std::vector<UpdatePtr>& updates);
   void heartbeat();
   // Removes the client: unfollows its channel, ends its stream.
   void remove(std::uint64_t id);
@@ -72,6 +72,7 @@ class SseClients {
   std::vector<std::uint64_t> doomed_;  // removed after the loop over them
   Mailbox mailbox_;
   core::Timer heartbeat_timer_;
+  core::CrossThreadTrigger remove_trigger_;
 };
 
 }  // namespace gpsrelay::live

@@ -105,7 +105,7 @@ void UpdateBatch::add(const LocationRecord& record, std::string_view entry_id,
   args_.push_back(format_number(record.latitude));
   args_.push_back(record.order_id.value_or(""));
   args_.push_back(json.empty() ? to_json(record) : std::string(json));
-  args_.push_back(std::string(entry_id));
+  args_.emplace_back(entry_id);
 }
 
 }  // namespace gpsrelay::locations
