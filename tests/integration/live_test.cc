@@ -17,6 +17,7 @@
 #include "support/eventually.h"
 #include "support/forwarding_fixture.h"
 #include "support/http_client.h"
+#include "support/temp_dir.h"
 #include "support/unique_fd.h"
 
 namespace gpsrelay::testing {
@@ -36,7 +37,12 @@ std::int64_t now_ms() {
 // so its lines stay whole).
 class EventStream {
  public:
-  EventStream(int port, const std::string& path) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+  // `receive_buffer`: SO_RCVBUF, to play a client on a slow link (0 = default).
+  EventStream(int port, const std::string& path, int receive_buffer = 0)
+      : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer > 0) {
+      setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -178,6 +184,47 @@ TEST_F(LiveTest, SubscriberOnOneDaemonSeesReportsPostedToAnother) {
   ASSERT_TRUE(eventually([&] { return live_clients(second) == 1; }, seconds(5)));
   ASSERT_EQ(post_location(daemon(), "d-two", 33, now_ms()).status, 202);
   EXPECT_TRUE(stream.wait_for("\"latitude\":33")) << stream.received();
+}
+
+// VmRSS of `pid` in KiB, from /proc.
+long rss_kib(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  const std::size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
+}
+
+TEST_F(LiveTest, AClientThatNeverReadsIsDroppedAndMemoryStaysBounded) {
+  start_daemon(live_config());
+  EventStream slow(daemon().port(), "/api/v1/drivers/d-slow/location", 4096);
+  ASSERT_TRUE(slow.wait_for("retry: "));  // then it reads nothing more
+  ASSERT_TRUE(eventually([&] { return live_clients(daemon()) == 1; }, seconds(5)));
+
+  const std::int64_t base = now_ms() - 3600 * 1000;
+  LoadGenerator load(daemon().url("/api/v1/drivers/d-slow/location"), 4, kJsonContentType,
+                     [base](size_t seq) {
+                       return R"({"latitude":1,"longitude":2,"altitude":123.456,"accuracy":7.5,)"
+                              R"("speed":45.25,"heading":271.5,"order_id":"padding-padding",)"
+                              R"("timestamp":)" +
+                              std::to_string(base + static_cast<std::int64_t>(seq)) + "}";
+                     });
+  EXPECT_TRUE(eventually(
+      [&] {
+        return scrape_metrics().sum("gpsrelay_live_slow_clients_dropped_total").value_or(0) >= 1;
+      },
+      seconds(30)))
+      << load.ok_count() << " posted";
+  load.stop();
+  // Gone, and what it left unread did not pile up in the daemon.
+  EXPECT_TRUE(eventually([&] { return live_clients(daemon()) == 0; }, seconds(5)));
+#ifndef __SANITIZE_ADDRESS__  // ASan's shadow memory and quarantine dwarf it
+  EXPECT_LT(rss_kib(daemon().process().pid()), 100 * 1024);
+#endif
+  // A client that reads is served as before.
+  EventStream reader(daemon().port(), "/api/v1/drivers/d-slow/location");
+  ASSERT_TRUE(reader.wait_for("retry: "));
+  ASSERT_TRUE(eventually([&] { return live_clients(daemon()) == 1; }, seconds(5)));
+  ASSERT_EQ(post_location(daemon(), "d-slow", 3, now_ms()).status, 202);
+  EXPECT_TRUE(reader.wait_for("\"latitude\":3")) << reader.received();
 }
 
 TEST_F(LiveTest, LiveMaxClientsRefusesTheOneTooMany) {
