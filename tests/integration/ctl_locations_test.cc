@@ -34,15 +34,6 @@ constexpr const char* kRecord =
 
 class CtlLocationsTest : public ForwardingTest {
  protected:
-  // [locations] on with its MySQL history, no forwarding targets.
-  DaemonConfig locations_config() const {
-    DaemonConfig config = forwarding_to({});
-    config.erase("forward", "targets");
-    config.set("locations", "enabled", "true");
-    config.set("locations", "batch_interval", "100ms");
-    return config;
-  }
-
   // Runs gpsrelayctl with the daemon's own config file (plus `env`).
   CommandResult ctl(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     args.insert(args.begin(), {"-c", daemon().config_path().string()});

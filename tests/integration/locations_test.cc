@@ -31,12 +31,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 double number_member(const json_t* object, const char* key) {
   const json_t* value = json_object_get(object, key);
   return json_is_number(value) ? json_number_value(value) : std::nan("");
@@ -44,16 +38,6 @@ double number_member(const json_t* object, const char* key) {
 
 class LocationsTest : public ForwardingTest {
  protected:
-  // [locations] on, history batches flushed quickly, MySQL of the fixture,
-  // no forwarding targets.
-  DaemonConfig locations_config() const {
-    DaemonConfig config = forwarding_to({});
-    config.erase("forward", "targets");
-    config.set("locations", "enabled", "true");
-    config.set("locations", "batch_interval", "100ms");
-    return config;
-  }
-
   HttpResponse post_driver(const std::string& driver, const std::string& body,
                            HeaderList headers = kJsonContentType) {
     return http_request("POST", daemon().url("/api/v1/drivers/" + driver + "/location"), body,
@@ -95,7 +79,7 @@ class LocationsTest : public ForwardingTest {
 
 TEST_F(LocationsTest, DriverEndpointIsAcceptedThenReadAsCurrentAndAsRoute) {
   start_daemon(locations_config());
-  const std::int64_t at = now_ms() - 60000;
+  const std::int64_t at = unix_now_ms() - 60000;
   const HttpResponse posted =
       post_driver("driver-1", R"({"latitude":52.52,"longitude":13.405,"speed":36.5,"heading":90,)"
                               R"("accuracy":4.5,"altitude":34,"order_id":"order-9","timestamp":)" +
@@ -135,7 +119,7 @@ TEST_F(LocationsTest, OsmAndQueryAsTraccarClientSendsIt) {
   start_daemon(locations_config());
   // Traccar Client (OsmAnd protocol): POST with the fields in the query
   // string and an empty body; speed in knots.
-  const std::int64_t at = now_ms() / 1000 - 30;
+  const std::int64_t at = unix_now_ms() / 1000 - 30;
   const HttpResponse response = http_request(
       "POST",
       daemon().url("/api/v1/osmand?id=123456&timestamp=" + std::to_string(at) +
@@ -168,7 +152,7 @@ TEST_F(LocationsTest, TraccarClientJsonBody) {
 
 TEST_F(LocationsTest, OwnTracksHttpModeAnswersAnEmptyList) {
   start_daemon(locations_config());
-  const std::int64_t at = now_ms() / 1000 - 5;
+  const std::int64_t at = unix_now_ms() / 1000 - 5;
   const HttpResponse response =
       http_request("POST", daemon().url("/api/v1/owntracks"),
                    R"({"_type":"location","tid":"ph","lat":51.5074,"lon":-0.1278,"tst":)" +
@@ -196,7 +180,7 @@ TEST_F(LocationsTest, RawReportWithFlatKeysBecomesALocationAndStaysByteExact) {
 
 TEST_F(LocationsTest, AnOlderReportNeverReplacesANewerOne) {
   start_daemon(locations_config());
-  const std::int64_t newer = now_ms() - 1000;
+  const std::int64_t newer = unix_now_ms() - 1000;
   ASSERT_EQ(post_driver("d-stale",
                         R"({"latitude":1,"longitude":1,"timestamp":)" + std::to_string(newer) + "}")
                 .status,
@@ -303,7 +287,7 @@ TEST_F(LocationsTest, MysqlOutageKeepsStateUpdatingAndLosesNoHistory) {
   ASSERT_EQ(post_driver("d-db", R"({"latitude":1,"longitude":1})").status, 202);
   ASSERT_TRUE(eventually([&] { return history_rows() == 1; }, seconds(5)));
   mariadb().stop();
-  const std::int64_t at = now_ms();
+  const std::int64_t at = unix_now_ms();
   for (int i = 0; i < 20; ++i) {
     ASSERT_EQ(post_driver("d-db", R"({"latitude":2,"longitude":1,"timestamp":)" +
                                       std::to_string(at + i) + "}")
@@ -437,7 +421,7 @@ class LocationsLoadTest : public LocationsTest {
 TEST_F(LocationsLoadTest, KillNineDuringLoadKeepsEveryAcknowledgedLocationOnce) {
   const DaemonConfig config = locations_config();
   start_daemon(config);
-  const std::int64_t base = now_ms() - 3600 * 1000;
+  const std::int64_t base = unix_now_ms() - 3600 * 1000;
   LoadGenerator load(daemon().ingest_url(), 8, kJsonContentType,
                      [base](size_t seq) { return located_report(base, seq); });
   ASSERT_TRUE(eventually([&] { return load.ok_count() >= 1500; }, seconds(30)));
@@ -453,7 +437,7 @@ TEST_F(LocationsLoadTest, KillNineDuringLoadKeepsEveryAcknowledgedLocationOnce) 
 
 TEST_F(LocationsLoadTest, MysqlStoppedUnderLoadLosesNothingAndStateKeepsUp) {
   start_daemon(locations_config());
-  const std::int64_t base = now_ms() - 3600 * 1000;
+  const std::int64_t base = unix_now_ms() - 3600 * 1000;
   LoadGenerator load(daemon().ingest_url(), 4, kJsonContentType,
                      [base](size_t seq) { return located_report(base, seq); });
   ASSERT_TRUE(eventually([&] { return load.ok_count() >= 300; }, seconds(30)));
@@ -479,7 +463,7 @@ TEST_F(LocationsLoadTest, TwoInstancesShareTheGroupAndOneTakesOverTheOthersPendi
   DaemonOptions second_options;
   second_options.config = config;
   auto second = std::make_unique<DaemonProcess>(redis().address(), second_options);
-  const std::int64_t base = now_ms() - 3600 * 1000;
+  const std::int64_t base = unix_now_ms() - 3600 * 1000;
   LoadGenerator load(daemon().ingest_url(), 8, kJsonContentType,
                      [base](size_t seq) { return located_report(base, seq); });
   ASSERT_TRUE(eventually([&] { return load.ok_count() >= 1000; }, seconds(30)));

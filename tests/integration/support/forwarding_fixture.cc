@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include <atomic>
+#include <chrono>
 
 #include "support/http_client.h"
 #include "support/json.h"
@@ -47,6 +48,20 @@ DaemonConfig ForwardingTest::forwarding_to(const std::vector<UpstreamServer*>& t
                       {"mysql", "user", std::string(kMysqlUser)},
                       {"mysql", "password", std::string(kMysqlPassword)},
                       {"mysql", "database", database_}};
+}
+
+DaemonConfig ForwardingTest::locations_config() const {
+  DaemonConfig config = forwarding_to({});
+  config.erase("forward", "targets");
+  config.set("locations", "enabled", "true");
+  config.set("locations", "batch_interval", "100ms");
+  return config;
+}
+
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::vector<std::string> ForwardingTest::post_reports(int count, int first) {

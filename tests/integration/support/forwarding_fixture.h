@@ -5,6 +5,7 @@
 // failures in that database. Plus the queries these suites assert with.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ class ForwardingTest : public GpsrelayTest {
   // Forwarding to `targets` (their /ingest URLs) with retry delays of
   // 100 ms, a 2 s timeout, claim_idle 1 s, and this test's database.
   DaemonConfig forwarding_to(const std::vector<UpstreamServer*>& targets) const;
+  // [locations] enabled with history in the suite's MySQL (batches
+  // flushed every 100 ms), no forward targets.
+  DaemonConfig locations_config() const;
 
   // Posts `count` reports numbered from `first`; the message ids.
   std::vector<std::string> post_reports(int count, int first = 0);
@@ -56,6 +60,9 @@ class ForwardingTest : public GpsrelayTest {
 
 // A GPS report body numbered `i`.
 std::string numbered_report(int i);
+
+// The wall clock as Unix milliseconds (report timestamps).
+std::int64_t unix_now_ms();
 
 // The value of a received request's header (names are lower-case).
 std::string header_of(const ReceivedRequest& request, const std::string& name);
