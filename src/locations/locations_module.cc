@@ -77,7 +77,7 @@ void LocationsModule::add_health(http::HealthSnapshot& snapshot) const {
   const bool mysql_up = metrics_.history.up.load(std::memory_order_relaxed);
   const char* history = !history_on ? "off" : mysql_up ? "up" : "down";
   const core::JsonPtr object(
-      json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:s, s:I}}",                                  //
+      json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:s, s:I}, s:{s:s, s:I}}",                    //
                 "status", redis_up && (!history_on || mysql_up) ? "ok" : "unavailable",     //
                 "group", config_.locations.group.c_str(),                                   //
                 "pending", static_cast<json_int_t>(metrics_.group_pending.load()),          //
