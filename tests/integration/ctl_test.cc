@@ -125,10 +125,10 @@ TEST_F(CtlTest, FailedListAndShowInTablesAndJson) {
   ASSERT_EQ(json_array_size(rows.get()), 2u) << limited.out;
   // Newest row first. Rows are numbered in the order the packets failed,
   // which concurrent deliveries do not tie to the order they were posted.
-  const auto row_id = [&](std::size_t i) {
+  const auto id_of_row = [&](std::size_t i) {
     return json_integer_value(json_object_get(json_array_get(rows.get(), i), "id"));
   };
-  EXPECT_GT(row_id(0), row_id(1)) << limited.out;
+  EXPECT_GT(id_of_row(0), id_of_row(1)) << limited.out;
   const std::optional<std::string> newest =
       json_string(json_array_get(rows.get(), 0), "message_id");
   EXPECT_TRUE(std::find(ids.begin(), ids.end(), newest.value_or("")) != ids.end()) << limited.out;
