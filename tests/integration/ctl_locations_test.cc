@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/ctl_runner.h"
 #include "support/eventually.h"
 #include "support/forwarding_fixture.h"
 #include "support/http_client.h"
@@ -37,17 +38,10 @@ class CtlLocationsTest : public ForwardingTest {
   // Runs gpsrelayctl with the daemon's own config file (plus `env`).
   CommandResult ctl(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     args.insert(args.begin(), {"-c", daemon().config_path().string()});
-    SpawnOptions spawn;
-    spawn.argv = {GPSRELAYCTL_PATH};
-    spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
-    spawn.env = std::move(env);
-    spawn.drop_env_prefixes = {"GPSRELAY_"};
-    return run_command(spawn, scratch_.path(), seconds(30));
+    return run_gpsrelayctl(args, std::move(env), scratch_.path());
   }
 
-  static int code(const CommandResult& result) {
-    return result.status && result.status->exited ? result.status->code : -1;
-  }
+  static int code(const CommandResult& result) { return exit_code(result); }
 
   // The value column of the row of a FIELD/VALUE table whose first cell is
   // `field`; "<none>" when there is no such row.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/ctl_runner.h"
 #include "support/eventually.h"
 #include "support/forwarding_fixture.h"
 #include "support/json.h"
@@ -32,17 +33,10 @@ class CtlTest : public ForwardingTest {
 
   CommandResult run_ctl(const std::vector<std::string>& args,
                         std::map<std::string, std::string> env = {}) {
-    SpawnOptions spawn;
-    spawn.argv = {GPSRELAYCTL_PATH};
-    spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
-    spawn.env = std::move(env);
-    spawn.drop_env_prefixes = {"GPSRELAY_"};
-    return run_command(spawn, scratch_.path(), seconds(30));
+    return run_gpsrelayctl(args, std::move(env), scratch_.path());
   }
 
-  static int code(const CommandResult& result) {
-    return result.status && result.status->exited ? result.status->code : -1;
-  }
+  static int code(const CommandResult& result) { return exit_code(result); }
 
   // Packets stored as failed by a 404 upstream; the upstream then answers 200.
   std::vector<std::string> store_failed(UpstreamServer& upstream, int count) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "location_samples.h"
 #include "locations/location_record.h"
 #include "locations/normalizer.h"
 
@@ -111,17 +112,7 @@ ParseResult driver(const std::string& body) { return parse_driver_location("d-1"
 // ---- The record ---------------------------------------------------------------
 
 TEST(LocationRecordTest, JsonHasTheContractFieldsInOrder) {
-  LocationRecord r;
-  r.driver_id = "driver-42";
-  r.latitude = 37.4219983;
-  r.longitude = -122.084;
-  r.timestamp_ms = 1749995112862;
-  r.speed_kmh = 36.5;
-  r.heading_deg = 90;
-  r.accuracy_m = 4.7;
-  r.altitude_m = -3.5;
-  r.order_id = "order_7";
-  r.battery_percent = 62;
+  const LocationRecord r = testing::full_record();
   EXPECT_EQ(to_json(r), R"({"driver_id":"driver-42","latitude":37.4219983,"longitude":-122.084,)"
                         R"("timestamp":"2025-06-15T13:45:12.862Z","speed":36.5,"heading":90.0,)"
                         R"("accuracy":4.7,"altitude":-3.5,"order_id":"order_7","battery":62.0})");

@@ -13,26 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "location_samples.h"
+
 namespace gpsrelay::locations {
 namespace {
 
 constexpr std::int64_t kNow = 1749996000000;  // 2025-06-15T14:00:00Z
 constexpr std::int64_t kHourMs = 3600000;
 
-LocationRecord full_record() {
-  LocationRecord r;
-  r.driver_id = "driver-42";
-  r.latitude = 37.4219983;
-  r.longitude = -122.084;
-  r.timestamp_ms = 1749995112862;
-  r.speed_kmh = 36.5;
-  r.heading_deg = 90;
-  r.accuracy_m = 4.7;
-  r.altitude_m = -3.5;
-  r.order_id = "order_7";
-  r.battery_percent = 62;
-  return r;
-}
+using testing::full_record;
 
 LocationRecord point(double latitude, double longitude, std::int64_t timestamp_ms) {
   LocationRecord r;
