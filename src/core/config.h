@@ -117,7 +117,9 @@ struct LocationsConfig {
   std::uint64_t max_radius_m = 50000;              // Largest nearby radius, metres.
   std::chrono::milliseconds max_route_range{7LL * 24 * 60 * 60 * 1000};  // Route query span.
   std::optional<Endpoint> osmand_listen;   // Extra OsmAnd listener; empty = none.
-  std::uint64_t live_max_clients = 20000;  // Live (SSE) subscribers at once; >= 1.
+  std::uint64_t live_max_clients = 20000;  // Live (WebSocket + SSE) subscribers; >= 1.
+  std::vector<std::string> live_origins;   // WebSocket Origins allowed; empty = any.
+  std::string map_tiles;                   // /map's tile URL template; empty = grid only.
   bool operator==(const LocationsConfig&) const = default;
 };
 

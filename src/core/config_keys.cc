@@ -289,6 +289,12 @@ constexpr KeySpec kKeys[] = {
        c.locations.live_max_clients = parse_integer<std::uint64_t>(v, 1, kMaxConnections);
      },
      [](const Config& c) { return std::to_string(c.locations.live_max_clients); }},
+    {"locations", "live_origins", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.locations.live_origins = parse_origins(v); },
+     [](const Config& c) { return join(c.locations.live_origins); }},
+    {"locations", "map_tiles", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.locations.map_tiles = parse_tile_url(v); },
+     [](const Config& c) { return c.locations.map_tiles; }},
 
     {"log", "level", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.log.level = parse_choice(v, kLogLevels); },

@@ -3,6 +3,7 @@
 #include "core/config_values.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "core/units.h"
@@ -250,6 +251,54 @@ std::vector<std::string> parse_targets(std::string_view value) {
     }
     targets.emplace_back(url);
     if (comma == std::string_view::npos) return targets;
+    start = comma + 1;
+  }
+}
+
+std::string parse_tile_url(std::string_view value) {
+  value = trim(value);
+  if (value.empty()) return {};
+  if (!value.starts_with("http://") && !value.starts_with("https://")) {
+    throw ValueError("'" + printable(value) + "' does not start with http:// or https://");
+  }
+  // The page puts it into a script: nothing that could end a string.
+  if (std::any_of(value.begin(), value.end(), [](char c) {
+        return is_space(c) || is_control(c) || c == '"' || c == '\\' || c == '\'' || c == '<';
+      })) {
+    throw ValueError("'" + printable(value) + "' contains whitespace, quotes or '<'");
+  }
+  for (const std::string_view part : {"{z}", "{x}", "{y}"}) {
+    if (value.find(part) == std::string_view::npos) {
+      throw ValueError("'" + printable(value) + "' has no " + std::string(part));
+    }
+  }
+  return std::string(value);
+}
+
+std::vector<std::string> parse_origins(std::string_view value) {
+  std::vector<std::string> origins;
+  if (trim(value).empty()) return origins;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = value.find(',', start);
+    const std::string_view origin = trim(value.substr(start, comma - start));
+    if (origin.empty()) throw ValueError("empty entry in the comma-separated list");
+    const std::size_t scheme_end = origin.find("://");
+    const std::string_view scheme = origin.substr(0, scheme_end);
+    const std::string_view host =
+        scheme_end == std::string_view::npos ? std::string_view() : origin.substr(scheme_end + 3);
+    if ((scheme != "http" && scheme != "https") || host.empty() ||
+        std::any_of(host.begin(), host.end(), [](char c) {
+          return c == '/' || c == '?' || c == '#' || is_space(c) || is_control(c);
+        })) {
+      throw ValueError("'" + printable(origin) +
+                       "' is not an origin (http:// or https://, a host, an optional port)");
+    }
+    std::string lowered(origin);
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    origins.push_back(std::move(lowered));
+    if (comma == std::string_view::npos) return origins;
     start = comma + 1;
   }
 }

@@ -113,6 +113,14 @@ std::string parse_non_empty(std::string_view value);
 std::vector<std::string> parse_targets(std::string_view value);
 std::string join(const std::vector<std::string>& items);
 
+// Empty, or an http:// or https:// tile URL template holding {z}, {x} and
+// {y} (Leaflet's syntax), without whitespace or quotes.
+std::string parse_tile_url(std::string_view value);
+
+// Comma-separated web origins, each scheme://host[:port] with http or
+// https and nothing after (what browsers send in Origin); lower-cased.
+std::vector<std::string> parse_origins(std::string_view value);
+
 // Empty, or a path starting with '/'.
 std::string parse_health_path(std::string_view value);
 

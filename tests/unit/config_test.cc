@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 55);
+  EXPECT_EQ(keys, 57);
 }
 
 // ---- Values of every key ----
@@ -811,6 +811,8 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "max_route_range = 7d\n"
             "osmand_listen =\n"
             "live_max_clients = 20000\n"
+            "live_origins =\n"
+            "map_tiles =\n"
             "\n"
             "[log]\n"
             "level = info\n"
@@ -904,6 +906,23 @@ TEST(LocationsConfig, RefusesWhatCannotWork) {
   EXPECT_EQ(error_of("[http]\nlisten = 127.0.0.1:9000\n[locations]\nosmand_listen = "
                      "127.0.0.1:9000\n"),
             "test.conf:4: osmand_listen must differ from [http] listen and tls_listen");
+  EXPECT_EQ(error_of("[locations]\nmap_tiles = https://tile.example/{z}/{x}.png\n"),
+            "test.conf:2: invalid value 'https://tile.example/{z}/{x}.png' for 'map_tiles' in "
+            "[locations]: 'https://tile.example/{z}/{x}.png' has no {y}");
+  EXPECT_EQ(error_of("[locations]\nlive_origins = https://a.example/app\n"),
+            "test.conf:2: invalid value 'https://a.example/app' for 'live_origins' in "
+            "[locations]: 'https://a.example/app' is not an origin (http:// or https://, a host, "
+            "an optional port)");
+}
+
+TEST(LocationsConfig, LiveOriginsAndTiles) {
+  const Config config = parse_config(
+      "[locations]\nlive_origins = https://Dispatch.example.com, http://localhost:8080\n"
+      "map_tiles = https://tile.example/{z}/{x}/{y}.png\n",
+      "test.conf", [](const std::string&) { return std::nullopt; });
+  EXPECT_EQ(config.locations.live_origins,
+            (std::vector<std::string>{"https://dispatch.example.com", "http://localhost:8080"}));
+  EXPECT_EQ(config.locations.map_tiles, "https://tile.example/{z}/{x}/{y}.png");
 }
 
 }  // namespace
