@@ -2,6 +2,9 @@
 #include "http/client_connections.h"
 
 #include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <string>
@@ -42,6 +45,7 @@ struct ClientConnections::Connection {
     kHandling,    // complete, with the request handler
     kOverBudget,  // a new request while the budget was spent; answered 503 soon
     kAnswering,   // our own answer is being written; then closed
+    kUpgraded,    // handed over after a 101 (a WebSocket): none of ours
   };
 
   ClientConnections* owner;
@@ -54,8 +58,61 @@ struct ClientConnections::Connection {
   core::EventPtr hang_up_watch;
   // Set while an open-ended answer (a stream) is being written.
   std::function<void()> stream_gone;
+  Upgraded* upgraded = nullptr;  // set in kUpgraded, told when the connection goes
   State state = State::kIdle;
   std::uint64_t charged_bytes = 0;  // drawn from the in-flight budget
+};
+
+// The connection after a 101 (see UpgradedConnection). evhttp keeps its
+// evhttp_connection, with the upgrade request unanswered on it, and never
+// hears of it again: its callbacks are replaced by these, and freeing the
+// evhttp_connection is how the socket is closed (evhttp_free does it too,
+// should the server stop first).
+class ClientConnections::Upgraded final : public UpgradedConnection {
+ public:
+  Upgraded(evhttp_connection* evcon, bufferevent* bev, Events& events)
+      : evcon_(evcon), bev_(bev), events_(&events) {}
+  ~Upgraded() override {
+    events_ = nullptr;  // no on_gone for the owner tearing us down
+    close();
+  }
+  Upgraded(const Upgraded&) = delete;
+  Upgraded& operator=(const Upgraded&) = delete;
+
+  evbuffer* input() override { return bufferevent_get_input(bev_); }
+  evbuffer* output() override { return bufferevent_get_output(bev_); }
+  bool open() const override { return evcon_ != nullptr; }
+  void close() override {
+    // Calls on_close, which calls lost().
+    if (evcon_ != nullptr) evhttp_connection_free(evcon_);
+  }
+
+  // The connection went (ClientConnections' close callback).
+  void lost() {
+    evcon_ = nullptr;
+    bev_ = nullptr;
+    if (events_ != nullptr)
+      core::guarded("upgraded connection end", [this] { events_->on_gone(); });
+  }
+
+  static void on_read(bufferevent* /*bev*/, void* self) {
+    auto& upgraded = *static_cast<Upgraded*>(self);
+    core::guarded("upgraded connection read", [&] { upgraded.events_->on_readable(); });
+  }
+  static void on_write(bufferevent* /*bev*/, void* self) {
+    auto& upgraded = *static_cast<Upgraded*>(self);
+    core::guarded("upgraded connection write", [&] { upgraded.events_->on_flushed(); });
+  }
+  static void on_event(bufferevent* /*bev*/, short /*what*/, void* self) {
+    // End of file, an error: inside the bufferevent's own callback, which
+    // holds a reference on it, so freeing it here is safe.
+    static_cast<Upgraded*>(self)->close();
+  }
+
+ private:
+  evhttp_connection* evcon_;
+  bufferevent* bev_;
+  Events* events_;
 };
 
 ClientConnections::ClientConnections(event_base* base, evhttp* http, Limits limits,
@@ -179,6 +236,7 @@ void ClientConnections::on_input(evbuffer* buffer, const evbuffer_cb_info* info,
     case Connection::State::kHandling:
     case Connection::State::kOverBudget:
     case Connection::State::kAnswering:
+    case Connection::State::kUpgraded:
       return;
   }
 }
@@ -271,6 +329,40 @@ void ClientConnections::unwatch_stream(evhttp_connection* evcon) {
   found->second->hang_up_watch.reset();
 }
 
+std::unique_ptr<UpgradedConnection> ClientConnections::upgrade(evhttp_request* request,
+                                                               std::string_view head,
+                                                               UpgradedConnection::Events& events) {
+  const auto found = by_connection_.find(evhttp_request_get_connection(request));
+  if (found == by_connection_.end()) return nullptr;
+  Connection& connection = *found->second;
+  // No longer an HTTP request: its bytes are the protocol's to bound, and
+  // it has no deadline (the protocol's keep-alive finds dead peers).
+  if (connection.input_watch != nullptr) {
+    evbuffer_remove_cb_entry(bufferevent_get_input(connection.bev), connection.input_watch);
+    connection.input_watch = nullptr;
+  }
+  event_del(connection.deadline.get());
+  discharge(connection);
+  resume_paused();
+  connection.state = Connection::State::kUpgraded;
+  auto upgraded = std::make_unique<Upgraded>(connection.evcon, connection.bev, events);
+  connection.upgraded = upgraded.get();
+  bufferevent* bev = connection.bev;
+  bufferevent_setcb(bev, &Upgraded::on_read, &Upgraded::on_write, &Upgraded::on_event,
+                    upgraded.get());
+  bufferevent_set_timeouts(bev, nullptr, nullptr);
+  // Small frames leave at once rather than wait for the previous one's
+  // acknowledgement (Nagle): live updates are about latency.
+  const int on = 1;
+  setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  if (bufferevent_write(bev, head.data(), head.size()) != 0 ||
+      bufferevent_enable(bev, EV_READ | EV_WRITE) != 0) {
+    upgraded->close();
+    return nullptr;
+  }
+  return upgraded;
+}
+
 void ClientConnections::on_response_sent(evhttp_request* /*request*/, void* connection_ptr) {
   auto& connection = *static_cast<Connection*>(connection_ptr);
   ClientConnections& owner = *connection.owner;
@@ -316,6 +408,7 @@ void ClientConnections::expire(Connection& connection) {
       return;
     case Connection::State::kIdle:
     case Connection::State::kHandling:
+    case Connection::State::kUpgraded:
       return;
   }
 }
@@ -383,6 +476,7 @@ void ClientConnections::on_close(evhttp_connection* evcon, void* connection_ptr)
   const std::unique_ptr<Connection> gone = std::move(found->second);
   owner.by_connection_.erase(found);
   owner.forget(*gone);
+  if (gone->upgraded != nullptr) gone->upgraded->lost();
   if (gone->stream_gone) {
     // Last: the stream's owner may tear the stream down from in here.
     const std::function<void()> notify = std::move(gone->stream_gone);

@@ -39,6 +39,7 @@
 #include "core/metrics.h"
 #include "http/request_id.h"
 #include "http/shared_budget.h"
+#include "http/upgraded_connection.h"
 
 namespace gpsrelay::http {
 
@@ -88,9 +89,14 @@ class ClientConnections {
   std::size_t busy() const;
   // The stream ends on our side: no more watching, no call.
   void unwatch_stream(evhttp_connection* connection);
+  // Writes `head` (a 101 answer) and hands the connection to `events`
+  // for good (a WebSocket); nullptr when the connection is not one of ours.
+  std::unique_ptr<UpgradedConnection> upgrade(evhttp_request* request, std::string_view head,
+                                              UpgradedConnection::Events& events);
 
  private:
   struct Connection;
+  class Upgraded;
 
   static bufferevent* on_accept(event_base* base, void* self);
   static void on_input(evbuffer* buffer, const evbuffer_cb_info* info, void* connection);

@@ -38,6 +38,8 @@ const char* reason_phrase(int status) {
       return "Bad Request";
     case 401:
       return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
@@ -48,6 +50,8 @@ const char* reason_phrase(int status) {
       return "Payload Too Large";
     case 415:
       return "Unsupported Media Type";
+    case 426:
+      return "Upgrade Required";
     case 429:
       return "Too Many Requests";
     case 503:
@@ -55,6 +59,19 @@ const char* reason_phrase(int status) {
     default:
       return "Internal Server Error";
   }
+}
+
+// The `token` query parameter, decoded; empty when there is none.
+std::string token_in_query(evhttp_request* request) {
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+  const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
+  if (query == nullptr) return {};
+  evkeyvalq params{};
+  if (evhttp_parse_query_str(query, &params) != 0) return {};
+  const char* token = evhttp_find_header(&params, "token");
+  std::string found = token != nullptr ? token : "";
+  evhttp_clear_headers(&params);
+  return found;
 }
 
 Method to_method(evhttp_cmd_type command) {
@@ -521,6 +538,22 @@ class IngestWorker::ExchangeImpl final : public Exchange {
     worker_.metrics_.count_request(200, std::chrono::steady_clock::now() - started_);
     return stream;
   }
+  std::unique_ptr<UpgradedConnection> upgrade(std::string_view headers,
+                                              UpgradedConnection::Events& events) override {
+    if (worker_.unanswered_ == request_) worker_.unanswered_ = nullptr;
+    std::string head = "HTTP/1.1 101 Switching Protocols\r\n";
+    head += headers;
+    head += "X-Request-ID: " + request_id_ + "\r\n\r\n";
+    auto upgraded = connections_.upgrade(request_, head, events);
+    if (upgraded) {
+      worker_.metrics_.count_request(101, std::chrono::steady_clock::now() - started_);
+    } else {
+      // Not one of ours (cannot happen for a request evhttp handed us):
+      // answered rather than left hanging.
+      reply_error(500, "the connection cannot be upgraded");
+    }
+    return upgraded;
+  }
 
  private:
   IngestWorker& worker_;
@@ -538,11 +571,11 @@ void IngestWorker::handle_module(evhttp_request* request, ClientConnections& con
   const RouteKind kind = route_kinds_.at(static_cast<std::size_t>(route.handler));
   if (kind != RouteKind::kOperator && !admit(request, request_id, started)) return;
   if (kind == RouteKind::kIngest && tokens_snapshot_ &&
-      !authenticate(request, *tokens_snapshot_, "device", request_id, started)) {
+      !authenticate(request, *tokens_snapshot_, kind, "device", request_id, started)) {
     return;
   }
   if (kind == RouteKind::kRead && read_tokens_snapshot_ &&
-      !authenticate(request, *read_tokens_snapshot_, "read", request_id, started)) {
+      !authenticate(request, *read_tokens_snapshot_, kind, "read", request_id, started)) {
     return;
   }
   const auto module = static_cast<std::size_t>(route.handler / RouteTable::kMaxRoutes - 1);
@@ -618,14 +651,22 @@ void IngestWorker::enqueue(evhttp_request* request, std::string_view payload,
 }
 
 bool IngestWorker::authenticate(evhttp_request* request, const auth::TokenStore& tokens,
-                                const char* what, const std::string& request_id,
+                                RouteKind kind, const char* what, const std::string& request_id,
                                 std::chrono::steady_clock::time_point started) {
   evkeyvalq* headers = evhttp_request_get_input_headers(request);
   const auto header = [&](const char* name) -> std::optional<std::string_view> {
     const char* value = evhttp_find_header(headers, name);
     return value != nullptr ? std::optional<std::string_view>(value) : std::nullopt;
   };
-  const auth::AuthResult result = auth::check(tokens, header("Authorization"), header("X-API-Key"));
+  std::optional<std::string_view> api_key = header("X-API-Key");
+  // Browsers cannot set headers on a WebSocket or an EventSource: read
+  // routes also take the token as ?token= (as an X-API-Key would be).
+  std::string query_token;
+  if (kind == RouteKind::kRead && !api_key && !header("Authorization")) {
+    query_token = token_in_query(request);
+    if (!query_token.empty()) api_key = query_token;
+  }
+  const auth::AuthResult result = auth::check(tokens, header("Authorization"), api_key);
   if (result == auth::AuthResult::kAccepted) return true;
   core::bump(metrics_.auth_failures[static_cast<std::size_t>(result) - 1]);
   // RFC 6750: no error code when no credentials came, invalid_token otherwise.

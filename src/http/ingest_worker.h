@@ -131,10 +131,12 @@ class IngestWorker : private queue::ReportQueueListener, private RequestOwner {
   // the request may not go on.
   bool admit(evhttp_request* request, const std::string& request_id,
              std::chrono::steady_clock::time_point started);
-  // A token check against `tokens` (`what`: "device" or "read"); answers 401
-  // itself and returns false when the request may not go on.
-  bool authenticate(evhttp_request* request, const auth::TokenStore& tokens, const char* what,
-                    const std::string& request_id, std::chrono::steady_clock::time_point started);
+  // A token check against `tokens` (`what`: "device" or "read"; a route
+  // of `kind` kRead also takes ?token=); answers 401 itself and returns
+  // false when the request may not go on.
+  bool authenticate(evhttp_request* request, const auth::TokenStore& tokens, RouteKind kind,
+                    const char* what, const std::string& request_id,
+                    std::chrono::steady_clock::time_point started);
   void reply(evhttp_request* request, int status, std::string_view body,
              std::string_view request_id, std::chrono::steady_clock::time_point started,
              const char* content_type = "application/json");

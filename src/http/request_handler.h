@@ -22,6 +22,7 @@
 
 #include "core/config.h"
 #include "http/router.h"
+#include "http/upgraded_connection.h"
 
 namespace gpsrelay::http {
 
@@ -115,6 +116,11 @@ class Exchange {
   // stream there and then (defer that to the next loop turn).
   virtual std::unique_ptr<ResponseStream> start_stream(const char* content_type,
                                                        std::function<void()> gone) = 0;
+  // Answers 101 Switching Protocols with `headers` ("Name: value\r\n"
+  // lines) and hands the connection to `events` for good (a WebSocket);
+  // nullptr when the client is gone already.
+  virtual std::unique_ptr<UpgradedConnection> upgrade(std::string_view headers,
+                                                      UpgradedConnection::Events& events) = 0;
 };
 
 // What a worker gives a module's handler: its loop (for timers, Redis

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/thread.h"
 #include "live/pubsub_message.h"
+#include "live/ws_protocol.h"
 
 namespace gpsrelay::live {
 namespace {
@@ -172,7 +173,7 @@ void LiveHub::handle_message(const redisReply* r) {
   if (!message) return;  // not ours: another writer on the channel
   auto update = std::make_shared<const LiveUpdate>(
       LiveUpdate{std::string(channel), sse_event(message->entry_id, message->record),
-                 std::string(message->record), stream_id_ms(message->entry_id)});
+                 encode_text_frame(message->record), stream_id_ms(message->entry_id)});
   for (std::size_t worker = 0; worker < found->second.size(); ++worker) {
     if (found->second[worker] > 0 && mailboxes_[worker] != nullptr) {
       mailboxes_[worker]->post(update);

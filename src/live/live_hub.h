@@ -31,7 +31,7 @@ namespace gpsrelay::live {
 struct LiveUpdate {
   std::string channel;
   std::string sse_frame;  // "id: <stream id>\ndata: <record>\n\n"
-  std::string record;     // the record's JSON (a WebSocket text frame's payload)
+  std::string ws_frame;   // the record's JSON in a WebSocket text frame
   std::int64_t added_ms;  // when the report was XADDed
 };
 using UpdatePtr = std::shared_ptr<const LiveUpdate>;

@@ -6,6 +6,7 @@
 #include "core/json_handle.h"
 #include "http/request_checks.h"
 #include "live/pubsub_message.h"
+#include "live/ws_handshake.h"
 #include "locations/normalizer.h"
 #include "locations/read_json.h"
 #include "locations/read_params.h"
@@ -99,7 +100,12 @@ LocationHandler::LocationHandler(const http::WorkerServices& services, const cor
                                  live::LiveMetrics& live_metrics, http::SharedBudget& live_clients)
     : max_radius_m_(config.locations.max_radius_m),
       max_route_range_(config.locations.max_route_range),
-      sse_(services.base, services.index, hub, live_metrics, live_clients),
+      live_(
+          services.base, live::LiveClients::Options{services.index, config.locations.live_origins},
+          hub, live_metrics, live_clients,
+          [this](const std::string& channel, std::function<void(std::optional<std::string>)> done) {
+            fetch_current(channel, std::move(done));
+          }),
       state_(services.base, config.redis),
       routes_(routes),
       inbox_(std::make_shared<Inbox>()),
@@ -189,38 +195,44 @@ void LocationHandler::post_owntracks(http::Exchange& exchange) {
   exchange.enqueue(payload_of(parsed.records), "owntracks", kOwnTracksAccepted);
 }
 
-bool LocationHandler::wants_event_stream(const http::Exchange& exchange) {
+bool LocationHandler::subscribe(http::Exchange& exchange, const std::string& channel) {
+  if (live::asks_for_websocket(exchange.header("Upgrade"))) {
+    live_.accept_websocket(exchange, channel);
+    return true;
+  }
   const std::optional<std::string_view> accept = exchange.header("Accept");
-  return accept && accept->find("text/event-stream") != std::string_view::npos;
+  if (accept && accept->find("text/event-stream") != std::string_view::npos) {
+    live_.accept_event_stream(exchange, channel);
+    return true;
+  }
+  return false;
+}
+
+void LocationHandler::fetch_current(const std::string& channel,
+                                    std::function<void(std::optional<std::string>)> done) {
+  auto answer = [done = std::move(done)](StateReply reply) {
+    done(reply.ok ? std::move(reply.record) : std::nullopt);
+  };
+  // The channels are live::driver_channel() and live::order_channel().
+  const std::string_view name = channel;
+  if (name.starts_with("driver:")) {
+    state_.current(name.substr(7), std::move(answer));
+  } else if (name.starts_with("order:")) {
+    state_.order(name.substr(6), std::move(answer));
+  }
 }
 
 void LocationHandler::get_driver_location(http::Exchange& exchange) {
   const std::optional<std::string> driver_id = id_param(exchange, "driver_id");
   if (!driver_id) return;
-  if (wants_event_stream(exchange)) {
-    const std::uint64_t client = sse_.add(exchange, live::driver_channel(*driver_id));
-    if (client == 0) return;
-    // The current location first (also for a client resuming with
-    // Last-Event-ID: it resumes from the current state), then each update.
-    state_.current(*driver_id, [this, client](StateReply reply) {
-      if (reply.ok && reply.record) sse_.send_initial(client, live::sse_event({}, *reply.record));
-    });
-    return;
-  }
+  if (subscribe(exchange, live::driver_channel(*driver_id))) return;
   state_.current(*driver_id, answer_record(exchange, "no current location for this driver"));
 }
 
 void LocationHandler::get_order_driver_location(http::Exchange& exchange) {
   const std::optional<std::string> order_id = id_param(exchange, "order_id");
   if (!order_id) return;
-  if (wants_event_stream(exchange)) {
-    const std::uint64_t client = sse_.add(exchange, live::order_channel(*order_id));
-    if (client == 0) return;
-    state_.order(*order_id, [this, client](StateReply reply) {
-      if (reply.ok && reply.record) sse_.send_initial(client, live::sse_event({}, *reply.record));
-    });
-    return;
-  }
+  if (subscribe(exchange, live::order_channel(*order_id))) return;
   state_.order(*order_id, answer_record(exchange, "no current driver location for this order"));
 }
 

@@ -14,7 +14,7 @@
 #include "core/config.h"
 #include "core/event_loop.h"
 #include "http/request_handler.h"
-#include "live/sse_clients.h"
+#include "live/live_clients.h"
 #include "locations/state_reader.h"
 #include "store/route_reader.h"
 
@@ -36,7 +36,7 @@ void add_location_routes(http::RouteTable& routes);
 class LocationHandler : public http::RequestHandler {
  public:
   // `routes` is null with [locations] history = false. `hub` and
-  // `live_clients` serve the live (SSE) subscribers.
+  // `live_clients` serve the live (WebSocket and SSE) subscribers.
   LocationHandler(const http::WorkerServices& services, const core::Config& config,
                   store::RouteReader* routes, live::LiveHub& hub, live::LiveMetrics& live_metrics,
                   http::SharedBudget& live_clients);
@@ -46,10 +46,10 @@ class LocationHandler : public http::RequestHandler {
 
   void start() override {
     state_.start();
-    sse_.start();
+    live_.start();
   }
   void handle(int route, http::Exchange& exchange) override;
-  void drain() override { sse_.end_all(); }
+  void drain() override { live_.end_all(); }
 
  private:
   // Route answers, handed from the reader's thread to this loop.
@@ -68,13 +68,17 @@ class LocationHandler : public http::RequestHandler {
   void get_nearby(http::Exchange& exchange);
   void get_route(http::Exchange& exchange);
   void deliver_route_answers();
-  // A GET that asks for text/event-stream: subscribe instead of read.
-  static bool wants_event_stream(const http::Exchange& exchange);
+  // A GET that asks for a WebSocket or for text/event-stream: subscribes
+  // it to `channel` and returns true; false for a plain read.
+  bool subscribe(http::Exchange& exchange, const std::string& channel);
+  // The current record of a live channel, for a new subscriber.
+  void fetch_current(const std::string& channel,
+                     std::function<void(std::optional<std::string>)> done);
 
   const std::uint64_t max_radius_m_;
   const std::chrono::milliseconds max_route_range_;
   // Before the state reader: its lost replies may still write to a client.
-  live::SseClients sse_;
+  live::LiveClients live_;
   StateReader state_;
   store::RouteReader* const routes_;
   std::shared_ptr<Inbox> inbox_;

@@ -76,17 +76,18 @@ void LocationsModule::add_health(http::HealthSnapshot& snapshot) const {
   const bool history_on = config_.locations.history;
   const bool mysql_up = metrics_.history.up.load(std::memory_order_relaxed);
   const char* history = !history_on ? "off" : mysql_up ? "up" : "down";
-  const core::JsonPtr object(
-      json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:s, s:I}, s:{s:s, s:I}}",                    //
-                "status", redis_up && (!history_on || mysql_up) ? "ok" : "unavailable",     //
-                "group", config_.locations.group.c_str(),                                   //
-                "pending", static_cast<json_int_t>(metrics_.group_pending.load()),          //
-                "lag", static_cast<json_int_t>(metrics_.group_lag.load()),                  //
-                "drivers_active", static_cast<json_int_t>(metrics_.drivers_active.load()),  //
-                "history", "status", history,                                               //
-                "backlog", static_cast<json_int_t>(metrics_.history.backlog.load()),        //
-                "live", "pubsub", live_metrics_.pubsub_up.load() ? "up" : "down",           //
-                "clients", static_cast<json_int_t>(live_metrics_.sse_clients.load())));
+  const core::JsonPtr object(json_pack(
+      "{s:s, s:s, s:I, s:I, s:I, s:{s:s, s:I}, s:{s:s, s:I, s:I}}",               //
+      "status", redis_up && (!history_on || mysql_up) ? "ok" : "unavailable",     //
+      "group", config_.locations.group.c_str(),                                   //
+      "pending", static_cast<json_int_t>(metrics_.group_pending.load()),          //
+      "lag", static_cast<json_int_t>(metrics_.group_lag.load()),                  //
+      "drivers_active", static_cast<json_int_t>(metrics_.drivers_active.load()),  //
+      "history", "status", history,                                               //
+      "backlog", static_cast<json_int_t>(metrics_.history.backlog.load()),        //
+      "live", "pubsub", live_metrics_.pubsub_up.load() ? "up" : "down",           //
+      "websocket_clients", static_cast<json_int_t>(live_metrics_.websocket_clients.load()),
+      "sse_clients", static_cast<json_int_t>(live_metrics_.sse_clients.load())));
   const std::unique_ptr<char, decltype(&std::free)> text(
       json_dumps(object.get(), JSON_COMPACT | JSON_ENSURE_ASCII), &std::free);
   snapshot.modules.push_back({std::string(name()),
@@ -143,6 +144,8 @@ void LocationsModule::render_metrics(std::string& out) const {
   core::append_header(out, "gpsrelay_live_clients", "gauge", "Live subscribers, by transport.");
   core::append_sample(out, "gpsrelay_live_clients{transport=\"sse\"}",
                       static_cast<double>(l.sse_clients.load(std::memory_order_relaxed)));
+  core::append_sample(out, "gpsrelay_live_clients{transport=\"websocket\"}",
+                      static_cast<double>(l.websocket_clients.load(std::memory_order_relaxed)));
   core::append_metric(out, "gpsrelay_live_pubsub_up", "gauge",
                       "1 while the Redis Pub/Sub subscription is connected.", l.pubsub_up);
   core::append_metric(out, "gpsrelay_live_messages_received_total", "counter",
@@ -155,6 +158,8 @@ void LocationsModule::render_metrics(std::string& out) const {
   core::append_metric(out, "gpsrelay_live_clients_refused_total", "counter",
                       "Live subscriptions refused over locations.live_max_clients.",
                       l.clients_refused);
+  core::append_metric(out, "gpsrelay_live_handshakes_refused_total", "counter",
+                      "WebSocket handshakes answered 400, 403 or 426.", l.handshakes_refused);
   core::append_header(out, "gpsrelay_live_fanout_latency_seconds", "histogram",
                       "From a report's XADD to its update written to a subscriber.");
   core::append_histogram(out, "gpsrelay_live_fanout_latency_seconds", l.fanout_latency);
