@@ -15,7 +15,7 @@
 #include <string>
 
 #include "support/eventually.h"
-#include "support/forwarding_fixture.h"
+#include "support/live_fixture.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
 #include "support/unique_fd.h"
@@ -76,32 +76,6 @@ class EventStream {
   UniqueFd fd_;
   bool connected_ = false;
   std::string received_;
-};
-
-class LiveTest : public ForwardingTest {
- protected:
-  DaemonConfig live_config() const {
-    DaemonConfig config = locations_config();
-    config.set("locations", "history", "false");
-    return config;
-  }
-
-  static HttpResponse post_location(const DaemonProcess& daemon, const std::string& driver,
-                                    double latitude, std::int64_t at,
-                                    const std::string& order = {}) {
-    std::string body = R"({"latitude":)" + std::to_string(latitude) +
-                       R"(,"longitude":13.4,"timestamp":)" + std::to_string(at);
-    if (!order.empty()) body += R"(,"order_id":")" + order + "\"";
-    body += "}";
-    return http_request("POST", daemon.url("/api/v1/drivers/" + driver + "/location"), body,
-                        kJsonContentType);
-  }
-
-  double live_clients(const DaemonProcess& daemon) {
-    return parse_metrics(http_get(daemon.url("/metrics")).body)
-        .sum("gpsrelay_live_clients")
-        .value_or(-1);
-  }
 };
 
 TEST_F(LiveTest, DriverSubscriberGetsTheCurrentStateThenEveryUpdateInOrder) {
@@ -178,20 +152,6 @@ TEST_F(LiveTest, SubscriberOnOneDaemonSeesReportsPostedToAnother) {
   ASSERT_TRUE(eventually([&] { return live_clients(second) == 1; }, seconds(5)));
   ASSERT_EQ(post_location(daemon(), "d-two", 33, unix_now_ms()).status, 202);
   EXPECT_TRUE(stream.wait_for("\"latitude\":33")) << stream.received();
-}
-
-// ASan's shadow memory and quarantine dwarf the daemon's own memory.
-#ifdef __SANITIZE_ADDRESS__
-constexpr bool kUnderAddressSanitizer = true;
-#else
-constexpr bool kUnderAddressSanitizer = false;
-#endif
-
-// VmRSS of `pid` in KiB, from /proc.
-long rss_kib(pid_t pid) {
-  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
-  const std::size_t at = status.find("VmRSS:");
-  return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
 }
 
 TEST_F(LiveTest, AClientThatNeverReadsIsDroppedAndMemoryStaysBounded) {
