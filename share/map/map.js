@@ -225,6 +225,8 @@
         .bindTooltip(driver.id)
         .on('click', () => showRoute(driver.id))
         .addTo(map);
+      // The order's driver is the point of the page: zoom to it.
+      if (mode === 'order') map.setView(position, Math.max(map.getZoom(), 15));
     } else {
       driver.marker.setLatLng(position);
     }

@@ -249,9 +249,9 @@ async def check(args, devtools):
             lambda s: s["route"] == args.driver and s["routePoints"] >= 2,
             "the route of %s with 2 or more points" % args.driver, args.timeout)
         print("route of %s drawn with %d points" % (args.driver, routed["routePoints"]))
-        # Let the map finish fitting the route before the screenshot.
-        await asyncio.sleep(0.5)
 
+    # Let the map finish panning or fitting (and the grid redraw) first.
+    await asyncio.sleep(1.0)
     shot = await devtools.call("Page.captureScreenshot", format="png")
     os.makedirs(args.artifacts, exist_ok=True)
     path = os.path.join(args.artifacts, "map.png")

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "support/eventually.h"
 #include "support/forwarding_fixture.h"
@@ -184,16 +185,57 @@ TEST_F(MapTest, NoMapWithoutLocations) {
   EXPECT_TRUE(is_json_error(get("/map"), 404));
 }
 
+// Runs tests/browser/map_check.py against the daemon: opens `page`, waits
+// for `driver`'s marker, posts the driver at 52.52,13.405 and waits for the
+// marker to get there; the screenshot goes to <artifacts>/map/<name>/map.png.
+// Asserts that all of that happened.
+void check_in_browser(const DaemonProcess& daemon, const std::string& chromium,
+                      const std::string& page, const std::string& driver, const std::string& name,
+                      const std::vector<std::string>& extra_args) {
+  const char* artifacts_env = std::getenv("GPSRELAY_TEST_ARTIFACTS");
+  const std::filesystem::path artifacts = (artifacts_env != nullptr && *artifacts_env != '\0'
+                                               ? std::filesystem::path(artifacts_env)
+                                               : std::filesystem::current_path() / "artifacts") /
+                                          "map" / name;
+  std::filesystem::remove(artifacts / "map.png");
+  TempDir scratch("gpsrelay-map-browser");
+  SpawnOptions options;
+  // Debian's interpreter: python3-websockets is installed for it, not for
+  // another python3 that may come first in $PATH.
+  const std::string python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+  options.argv = {python,        kSourceDir + "/tests/browser/map_check.py",
+                  "--base",      daemon.base_url(),
+                  "--page",      page,
+                  "--driver",    driver,
+                  "--move-to",   "52.5200,13.4050",
+                  "--chromium",  chromium,
+                  "--artifacts", artifacts.string()};
+  options.argv.insert(options.argv.end(), extra_args.begin(), extra_args.end());
+  const CommandResult result = run_command(options, scratch.path(), seconds(120));
+  ASSERT_TRUE(result.status.has_value()) << "map_check.py did not finish\n"
+                                         << result.out << result.err;
+  EXPECT_TRUE(result.status->exited_with(0)) << *result.status << "\n--- stdout\n"
+                                             << result.out << "--- stderr\n"
+                                             << result.err;
+  std::cout << result.out;  // what the browser saw, for the test log
+  EXPECT_NE(result.out.find("marker of " + driver + " moved to 52.520000,13.405000"),
+            std::string::npos)
+      << result.out;
+  const std::string png = read_file(artifacts / "map.png");
+  ASSERT_GT(png.size(), 1000u) << artifacts / "map.png";
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
 // The whole page in a real browser: the marker appears where the driver
 // is, moves when the driver posts again, and its route is drawn on click.
 // Reads need a token here, so the page must pass the one in its URL on.
-TEST_F(MapTest, BrowserShowsTheDriverMoveAndItsRoute) {
+TEST_F(MapTest, BrowserShowsNearbyDriversMoveAndARoute) {
   const std::string chromium = find_in_path("chromium");
   if (chromium.empty()) {
     GTEST_SKIP() << "chromium is not installed (scripts/install-deps.sh test): "
                     "the map page is not tested in a browser";
   }
-  TempDir dir("gpsrelay-map-browser");
+  TempDir dir("gpsrelay-map-tokens");
   DaemonConfig config;
   config.set("auth", "read_tokens_file", dir.write_file("read.tokens", "map-reader\n").string());
   start_map_daemon(config);
@@ -207,46 +249,26 @@ TEST_F(MapTest, BrowserShowsTheDriverMoveAndItsRoute) {
                200;
       },
       seconds(5)));
+  check_in_browser(daemon(), chromium, "/map?lat=52.52&lng=13.40&radius=5000&token=map-reader",
+                   "d-map", "nearby", {"--token", "map-reader", "--expect-route"});
+}
 
-  const char* artifacts_env = std::getenv("GPSRELAY_TEST_ARTIFACTS");
-  const std::filesystem::path artifacts = (artifacts_env != nullptr && *artifacts_env != '\0'
-                                               ? std::filesystem::path(artifacts_env)
-                                               : std::filesystem::current_path() / "artifacts") /
-                                          "map";
-  std::filesystem::remove(artifacts / "map.png");
-  SpawnOptions options;
-  // Debian's interpreter: python3-websockets is installed for it, not for
-  // another python3 that may come first in $PATH.
-  const std::string python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-  options.argv = {python,
-                  kSourceDir + "/tests/browser/map_check.py",
-                  "--base",
-                  daemon().base_url(),
-                  "--page",
-                  "/map?lat=52.52&lng=13.40&radius=5000&token=map-reader",
-                  "--driver",
-                  "d-map",
-                  "--move-to",
-                  "52.5200,13.4050",
-                  "--token",
-                  "map-reader",
-                  "--expect-route",
-                  "--chromium",
-                  chromium,
-                  "--artifacts",
-                  artifacts.string()};
-  const CommandResult result = run_command(options, dir.path(), seconds(120));
-  ASSERT_TRUE(result.status.has_value()) << "map_check.py did not finish\n"
-                                         << result.out << result.err;
-  EXPECT_TRUE(result.status->exited_with(0)) << *result.status << "\n--- stdout\n"
-                                             << result.out << "--- stderr\n"
-                                             << result.err;
-  std::cout << result.out;  // what the browser saw, for the test log
-  EXPECT_NE(result.out.find("marker of d-map moved to 52.520000,13.405000"), std::string::npos)
-      << result.out;
-  const std::string png = read_file(artifacts / "map.png");
-  ASSERT_GT(png.size(), 1000u) << artifacts / "map.png";
-  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+// A customer's view: the page follows the order's driver.
+TEST_F(MapTest, BrowserFollowsAnOrdersDriver) {
+  const std::string chromium = find_in_path("chromium");
+  if (chromium.empty()) {
+    GTEST_SKIP() << "chromium is not installed (scripts/install-deps.sh test): "
+                    "the map page is not tested in a browser";
+  }
+  start_map_daemon();
+  ASSERT_EQ(
+      http_request("POST", daemon().url("/api/v1/drivers/d-order/location"),
+                   R"({"latitude":52.51,"longitude":13.39,"order_id":"o-map"})", kJsonContentType)
+          .status,
+      202);
+  ASSERT_TRUE(eventually([&] { return get("/api/v1/orders/o-map/driver-location").status == 200; },
+                         seconds(5)));
+  check_in_browser(daemon(), chromium, "/map?order=o-map", "d-order", "order", {});
 }
 
 }  // namespace
