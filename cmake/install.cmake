@@ -83,3 +83,10 @@ install(FILES man/gpsrelay.conf.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 if(TARGET gpsrelayctl)
   install(FILES man/gpsrelayctl.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 endif()
+
+# The live map page (GET /map), read by gpsrelayd at start from
+# ${CMAKE_INSTALL_FULL_DATADIR}/gpsrelay/map (its compiled-in GPSRELAY_DATA_DIR).
+# Leaflet itself comes from the distribution's package (libjs-leaflet,
+# js-leaflet) in /usr/share/javascript/leaflet.
+install(FILES share/map/index.html share/map/map.js share/map/map.css
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/gpsrelay/map)

@@ -125,6 +125,8 @@ Read them back: current, nearby (metres), the order's driver, the route (from My
   curl -s "http://127.0.0.1:$port/api/v1/drivers/nearby?lat=52.518&lng=13.39&radius=3000"
   curl -s http://127.0.0.1:$port/api/v1/orders/order-1/driver-location
   curl -s "http://127.0.0.1:$port/api/v1/drivers/driver-1/route?format=geojson"
+Watch them on the live map (click a driver for its route of the last hour):
+  open http://127.0.0.1:$port/map?lat=52.518&lng=13.39&radius=3000
 Follow a driver live (Server-Sent Events; post again in another terminal):
   curl -N -H 'Accept: text/event-stream' http://127.0.0.1:$port/api/v1/drivers/driver-1/location
 Queue and targets:  $ctl status
@@ -133,6 +135,7 @@ Ctrl-C stops everything.
 TXT
 # In the background and waited for, so that a signal to this script runs
 # its traps at once (bash defers them while a foreground child runs).
-build/gpsrelayd -c "$work/gpsrelay.conf" &
+# The /map page's files from this tree, not an installed package.
+GPSRELAY_DATA_DIR="$PWD/share" build/gpsrelayd -c "$work/gpsrelay.conf" &
 pids+=($!)
 wait "$!"

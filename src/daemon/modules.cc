@@ -5,6 +5,7 @@
 #include "forward/forward_module.h"
 #include "ingest/ingest_module.h"
 #include "locations/locations_module.h"
+#include "map/map_module.h"
 
 namespace gpsrelay::daemon {
 
@@ -22,6 +23,8 @@ std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
     auto module = std::make_unique<locations::LocationsModule>(config, consumer_name);
     metrics.add_renderer([m = module.get()](std::string& out) { m->render_metrics(out); });
     modules.push_back(std::move(module));
+    modules.push_back(
+        std::make_unique<map::MapModule>(config.locations, map::map_dirs_from_environment()));
   }
   return modules;
 }
