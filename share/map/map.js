@@ -236,9 +236,14 @@
     item.dataset.lng = String(record.longitude);
     item.dataset.updates = String(driver.updates);
     driver.detail.textContent = describe(record, driver.distance);
-    // Keep the followed driver in view.
-    if ((mode === 'order' || selected === driver.id) && !map.getBounds().contains(position)) {
-      map.panTo(position);
+    // Keep the followed driver in view; near a point, widen the view to
+    // keep every listed driver in it as they move.
+    if (!map.getBounds().contains(position)) {
+      if (mode === 'order' || selected === driver.id) {
+        map.panTo(position);
+      } else if (mode === 'nearby' && fitted) {
+        map.fitBounds(map.getBounds().extend(position), { padding: [20, 20] });
+      }
     }
   }
 

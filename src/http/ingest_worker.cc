@@ -34,6 +34,8 @@ const char* reason_phrase(int status) {
       return "OK";
     case 202:
       return "Accepted";
+    case 304:
+      return "Not Modified";
     case 400:
       return "Bad Request";
     case 401:
