@@ -711,7 +711,8 @@ void LoadRun::dispatch(HttpConnection& c, std::size_t driver_index) {
   // timestamp (Unix ms) rises so no report is older than the state.
   char body[256];
   const double latitude = 52.5 + (static_cast<double>(driver_index % 1000) / 10000.0) + seq * 1e-5;
-  const double longitude = 13.4 + (static_cast<double>(driver_index / 1000) / 1000.0);
+  // Rows of 1,000 drivers: the row number steps the longitude.
+  const double longitude = 13.4 + std::floor(static_cast<double>(driver_index) / 1000) / 1000.0;
   int length;
   if (driver.order_id.empty()) {
     length = std::snprintf(body, sizeof(body),

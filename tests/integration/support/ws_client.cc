@@ -356,7 +356,9 @@ bool WsClient::send_request(const WsOptions& options, TimePoint deadline) {
   if (!options.version.empty()) request += "Sec-WebSocket-Version: " + options.version + "\r\n";
   if (!options.key.empty()) request += "Sec-WebSocket-Key: " + options.key + "\r\n";
   if (!options.origin.empty()) request += "Origin: " + options.origin + "\r\n";
-  for (const auto& [name, value] : options.headers) request += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : options.headers) {
+    request.append(name).append(": ").append(value).append("\r\n");
+  }
   request += "\r\n";
   if (!stream_->write_all(request, deadline)) {
     handshake_.error = "sending the handshake failed";
@@ -465,7 +467,7 @@ ssize_t WsClient::on_recv(::wslay_event_context* context, std::uint8_t* buffer, 
   auto* self = static_cast<WsClient*>(user);
   if (!self->leftover_.empty()) {
     const std::size_t taken = std::min(length, self->leftover_.size());
-    std::memcpy(buffer, self->leftover_.data(), taken);
+    std::copy_n(self->leftover_.data(), taken, buffer);
     self->leftover_.erase(0, taken);
     return static_cast<ssize_t>(taken);
   }
