@@ -2,7 +2,7 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|micro|all]   (default: all)
+#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|micro|all]   (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
@@ -56,6 +56,20 @@
 #         bulk-loaded (INSERT ... SELECT from the Sequence engine), one
 #         driver with 17,280 points over yesterday; its day's route as JSON
 #         and as GeoJSON, and the bare SELECT for comparison.
+# live    live updates over WebSocket (issue 12): gpsrelayd with [locations]
+#         enabled, history off (no mariadbd: this measures the push path),
+#         ulimit -n raised to the hard limit; the load client is
+#         tests/load/ws_load.cc (target ws_load). (1) orders: LIVE_SUBSCRIBERS
+#         (10,000) WebSockets, one per order
+#         (/api/v1/orders/o<i>/driver-location), while LIVE_RATE (2,000/s)
+#         locations are posted round-robin to drivers d<i> with order_id
+#         o<i> for LIVE_DURATION (60 s). (2) fanout: FANOUT_SUBSCRIBERS
+#         (1,000) WebSockets on one driver (/api/v1/drivers/busy/location)
+#         while it posts FANOUT_RATE (50/s). Each prints connected/failed,
+#         POSTs (202s, errors), frames, missing updates, POST -> frame latency
+#         p50/p90/p99/p99.9/max, the client's CPU, and gpsrelayd's VmRSS once
+#         all subscribers are connected. Goals: p99 < 50 ms, p50 < 10 ms,
+#         RSS < 300 MB with 10,000 connected.
 # micro   Google Benchmark microbenchmarks of pure code (tests/bench/:
 #         the router), no servers.
 #
@@ -83,8 +97,8 @@ connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 max_inflight=${MAX_INFLIGHT:-256m}
-case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | micro | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|micro|all]" >&2
+case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | micro | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|micro|all]" >&2
   exit 2
   ;;
 esac
@@ -479,6 +493,56 @@ $limit_line"
     fi
     stop_relay
   done
+fi
+
+if [ "$mode" = live ] || [ "$mode" = all ]; then
+  live_subscribers=${LIVE_SUBSCRIBERS:-10000}
+  live_rate=${LIVE_RATE:-2000}
+  live_duration=${LIVE_DURATION:-60}
+  fanout_subscribers=${FANOUT_SUBSCRIBERS:-1000}
+  fanout_rate=${FANOUT_RATE:-50}
+  cmake --build build --target ws_load >/dev/null
+  # Every subscriber is a descriptor in gpsrelayd and in ws_load (both
+  # inherit this limit); 10,000 on one loopback port fit the ephemeral range.
+  ulimit -n "$(ulimit -Hn)"
+  need=$((live_subscribers + 1000))
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
+    echo "bench live: ulimit -n is $(ulimit -n), needs $need; raise the hard limit" >&2
+    exit 1
+  fi
+  read -r port_low port_high </proc/sys/net/ipv4/ip_local_port_range
+  [ $((port_high - port_low)) -gt $((live_subscribers + 1000)) ] ||
+    echo "bench live: only $((port_high - port_low)) ephemeral ports for $live_subscribers subscribers" >&2
+  redis FLUSHALL >/dev/null
+  start_relay "" "max_connections = $((live_subscribers * 2))
+[locations]
+enabled = true
+history = false
+live_max_clients = $((live_subscribers * 2))"
+  wait_for curl -sf "http://127.0.0.1:$relay_port/health"
+  live_scenario() {  # name ws_load-arguments...
+    local name=$1
+    shift
+    build/tests/ws_load --port "$relay_port" --server-pid "$relay_pid" "$@" \
+      >"$work/live-$name.out" 2>"$work/live-$name.err" || {
+      echo "bench live: ws_load $name failed:" >&2
+      cat "$work/live-$name.err" >&2
+      return 1
+    }
+    cat "$work/live-$name.out"
+  }
+  echo "=== live orders: $live_subscribers WebSocket subscribers (one per order), $live_rate locations/s for ${live_duration}s"
+  live_scenario orders --mode orders --subscribers "$live_subscribers" --rate "$live_rate" \
+    --duration "${live_duration}s"
+  live_value() { awk -v k="$2:" '$1 == k {print $2}' "$work/live-$1.out"; }
+  echo "gpsrelayd VmRSS with $(live_value orders connected) of $live_subscribers subscribers connected:" \
+    "$(live_value orders server_rss_connected_mib) MiB (goal < 300 with 10,000)"
+  echo "=== live fanout: $fanout_subscribers subscribers of one driver, $fanout_rate updates/s for ${live_duration}s"
+  live_scenario fanout --mode fanout --subscribers "$fanout_subscribers" --rate "$fanout_rate" \
+    --duration "${live_duration}s"
+  live_metrics=$(curl -s "http://127.0.0.1:$relay_port/metrics" | grep -E '^gpsrelay_live_' | grep -v '_bucket{' || true)
+  [ -z "$live_metrics" ] || printf 'gpsrelayd live metrics at the end:\n%s\n' "$live_metrics"
+  stop_relay
 fi
 
 if [ "$mode" = locations ] || [ "$mode" = all ]; then

@@ -7,7 +7,8 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libevent-dev libhiredis-dev libjansson-dev
-       libsystemd-dev libinih-dev libgtest-dev libcurl4-openssl-dev libmariadb-dev libssl-dev)
+       libsystemd-dev libinih-dev libgtest-dev libcurl4-openssl-dev libmariadb-dev libssl-dev
+       libwslay-dev)
 want=("${build[@]}")
 for purpose in "$@"; do
   case "$purpose" in
