@@ -354,6 +354,7 @@
         return;
       }
       applyRecord(message, mode === 'order');
+      if (mode === 'order') syncSubscriptions();
     };
     socket.onclose = () => {
       live.socket = null;
@@ -372,10 +373,12 @@
     live.backoff = Math.min(live.backoff * 2, MAX_BACKOFF_MS);
   }
 
-  // Makes the socket follow exactly the listed drivers.
+  // Makes the socket follow exactly the listed drivers. Following an
+  // order, that is its driver too: a phone's update carries the order id
+  // only when its app sends it, the driver's channel has every update.
   function syncSubscriptions() {
     const socket = live.socket;
-    if (mode !== 'nearby' || !socket || socket.readyState !== WebSocket.OPEN) return;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
     for (const id of drivers.keys()) {
       if (live.followed.has(id)) continue;
       socket.send(JSON.stringify({ action: 'subscribe', driver_id: id }));

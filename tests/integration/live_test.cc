@@ -15,8 +15,8 @@
 #include <string>
 
 #include "support/eventually.h"
-#include "support/live_fixture.h"
 #include "support/http_client.h"
+#include "support/live_fixture.h"
 #include "support/temp_dir.h"
 #include "support/unique_fd.h"
 
@@ -92,7 +92,9 @@ TEST_F(LiveTest, DriverSubscriberGetsTheCurrentStateThenEveryUpdateInOrder) {
   EXPECT_NE(stream.received().find("text/event-stream"), std::string::npos);
   ASSERT_TRUE(eventually([&] { return live_clients(daemon()) == 1; }, seconds(5)));
   const std::string health = http_get(daemon().url("/health")).body;
-  EXPECT_NE(health.find(R"("live":{"pubsub":"up","websocket_clients":0,"sse_clients":1})"), std::string::npos) << health;
+  EXPECT_NE(health.find(R"("live":{"pubsub":"up","websocket_clients":0,"sse_clients":1})"),
+            std::string::npos)
+      << health;
 
   for (int i = 1; i <= 3; ++i) {
     ASSERT_EQ(post_location(daemon(), "d-live", 50.0 + i, at + i * 1000).status, 202);

@@ -115,8 +115,7 @@ TEST_F(WebSocketTest, SubscribeAndUnsubscribeMessagesChangeWhatItFollows) {
   ASSERT_TRUE(client->send_text("[]"));
   EXPECT_EQ(next(*client), R"({"error":"expected a JSON object"})");
   ASSERT_EQ(post_location(daemon(), "d-extra", 9, unix_now_ms() - 6000).status, 202);
-  ASSERT_EQ(post_location(daemon(), "d-order", 42.5, unix_now_ms() - 5000, "order-ws").status,
-            202);
+  ASSERT_EQ(post_location(daemon(), "d-order", 42.5, unix_now_ms() - 5000, "order-ws").status, 202);
   const std::string after = next(*client);
   EXPECT_TRUE(has(after, "\"latitude\":42.5")) << after;
   EXPECT_FALSE(client->next_text(milliseconds(300))) << "d-extra after the unsubscribe";
@@ -305,8 +304,8 @@ TEST_F(WebSocketTest, OneLimitForBothTransports) {
   auto second = open(daemon(), "/api/v1/drivers/b/location");
   EXPECT_EQ(second->handshake().status, 503);
   EXPECT_TRUE(has(second->handshake().body, "live_max_clients"));
-  const HttpResponse event_stream = http_request(
-      "GET", daemon().url("/api/v1/drivers/b/location"), "", {"Accept: text/event-stream"});
+  const HttpResponse event_stream = http_request("GET", daemon().url("/api/v1/drivers/b/location"),
+                                                 "", {"Accept: text/event-stream"});
   EXPECT_EQ(event_stream.status, 503);
   // Once it leaves, there is room again.
   first->close();
