@@ -13,7 +13,7 @@ want=("${build[@]}")
 for purpose in "$@"; do
   case "$purpose" in
     build) ;;
-    run) want+=(redis-server mariadb-server curl python3 libjs-leaflet) ;;
+    run) want+=(redis-server mariadb-server curl python3 python3-websockets libjs-leaflet) ;;
     # libjs-leaflet, chromium, python3-websockets: the /map page in a headless browser.
     test) want+=(redis-server mariadb-server curl clang-14 libclang-rt-14-dev clang-format clang-tidy
                  libjs-leaflet chromium python3-websockets) ;;

@@ -129,6 +129,8 @@ Watch them on the live map (click a driver for its route of the last hour):
   open http://127.0.0.1:$port/map?lat=52.518&lng=13.39&radius=3000
 Follow a driver live (Server-Sent Events; post again in another terminal):
   curl -N -H 'Accept: text/event-stream' http://127.0.0.1:$port/api/v1/drivers/driver-1/location
+or over a WebSocket (python3-websockets; type {"action":"subscribe","driver_id":"phone-2"}):
+  /usr/bin/python3 -m websockets ws://127.0.0.1:$port/api/v1/orders/order-1/driver-location
 Queue and targets:  $ctl status
 Health and metrics: curl -s http://127.0.0.1:$port/health; curl -s http://127.0.0.1:$port/metrics
 Ctrl-C stops everything.

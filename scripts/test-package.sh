@@ -141,6 +141,9 @@ check "gpsrelay.service is enabled" test "$(inside systemctl is-enabled gpsrelay
 check "gpsrelay.service is not started by the installation" state_is inactive
 check "man pages are installed" inside test -f /usr/share/man/man8/gpsrelayd.8.gz \
   -a -f /usr/share/man/man5/gpsrelay.conf.5.gz -a -f /usr/share/man/man1/gpsrelayctl.1.gz
+check "the /map page and Leaflet (libjs-leaflet, a dependency) are installed" \
+  inside test -f /usr/share/gpsrelay/map/index.html -a -f /usr/share/gpsrelay/map/map.js \
+  -a -f /usr/share/javascript/leaflet/leaflet.js
 
 inside sh -c "cat >>/etc/default/gpsrelay <<EOF
 GPSRELAY_REDIS_ADDRESS=127.0.0.1:$REDIS_PORT
