@@ -33,10 +33,14 @@ LiveClients::LiveClients(event_base* base, Options options, LiveHub& hub, LiveMe
 }
 
 LiveClients::~LiveClients() {
+  for (const std::uint64_t id : client_ids()) remove(id);
+}
+
+std::vector<std::uint64_t> LiveClients::client_ids() const {
   std::vector<std::uint64_t> ids;
   ids.reserve(clients_.size());
   for (const auto& [id, client] : clients_) ids.push_back(id);
-  for (const std::uint64_t id : ids) remove(id);
+  return ids;
 }
 
 void LiveClients::start() { keep_alive_timer_.start_periodic(kKeepAliveInterval); }
@@ -191,10 +195,7 @@ void LiveClients::deliver(const std::vector<UpdatePtr>& updates) {
 }
 
 void LiveClients::keep_alive() {
-  std::vector<std::uint64_t> ids;
-  ids.reserve(clients_.size());
-  for (const auto& [id, client] : clients_) ids.push_back(id);
-  for (const std::uint64_t id : ids) {
+  for (const std::uint64_t id : client_ids()) {
     const auto found = clients_.find(id);  // see deliver()
     if (found != clients_.end()) {
       write(id, found->second, [](Subscriber& s) { return s.keep_alive(); });
@@ -204,10 +205,7 @@ void LiveClients::keep_alive() {
 }
 
 void LiveClients::end_all() {
-  std::vector<std::uint64_t> ids;
-  ids.reserve(clients_.size());
-  for (const auto& [id, client] : clients_) ids.push_back(id);
-  for (const std::uint64_t id : ids) {
+  for (const std::uint64_t id : client_ids()) {
     const auto found = clients_.find(id);
     if (found == clients_.end()) continue;
     // A WebSocket goes once its close frame is out; an event stream now.

@@ -91,6 +91,8 @@ class LiveClients {
   // (and the client doomed) when it is dropped.
   template <class Write>
   bool write(std::uint64_t id, Client& client, Write&& write);
+  // A snapshot: removing a client changes clients_ under a loop over it.
+  std::vector<std::uint64_t> client_ids() const;
   // Takes `id` off `channel`'s followers (and the hub's, if it was the last).
   void leave(std::uint64_t id, const std::string& channel);
   void remove(std::uint64_t id);

@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "support/eventually.h"
+#include "support/header_text.h"
 
 namespace gpsrelay::testing {
 namespace {
@@ -56,20 +57,6 @@ void set_multi_option(CURLM* multi, CURLMoption option, T value) {
   if (result != CURLM_OK) {
     throw std::runtime_error(std::string("curl_multi_setopt: ") + curl_multi_strerror(result));
   }
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
 }
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {

@@ -33,6 +33,11 @@ class LiveTest : public ForwardingTest {
                                     const std::string& order = {});
   // gpsrelay_live_clients over both transports; -1 when not scraped.
   static double live_clients(const DaemonProcess& daemon);
+  // With one subscriber of `driver` that does not read: posts `driver`'s
+  // locations until the daemon drops that subscriber as too slow, then
+  // checks it is gone and that what it left unread did not pile up in the
+  // daemon's memory.
+  void flood_until_dropped(const std::string& driver);
 };
 
 }  // namespace gpsrelay::testing

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "support/header_text.h"
 #include "support/unique_fd.h"
 
 namespace gpsrelay::testing {
@@ -41,20 +42,6 @@ constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 int remaining_ms(TimePoint deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return static_cast<int>(std::max<std::int64_t>(left.count(), 0));
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
 }
 
 std::string base64(const unsigned char* data, std::size_t length) {
