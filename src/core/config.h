@@ -123,6 +123,18 @@ struct LocationsConfig {
   bool operator==(const LocationsConfig&) const = default;
 };
 
+// [topics]: the pull-consumer queue API (src/topics/). Off by default.
+struct TopicsConfig {
+  bool enabled = false;
+  std::string prefix = "gpsrelay:topic:";  // Redis keys of topics start with this.
+  std::chrono::milliseconds retention{7LL * 24 * 60 * 60 * 1000};  // Default per topic.
+  std::chrono::milliseconds visibility_timeout{30000};  // Polled, unacked: delivered again.
+  unsigned max_retries = 3;                             // Deliveries before the DLQ.
+  unsigned max_poll_records = 500;                      // Most messages one poll returns.
+  std::chrono::milliseconds session_timeout{30000};     // A silent consumer is removed.
+  bool operator==(const TopicsConfig&) const = default;
+};
+
 // Where `mysql` says MySQL is, for messages and /health: "unix:/path" when
 // a socket is set (the connector then ignores host and port), else
 // "host:port", with an IPv6 host in brackets.
@@ -143,6 +155,7 @@ struct Config {
   ForwardConfig forward;
   MysqlConfig mysql;
   LocationsConfig locations;
+  TopicsConfig topics;
   LogConfig log;
   bool operator==(const Config&) const = default;
 };

@@ -296,6 +296,42 @@ constexpr KeySpec kKeys[] = {
      [](const Ctx&, std::string_view v, Config& c) { c.locations.map_tiles = parse_tile_url(v); },
      [](const Config& c) { return c.locations.map_tiles; }},
 
+    {"topics", "enabled", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.topics.enabled = parse_bool(v); },
+     [](const Config& c) { return render_bool(c.topics.enabled); }},
+    {"topics", "prefix", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       // Part of every key name: a space would split a key in redis-cli.
+       if (std::any_of(v.begin(), v.end(), is_space)) throw ValueError("contains whitespace");
+       c.topics.prefix = parse_non_empty(v);
+     },
+     [](const Config& c) { return c.topics.prefix; }},
+    {"topics", "retention", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.topics.retention = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.topics.retention); }},
+    {"topics", "visibility_timeout", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.topics.visibility_timeout = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.topics.visibility_timeout); }},
+    {"topics", "max_retries", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.topics.max_retries = parse_integer<unsigned>(v, 1, 1000);
+     },
+     [](const Config& c) { return std::to_string(c.topics.max_retries); }},
+    {"topics", "max_poll_records", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.topics.max_poll_records = parse_integer<unsigned>(v, 1, 10000);
+     },
+     [](const Config& c) { return std::to_string(c.topics.max_poll_records); }},
+    {"topics", "session_timeout", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.topics.session_timeout = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.topics.session_timeout); }},
+
     {"log", "level", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.log.level = parse_choice(v, kLogLevels); },
      [](const Config& c) { return render_choice(c.log.level, kLogLevels); }},

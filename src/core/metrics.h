@@ -28,8 +28,8 @@ inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
 }
 
 // The status codes gpsrelayd answers with; anything else counts as "other".
-inline constexpr std::array<int, 16> kCountedStatusCodes = {101, 200, 202, 400, 401, 403, 404, 405,
-                                                            408, 413, 415, 426, 429, 500, 501, 503};
+inline constexpr std::array<int, 19> kCountedStatusCodes = {
+    101, 200, 201, 202, 204, 400, 401, 403, 404, 405, 408, 409, 413, 415, 426, 429, 500, 501, 503};
 
 class LatencyHistogram {
  public:

@@ -6,6 +6,7 @@
 #include "ingest/ingest_module.h"
 #include "locations/locations_module.h"
 #include "map/map_module.h"
+#include "topics/topics_module.h"
 
 namespace gpsrelay::daemon {
 
@@ -19,13 +20,17 @@ std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
   } else {
     core::log_warning("forward.targets is empty: reports are queued but not forwarded");
   }
-  if (config.locations.enabled) {
-    auto module = std::make_unique<locations::LocationsModule>(config, consumer_name);
+  // A module with counters of its own renders them into /metrics.
+  const auto add_measured = [&](std::unique_ptr<Module> module) {
     metrics.add_renderer([m = module.get()](std::string& out) { m->render_metrics(out); });
     modules.push_back(std::move(module));
+  };
+  if (config.locations.enabled) {
+    add_measured(std::make_unique<locations::LocationsModule>(config, consumer_name));
     modules.push_back(
         std::make_unique<map::MapModule>(config.locations, map::map_dirs_from_environment()));
   }
+  if (config.topics.enabled) add_measured(std::make_unique<topics::TopicsModule>(config));
   return modules;
 }
 

@@ -32,8 +32,12 @@ const char* reason_phrase(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 201:
+      return "Created";
     case 202:
       return "Accepted";
+    case 204:
+      return "No Content";
     case 304:
       return "Not Modified";
     case 400:
@@ -50,12 +54,16 @@ const char* reason_phrase(int status) {
       return "Request Timeout";
     case 413:
       return "Payload Too Large";
+    case 409:
+      return "Conflict";
     case 415:
       return "Unsupported Media Type";
     case 426:
       return "Upgrade Required";
     case 429:
       return "Too Many Requests";
+    case 501:
+      return "Not Implemented";
     case 503:
       return "Service Unavailable";
     default:

@@ -29,28 +29,6 @@ std::string_view text_of(const redisReply* r) {
 
 }  // namespace
 
-Mailbox::Mailbox(event_base* worker_base, Deliver deliver)
-    : deliver_(std::move(deliver)), trigger_(worker_base, [this] { drain(); }) {}
-
-void Mailbox::post(UpdatePtr update) {
-  bool first = false;
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    first = updates_.empty();
-    updates_.push_back(std::move(update));
-  }
-  if (first) trigger_.trigger();
-}
-
-void Mailbox::drain() {
-  std::vector<UpdatePtr> updates;
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    updates.swap(updates_);
-  }
-  if (!updates.empty()) deliver_(updates);
-}
-
 LiveHub::LiveHub(const core::RedisConfig& redis, std::size_t workers, LiveMetrics& metrics)
     : metrics_(metrics),
       mailboxes_(workers, nullptr),

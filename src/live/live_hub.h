@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "core/event_loop.h"
+#include "core/mailbox.h"
 #include "live/live_metrics.h"
 #include "queue/redis_connection.h"
 
@@ -37,21 +38,8 @@ struct LiveUpdate {
 using UpdatePtr = std::shared_ptr<const LiveUpdate>;
 
 // A worker's inbox: posted to from the hub's thread, drained on the
-// worker's loop (one lock per batch of updates, none per client).
-class Mailbox {
- public:
-  using Deliver = std::function<void(const std::vector<UpdatePtr>&)>;
-  Mailbox(event_base* worker_base, Deliver deliver);
-  void post(UpdatePtr update);
-
- private:
-  void drain();
-
-  const Deliver deliver_;
-  std::mutex mutex_;
-  std::vector<UpdatePtr> updates_;
-  core::CrossThreadTrigger trigger_;
-};
+// worker's loop.
+using Mailbox = core::Mailbox<UpdatePtr>;
 
 class LiveHub {
  public:

@@ -502,7 +502,8 @@ std::optional<unsigned> partition_for_key(std::string_view key, unsigned partiti
 }
 
 std::string published_json(unsigned partition, std::string_view id) {
-  return "{\"partition\":" + std::to_string(partition) + ",\"id\":" + core::json_quote(id) + "}";
+  return "{\"partition\":" + std::to_string(partition) +
+         ",\"id\":" + (id.empty() ? std::string("null") : core::json_quote(id)) + "}";
 }
 
 std::string batch_published_json(const std::vector<std::pair<unsigned, std::string>>& results) {

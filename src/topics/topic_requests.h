@@ -134,7 +134,8 @@ Parsed<std::vector<Message>> parse_batch(std::string_view body);
 // key (the caller picks round-robin) and for partitions == 0.
 std::optional<unsigned> partition_for_key(std::string_view key, unsigned partitions);
 
-// {"partition":0,"id":"1-0"}
+// {"partition":0,"id":"1-0"}; "id" is null for an empty id (a delayed
+// message gets its id when it is due).
 std::string published_json(unsigned partition, std::string_view id);
 
 // {"results":[{"partition":0,"id":"1-0"},...]} in the order given.

@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 57);
+  EXPECT_EQ(keys, 64);
 }
 
 // ---- Values of every key ----
@@ -813,6 +813,15 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "live_max_clients = 20000\n"
             "live_origins =\n"
             "map_tiles =\n"
+            "\n"
+            "[topics]\n"
+            "enabled = false\n"
+            "prefix = gpsrelay:topic:\n"
+            "retention = 7d\n"
+            "visibility_timeout = 30s\n"
+            "max_retries = 3\n"
+            "max_poll_records = 500\n"
+            "session_timeout = 30s\n"
             "\n"
             "[log]\n"
             "level = info\n"

@@ -1,0 +1,69 @@
+// TopicNotifier: the topics module's thread ("topics"). It holds the
+// daemon's one subscription to <prefix>notify, on which every publish names
+// its topic, and posts each name to every HTTP worker's inbox, where
+// waiting long-polls of that topic's groups poll again; so a waiting
+// consumer neither holds a Redis connection nor polls in a loop. It also
+// moves delayed messages into their topics when due (any instance may: the
+// move is one script), every kReleaseInterval.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config.h"
+#include "core/event_loop.h"
+#include "core/mailbox.h"
+#include "queue/redis_connection.h"
+#include "topics/topic_scripts.h"
+
+struct redisReply;
+
+namespace gpsrelay::topics {
+
+using TopicInbox = core::Mailbox<std::string>;
+
+inline constexpr std::chrono::milliseconds kReleaseInterval{200};
+
+class TopicNotifier {
+ public:
+  TopicNotifier(const core::RedisConfig& redis, const core::TopicsConfig& topics,
+                std::size_t workers);
+  ~TopicNotifier();
+  TopicNotifier(const TopicNotifier&) = delete;
+  TopicNotifier& operator=(const TopicNotifier&) = delete;
+
+  // Before start(), once per worker.
+  void attach(std::size_t worker, TopicInbox& inbox);
+  void start();
+  void request_stop();
+  void join();
+  std::chrono::steady_clock::time_point last_heartbeat() const;
+  bool subscribed() const { return subscribed_.load(std::memory_order_relaxed); }
+  std::uint64_t delayed_released() const { return released_.load(std::memory_order_relaxed); }
+
+ private:
+  void on_subscriber(bool up);
+  static void on_message(redisAsyncContext*, void* reply, void* self);
+  void release_due();
+  static void on_released(redisAsyncContext*, void* reply, void* self);
+
+  const TopicKeys keys_;
+  const std::string channel_;
+  std::vector<TopicInbox*> inboxes_;
+  core::EventBasePtr base_;
+  queue::RedisConnection subscriber_;
+  queue::RedisConnection commands_;
+  core::CrossThreadTrigger stop_trigger_;
+  core::Timer release_timer_;
+  bool releasing_ = false;  // a release script is in flight
+  std::atomic<bool> subscribed_{false};
+  std::atomic<std::uint64_t> released_{0};
+  std::atomic<std::int64_t> heartbeat_ns_{0};
+  std::thread thread_;
+};
+
+}  // namespace gpsrelay::topics

@@ -1,0 +1,344 @@
+// Topics in Redis (see topic_store.h).
+#include "topics/topic_store.h"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+
+#include "core/callback_guard.h"
+
+namespace gpsrelay::topics {
+namespace {
+
+// Keys hash into this space before the script takes it modulo the
+// topic's partitions: Lua numbers are doubles, exact only to 2^53.
+constexpr unsigned kKeyHashSpace = 1U << 30;
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view text(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+                          r->type == REDIS_REPLY_ERROR)
+             ? std::string_view(r->str, r->len)
+             : std::string_view();
+}
+
+bool parse_int(std::string_view text, std::int64_t& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+std::int64_t integer(const redisReply* r) {
+  if (r == nullptr) return 0;
+  if (r->type == REDIS_REPLY_INTEGER) return r->integer;
+  std::int64_t value = 0;
+  return parse_int(text(r), value) ? value : 0;
+}
+
+// What a reply means when it is not the data: Redis down, an error.
+bool failed(const redisReply* r) { return r == nullptr || r->type == REDIS_REPLY_ERROR; }
+
+bool no_consumer(const redisReply* r) {
+  return r != nullptr && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOCONSUMER");
+}
+
+std::string ms(std::chrono::milliseconds duration) { return std::to_string(duration.count()); }
+
+// One polled message: {topic, partition, id, deliveries, {field, value…}}.
+bool parse_polled(const redisReply* r, StoredMessage& message) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
+      r->element[4]->type != REDIS_REPLY_ARRAY) {
+    return false;
+  }
+  message.topic = text(r->element[0]);
+  message.partition = static_cast<unsigned>(integer(r->element[1]));
+  message.id = text(r->element[2]);
+  message.deliveries = integer(r->element[3]);
+  const redisReply* fields = r->element[4];
+  for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
+    const std::string_view name = text(fields->element[i]);
+    const redisReply* value = fields->element[i + 1];
+    if (name == "k") {
+      message.key = text(value);
+    } else if (name == "v") {
+      message.value = text(value);
+    } else if (name == "b") {
+      message.binary = text(value) == "1";
+    } else if (name == "h") {
+      message.headers_json = text(value);
+    } else if (name == "t") {
+      message.published_at_ms = integer(value);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parse_topic_meta(std::string_view meta, TopicInfo& info) {
+  std::int64_t fields[3] = {};
+  for (std::int64_t& field : fields) {
+    const std::size_t space = meta.find(' ');
+    if (!parse_int(meta.substr(0, space), field)) return false;
+    meta = space == std::string_view::npos ? std::string_view() : meta.substr(space + 1);
+  }
+  if (fields[0] < 1 || fields[0] > static_cast<std::int64_t>(kMaxPartitions)) return false;
+  info.partitions = static_cast<unsigned>(fields[0]);
+  info.retention = std::chrono::milliseconds(fields[1]);
+  info.created_ms = fields[2];
+  return true;
+}
+
+TopicStore::TopicStore(event_base* base, const core::RedisConfig& redis,
+                       const core::TopicsConfig& topics)
+    : keys_(topics.prefix),
+      default_retention_(topics.retention),
+      config_(topics),
+      connection_(base, queue::RedisConnection::Options::from(redis), [](bool) {}) {}
+
+void TopicStore::send(std::span<const std::string_view> args, ReplyFn done) {
+  auto pending = std::make_unique<ReplyFn>(std::move(done));
+  // hiredis calls back exactly once for a sent command: the callback takes
+  // the function back from there.
+  if (connection_.send(&TopicStore::on_reply, pending.get(), args)) {
+    static_cast<void>(pending.release());
+    return;
+  }
+  (*pending)(nullptr);
+}
+
+void TopicStore::on_reply(redisAsyncContext*, void* reply, void* privdata) {
+  const std::unique_ptr<ReplyFn> done(static_cast<ReplyFn*>(privdata));
+  core::guarded("topics reply", [&] { (*done)(static_cast<const redisReply*>(reply)); });
+}
+
+void TopicStore::create(const CreateTopic& topic, std::function<void(Outcome)> done) {
+  const std::string meta = keys_.meta();
+  const std::string partitions = std::to_string(topic.partitions);
+  const std::string retention =
+      std::to_string(topic.retention.value_or(default_retention_).count());
+  const std::string now = std::to_string(unix_ms_now());
+  const std::string_view args[] = {"EVAL",     kCreateScript, "1",       meta,
+                                   topic.name, partitions,    retention, now};
+  send(args, [done = std::move(done)](const redisReply* r) {
+    if (failed(r)) return done(Outcome::kUnavailable);
+    done(integer(r) == 1 ? Outcome::kOk : Outcome::kExists);
+  });
+}
+
+void TopicStore::list(std::function<void(Outcome, std::vector<TopicInfo>)> done) {
+  const std::string meta = keys_.meta();
+  const std::string_view args[] = {"HGETALL", meta};
+  send(args, [done = std::move(done)](const redisReply* r) {
+    std::vector<TopicInfo> topics;
+    if (failed(r) || r->type != REDIS_REPLY_ARRAY) return done(Outcome::kUnavailable, topics);
+    for (std::size_t i = 0; i + 1 < r->elements; i += 2) {
+      TopicInfo info;
+      info.name = text(r->element[i]);
+      if (parse_topic_meta(text(r->element[i + 1]), info)) topics.push_back(std::move(info));
+    }
+    std::sort(topics.begin(), topics.end(),
+              [](const TopicInfo& a, const TopicInfo& b) { return a.name < b.name; });
+    done(Outcome::kOk, std::move(topics));
+  });
+}
+
+void TopicStore::describe(std::string_view name, std::function<void(Outcome, TopicDetail)> done) {
+  const std::string meta = keys_.meta();
+  const std::string_view args[] = {"EVAL", kDescribeScript, "1", meta, keys_.prefix(), name};
+  send(args, [done = std::move(done), name = std::string(name)](const redisReply* r) {
+    TopicDetail detail;
+    if (failed(r)) return done(Outcome::kUnavailable, detail);
+    if (r->type == REDIS_REPLY_NIL) return done(Outcome::kNotFound, detail);
+    detail.info.name = name;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        !parse_topic_meta(text(r->element[0]), detail.info)) {
+      return done(Outcome::kUnavailable, detail);
+    }
+    detail.length = integer(r->element[1]);
+    const redisReply* groups = r->element[2];
+    for (std::size_t i = 0; groups->type == REDIS_REPLY_ARRAY && i + 2 < groups->elements; i += 3) {
+      detail.groups.push_back({std::string(text(groups->element[i])),
+                               integer(groups->element[i + 1]), integer(groups->element[i + 2])});
+    }
+    done(Outcome::kOk, std::move(detail));
+  });
+}
+
+void TopicStore::remove(std::string_view name, bool force, std::function<void(Outcome)> done) {
+  const std::string meta = keys_.meta();
+  const std::string_view args[] = {"EVAL", kDeleteScript,    "1", meta, keys_.prefix(),
+                                   name,   force ? "1" : "0"};
+  send(args, [done = std::move(done)](const redisReply* r) {
+    if (failed(r)) return done(Outcome::kUnavailable);
+    switch (integer(r)) {
+      case 1:
+        return done(Outcome::kOk);
+      case -1:
+        return done(Outcome::kNotFound);
+      case -2:
+        return done(Outcome::kPending);
+      default:
+        return done(Outcome::kUnavailable);
+    }
+  });
+}
+
+void TopicStore::publish(std::string_view name, std::span<const Message> messages,
+                         std::function<void(Outcome, std::vector<Published>)> done) {
+  const std::string meta = keys_.meta();
+  const std::string now = std::to_string(unix_ms_now());
+  // Keyless messages spread over the partitions from where the last
+  // publish of this worker left off.
+  const std::string seed = std::to_string(round_robin_ % kKeyHashSpace);
+  round_robin_ += messages.size();
+  const std::string count = std::to_string(messages.size());
+  // Numbers as text, kept here until the command is sent.
+  std::vector<std::string> numbers;
+  numbers.reserve(messages.size() * 2);
+  for (const Message& message : messages) {
+    const std::optional<unsigned> hash = partition_for_key(message.key, kKeyHashSpace);
+    numbers.push_back(hash ? std::to_string(*hash) : "-1");
+    numbers.push_back(std::to_string(message.delay.count()));
+  }
+  std::vector<std::string_view> args = {"EVAL", kPublishScript, "1",  meta, keys_.prefix(), name,
+                                        now,    seed,           count};
+  args.reserve(args.size() + messages.size() * 6);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const Message& message = messages[i];
+    args.insert(args.end(), {numbers[2 * i], message.key, message.value, message.binary ? "1" : "0",
+                             message.headers_json, numbers[2 * i + 1]});
+  }
+  send(args, [done = std::move(done)](const redisReply* r) {
+    std::vector<Published> published;
+    if (r != nullptr && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOTOPIC")) {
+      return done(Outcome::kNotFound, published);
+    }
+    if (failed(r) || r->type != REDIS_REPLY_ARRAY) return done(Outcome::kUnavailable, published);
+    for (std::size_t i = 0; i + 1 < r->elements; i += 2) {
+      published.push_back(
+          {static_cast<unsigned>(integer(r->element[i])), std::string(text(r->element[i + 1]))});
+    }
+    done(Outcome::kOk, std::move(published));
+  });
+}
+
+void TopicStore::join(std::string_view group, std::string_view consumer, const Join& join,
+                      std::function<void(Outcome, std::string)> done) {
+  const std::string meta = keys_.meta();
+  const std::string now = std::to_string(unix_ms_now());
+  const std::string session = ms(config_.session_timeout);
+  std::vector<std::string_view> args = {"EVAL", kJoinScript, "1", meta,   keys_.prefix(),
+                                        group,  consumer,    now, session};
+  args.insert(args.end(), join.topics.begin(), join.topics.end());
+  send(args, [done = std::move(done)](const redisReply* r) {
+    if (r != nullptr && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOTOPIC ")) {
+      return done(Outcome::kNotFound, std::string(text(r).substr(8)));
+    }
+    done(failed(r) ? Outcome::kUnavailable : Outcome::kOk, {});
+  });
+}
+
+void TopicStore::heartbeat(std::string_view group, std::string_view consumer,
+                           std::function<void(Outcome)> done) {
+  const std::string now = std::to_string(unix_ms_now());
+  const std::string session = ms(config_.session_timeout);
+  const std::string_view args[] = {"EVAL", kHeartbeatScript, "0", keys_.prefix(),
+                                   group,  consumer,         now, session};
+  send(args, [done = std::move(done)](const redisReply* r) {
+    if (failed(r)) return done(Outcome::kUnavailable);
+    done(integer(r) == 1 ? Outcome::kOk : Outcome::kNoConsumer);
+  });
+}
+
+void TopicStore::leave(std::string_view group, std::string_view consumer,
+                       std::function<void(Outcome)> done) {
+  const std::string visibility = ms(config_.visibility_timeout);
+  const std::string_view args[] = {"EVAL", kLeaveScript, "0",       keys_.prefix(),
+                                   group,  consumer,     visibility};
+  send(args, [done = std::move(done)](const redisReply* r) {
+    if (failed(r)) return done(Outcome::kUnavailable);
+    done(integer(r) == 1 ? Outcome::kOk : Outcome::kNoConsumer);
+  });
+}
+
+void TopicStore::poll(std::string_view group, const PollQuery& query, std::uint64_t seed,
+                      std::function<void(Outcome, PollResult)> done) {
+  const std::string meta = keys_.meta();
+  const std::string now = std::to_string(unix_ms_now());
+  const std::string session = ms(config_.session_timeout);
+  const std::string visibility = ms(config_.visibility_timeout);
+  const std::string retries = std::to_string(config_.max_retries);
+  const std::string max = std::to_string(query.max);
+  const std::string rotation = std::to_string(seed % kKeyHashSpace);
+  const std::string_view args[] = {
+      "EVAL",  kPollScript, "1",     meta, keys_.prefix(), group, query.consumer_id, now,
+      session, visibility,  retries, max,  rotation};
+  send(args, [done = std::move(done)](const redisReply* r) {
+    PollResult result;
+    if (no_consumer(r)) return done(Outcome::kNoConsumer, std::move(result));
+    if (failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_ARRAY) {
+      return done(Outcome::kUnavailable, std::move(result));
+    }
+    const redisReply* messages = r->element[0];
+    for (std::size_t i = 0; i < messages->elements; ++i) {
+      StoredMessage message;
+      if (!parse_polled(messages->element[i], message)) continue;
+      if (message.deliveries > 1) ++result.redelivered;
+      result.messages.push_back(std::move(message));
+    }
+    result.dead_lettered = integer(r->element[1]);
+    const redisReply* topics = r->element[2];
+    for (std::size_t i = 0; topics->type == REDIS_REPLY_ARRAY && i < topics->elements; ++i) {
+      result.topics.emplace_back(text(topics->element[i]));
+    }
+    done(Outcome::kOk, std::move(result));
+  });
+}
+
+void TopicStore::acknowledge(std::string_view group, const AckRequest& request, bool nack,
+                             std::function<void(Outcome, std::int64_t)> done) {
+  const std::string now = std::to_string(unix_ms_now());
+  const std::string visibility = ms(config_.visibility_timeout);
+  const std::string delay = ms(request.delay);
+  std::vector<std::string> partitions;
+  partitions.reserve(request.messages.size());
+  for (const MessageRef& message : request.messages) {
+    partitions.push_back(std::to_string(message.partition));
+  }
+  std::vector<std::string_view> args = {
+      "EVAL", nack ? kNackScript : kAckScript, "0", keys_.prefix(), group, request.consumer_id,
+      now};
+  if (nack) args.insert(args.end(), {visibility, delay});
+  for (std::size_t i = 0; i < request.messages.size(); ++i) {
+    args.insert(args.end(), {request.messages[i].topic, partitions[i], request.messages[i].id});
+  }
+  send(args, [done = std::move(done)](const redisReply* r) {
+    if (no_consumer(r)) return done(Outcome::kNoConsumer, 0);
+    if (failed(r)) return done(Outcome::kUnavailable, 0);
+    done(Outcome::kOk, integer(r));
+  });
+}
+
+void TopicStore::commit(std::string_view group, const CommitRequest& request,
+                        std::function<void(Outcome, std::int64_t)> done) {
+  const std::string now = std::to_string(unix_ms_now());
+  const std::string partition = std::to_string(request.upto.partition);
+  const std::string_view args[] = {"EVAL",    kCommitScript,       "0", keys_.prefix(),
+                                   group,     request.consumer_id, now, request.upto.topic,
+                                   partition, request.upto.id};
+  send(args, [done = std::move(done)](const redisReply* r) {
+    if (no_consumer(r)) return done(Outcome::kNoConsumer, 0);
+    if (failed(r)) return done(Outcome::kUnavailable, 0);
+    done(Outcome::kOk, integer(r));
+  });
+}
+
+}  // namespace gpsrelay::topics
