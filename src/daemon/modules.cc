@@ -30,7 +30,9 @@ std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
     modules.push_back(
         std::make_unique<map::MapModule>(config.locations, map::map_dirs_from_environment()));
   }
-  if (config.topics.enabled) add_measured(std::make_unique<topics::TopicsModule>(config));
+  if (config.topics.enabled) {
+    add_measured(std::make_unique<topics::TopicsModule>(config, consumer_name));
+  }
   return modules;
 }
 

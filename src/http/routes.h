@@ -12,7 +12,8 @@ namespace gpsrelay::http {
 
 enum class CoreRoute { kHealth, kReady, kMetrics };
 
-// GET (and HEAD) /health, /ready, /metrics.
+// GET (and HEAD) /health, /ready, /metrics, and /v1/admin/health and
+// /v1/admin/metrics as aliases.
 void add_core_routes(Router& router);
 
 }  // namespace gpsrelay::http

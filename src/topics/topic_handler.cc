@@ -12,6 +12,7 @@
 
 #include "core/json_handle.h"
 #include "core/units.h"
+#include "locations/location_record.h"
 
 namespace gpsrelay::topics {
 namespace {
@@ -99,13 +100,16 @@ void add_topic_routes(http::RouteTable& routes) {
   routes.add(Method::kPost, "/v1/groups/{group}/ack", kAck, RouteKind::kRead);
   routes.add(Method::kPost, "/v1/groups/{group}/nack", kNack, RouteKind::kRead);
   routes.add(Method::kPost, "/v1/groups/{group}/commit", kCommit, RouteKind::kRead);
+  // Names consumers (whose ids let one ack for them): a read, with tokens.
+  routes.add(Method::kGet, "/v1/admin/cluster", kCluster, RouteKind::kRead);
 }
 
 TopicHandler::TopicHandler(const http::WorkerServices& services, const core::Config& config,
-                           TopicMetrics& metrics, TopicNotifier& notifier)
+                           TopicMetrics& metrics, TopicNotifier& notifier,
+                           const std::string& instance)
     : config_(config.topics),
       metrics_(metrics),
-      store_(services.base, config.redis, config.topics),
+      store_(services.base, config.redis, config.topics, instance),
       inbox_(services.base,
              [this](const std::vector<std::string>& topics) { on_notified(topics); }),
       tick_timer_(services.base, [this] { on_tick(); }) {
@@ -118,6 +122,7 @@ void TopicHandler::start() {
 }
 
 void TopicHandler::handle(int route, http::Exchange& exchange) {
+  if (route == kCluster) return cluster(exchange);
   if (route >= kJoin) {
     const std::string_view group = exchange.route().param("group").value_or("");
     if (!is_valid_name(group)) {
@@ -452,6 +457,46 @@ void TopicHandler::commit(http::Exchange& exchange, const std::string& group) {
                   metrics_.settled(false, static_cast<std::uint64_t>(count));
                   request->reply(200, "{\"acked\":" + std::to_string(count) + "}");
                 });
+}
+
+void TopicHandler::cluster(http::Exchange& exchange) {
+  store_.cluster([request = held(exchange)](Outcome outcome, const ClusterView& view) {
+    if (outcome != Outcome::kOk) return answer_unavailable(*request);
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    std::string body = "{\"instances\":[";
+    for (std::size_t i = 0; i < view.instances.size(); ++i) {
+      const ClusterView::Instance& instance = view.instances[i];
+      if (i > 0) body += ',';
+      // Registered every 2 s: one quiet for 10 s is gone or cut off.
+      const bool alive = now - instance.seen_ms < 10000;
+      body += "{\"name\":" + core::json_quote(instance.name) + ",\"started_at\":\"" +
+              locations::format_iso8601_utc(instance.started_ms) + "\",\"last_seen\":\"" +
+              locations::format_iso8601_utc(instance.seen_ms) +
+              "\",\"alive\":" + (alive ? "true" : "false") + "}";
+    }
+    body += "],\"groups\":[";
+    for (std::size_t i = 0; i < view.groups.size(); ++i) {
+      const ClusterView::Group& group = view.groups[i];
+      if (i > 0) body += ',';
+      body += "{\"name\":" + core::json_quote(group.name) + ",\"topics\":[";
+      for (std::size_t t = 0; t < group.topics.size(); ++t) {
+        body += (t > 0 ? "," : "") + core::json_quote(group.topics[t]);
+      }
+      body += "],\"consumers\":[";
+      for (std::size_t c = 0; c < group.consumers.size(); ++c) {
+        const ClusterView::Consumer& consumer = group.consumers[c];
+        body += std::string(c > 0 ? "," : "") + "{\"id\":" + core::json_quote(consumer.id) +
+                ",\"instance\":" + core::json_quote(consumer.instance) +
+                ",\"session_expires_at\":\"" + locations::format_iso8601_utc(consumer.expires_ms) +
+                "\"}";
+      }
+      body += "]}";
+    }
+    body += "]}";
+    request->reply(200, body);
+  });
 }
 
 }  // namespace gpsrelay::topics

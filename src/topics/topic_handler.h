@@ -40,14 +40,16 @@ enum TopicRoute : int {
   kAck,
   kNack,
   kCommit,
+  kCluster,
 };
 
 void add_topic_routes(http::RouteTable& routes);
 
 class TopicHandler : public http::RequestHandler {
  public:
+  // `instance` names this gpsrelayd (in consumers' sessions, the cluster view).
   TopicHandler(const http::WorkerServices& services, const core::Config& config,
-               TopicMetrics& metrics, TopicNotifier& notifier);
+               TopicMetrics& metrics, TopicNotifier& notifier, const std::string& instance);
 
   void start() override;
   void handle(int route, http::Exchange& exchange) override;
@@ -75,6 +77,7 @@ class TopicHandler : public http::RequestHandler {
   void poll(http::Exchange& exchange, const std::string& group);
   void acknowledge(http::Exchange& exchange, const std::string& group, bool nack);
   void commit(http::Exchange& exchange, const std::string& group);
+  void cluster(http::Exchange& exchange);
 
   void poll_waiter(std::uint64_t id);
   void on_polled(std::uint64_t id, Outcome outcome, PollResult result);

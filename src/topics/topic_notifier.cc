@@ -27,19 +27,18 @@ std::int64_t unix_ms_now() {
 }  // namespace
 
 TopicNotifier::TopicNotifier(const core::RedisConfig& redis, const core::TopicsConfig& topics,
-                             std::size_t workers)
+                             std::size_t workers, std::string instance)
     : keys_(topics.prefix),
       channel_(topics.prefix + "notify"),
+      instance_(std::move(instance)),
+      started_ms_(std::to_string(unix_ms_now())),
       inboxes_(workers, nullptr),
       base_(core::make_event_base()),
       subscriber_(base_.get(), queue::RedisConnection::Options::from(redis),
                   [this](bool up) { on_subscriber(up); }),
       commands_(base_.get(), queue::RedisConnection::Options::from(redis), [](bool) {}),
       stop_trigger_(base_.get(), [this] { event_base_loopexit(base_.get(), nullptr); }),
-      release_timer_(base_.get(), [this] {
-        heartbeat_ns_.store(steady_ns_now());
-        release_due();
-      }) {}
+      release_timer_(base_.get(), [this] { on_tick(); }) {}
 
 TopicNotifier::~TopicNotifier() {
   request_stop();
@@ -95,6 +94,54 @@ void TopicNotifier::on_message(redisAsyncContext*, void* reply, void* self) {
       if (inbox != nullptr) inbox->post(topic);
     }
   });
+}
+
+void TopicNotifier::on_tick() {
+  heartbeat_ns_.store(steady_ns_now());
+  release_due();
+  ++ticks_;
+  if (ticks_ % kRegisterTicks == 1) register_instance();
+  if (ticks_ % kLagTicks == 1) read_lag();
+}
+
+void TopicNotifier::register_instance() {
+  if (!commands_.up()) return;
+  const std::string key = keys_.prefix() + "instances";
+  const std::string value = started_ms_ + " " + std::to_string(unix_ms_now());
+  const std::string_view args[] = {"HSET", key, instance_, value};
+  // Nothing to do with the answer: the next tick registers again.
+  commands_.send(nullptr, nullptr, args);
+}
+
+void TopicNotifier::read_lag() {
+  if (reading_lag_ || !commands_.up()) return;
+  const std::string_view args[] = {"EVAL", kLagScript, "0", keys_.prefix()};
+  reading_lag_ = commands_.send(&TopicNotifier::on_lag, this, args);
+}
+
+void TopicNotifier::on_lag(redisAsyncContext*, void* reply, void* self) {
+  auto& notifier = *static_cast<TopicNotifier*>(self);
+  notifier.reading_lag_ = false;
+  const auto* r = static_cast<const redisReply*>(reply);
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
+  std::vector<LagSample> samples;
+  samples.reserve(r->elements);
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    const redisReply* e = r->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 5) continue;
+    const auto str = [](const redisReply* x) {
+      return x->type == REDIS_REPLY_STRING ? std::string(x->str, x->len) : std::string();
+    };
+    samples.push_back({str(e->element[0]), static_cast<unsigned>(e->element[1]->integer),
+                       str(e->element[2]), e->element[3]->integer, e->element[4]->integer});
+  }
+  const std::lock_guard<std::mutex> lock(notifier.lag_mutex_);
+  notifier.lag_ = std::move(samples);
+}
+
+std::vector<LagSample> TopicNotifier::lag() const {
+  const std::lock_guard<std::mutex> lock(lag_mutex_);
+  return lag_;
 }
 
 void TopicNotifier::release_due() {

@@ -4,12 +4,14 @@
 // waiting long-polls of that topic's groups poll again; so a waiting
 // consumer neither holds a Redis connection nor polls in a loop. It also
 // moves delayed messages into their topics when due (any instance may: the
-// move is one script), every kReleaseInterval.
+// move is one script), every kReleaseInterval; registers this instance in
+// Redis (for /v1/admin/cluster) and reads every group's lag (for /metrics).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,11 +29,23 @@ namespace gpsrelay::topics {
 using TopicInbox = core::Mailbox<std::string>;
 
 inline constexpr std::chrono::milliseconds kReleaseInterval{200};
+// In release ticks: the instance's registration, and the lag reading.
+inline constexpr unsigned kRegisterTicks = 10;
+inline constexpr unsigned kLagTicks = 25;
+
+// One group's standing on one partition.
+struct LagSample {
+  std::string topic;
+  unsigned partition = 0;
+  std::string group;
+  std::int64_t lag = -1;  // not yet delivered; -1 when Redis cannot tell
+  std::int64_t pending = 0;
+};
 
 class TopicNotifier {
  public:
   TopicNotifier(const core::RedisConfig& redis, const core::TopicsConfig& topics,
-                std::size_t workers);
+                std::size_t workers, std::string instance);
   ~TopicNotifier();
   TopicNotifier(const TopicNotifier&) = delete;
   TopicNotifier& operator=(const TopicNotifier&) = delete;
@@ -44,15 +58,23 @@ class TopicNotifier {
   std::chrono::steady_clock::time_point last_heartbeat() const;
   bool subscribed() const { return subscribed_.load(std::memory_order_relaxed); }
   std::uint64_t delayed_released() const { return released_.load(std::memory_order_relaxed); }
+  // The latest lag reading (empty until the first).
+  std::vector<LagSample> lag() const;
 
  private:
   void on_subscriber(bool up);
   static void on_message(redisAsyncContext*, void* reply, void* self);
+  void on_tick();
   void release_due();
   static void on_released(redisAsyncContext*, void* reply, void* self);
+  void register_instance();
+  void read_lag();
+  static void on_lag(redisAsyncContext*, void* reply, void* self);
 
   const TopicKeys keys_;
   const std::string channel_;
+  const std::string instance_;
+  const std::string started_ms_;
   std::vector<TopicInbox*> inboxes_;
   core::EventBasePtr base_;
   queue::RedisConnection subscriber_;
@@ -60,6 +82,10 @@ class TopicNotifier {
   core::CrossThreadTrigger stop_trigger_;
   core::Timer release_timer_;
   bool releasing_ = false;  // a release script is in flight
+  bool reading_lag_ = false;
+  unsigned ticks_ = 0;
+  mutable std::mutex lag_mutex_;
+  std::vector<LagSample> lag_;
   std::atomic<bool> subscribed_{false};
   std::atomic<std::uint64_t> released_{0};
   std::atomic<std::int64_t> heartbeat_ns_{0};

@@ -32,9 +32,14 @@ local function field(fields, name)
   return nil
 end
 
+-- A member's value is "<session expiry ms> <instance it last came through>".
+local function expiry_of(member)
+  return tonumber(string.match(member, '^(%d+)'))
+end
+
 local function live_consumer(g, c, now)
-  local expiry = redis.call('HGET', P .. 'group:' .. g .. ':members', c)
-  return expiry ~= false and tonumber(expiry) >= now
+  local member = redis.call('HGET', P .. 'group:' .. g .. ':members', c)
+  return member ~= false and expiry_of(member) >= now
 end
 
 -- Consumer c leaves group g: what it holds unacknowledged becomes due for
@@ -164,11 +169,12 @@ return out
 
 const std::string kJoinScript = with_prelude(R"lua(
 local g, c = ARGV[2], ARGV[3]
-local now, session = tonumber(ARGV[4]), tonumber(ARGV[5])
-for i = 6, #ARGV do
+local now, session, instance = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+for i = 7, #ARGV do
   if not partitions(ARGV[i]) then return redis.error_reply('NOTOPIC ' .. ARGV[i]) end
 end
-for i = 6, #ARGV do
+redis.call('SADD', P .. 'groups', g)
+for i = 7, #ARGV do
   local t = ARGV[i]
   for p = 0, partitions(t) - 1 do
     -- From the start of what the topic keeps: what was published before
@@ -177,14 +183,14 @@ for i = 6, #ARGV do
   end
   redis.call('SADD', P .. 'group:' .. g .. ':topics', t)
 end
-redis.call('HSET', P .. 'group:' .. g .. ':members', c, now + session)
+redis.call('HSET', P .. 'group:' .. g .. ':members', c, (now + session) .. ' ' .. instance)
 return 1
 )lua");
 
 const std::string kHeartbeatScript = with_prelude(R"lua(
 local g, c, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
 if not live_consumer(g, c, now) then return 0 end
-redis.call('HSET', P .. 'group:' .. g .. ':members', c, now + tonumber(ARGV[5]))
+redis.call('HSET', P .. 'group:' .. g .. ':members', c, (now + tonumber(ARGV[5])) .. ' ' .. ARGV[6])
 return 1
 )lua");
 
@@ -203,11 +209,11 @@ local members = P .. 'group:' .. g .. ':members'
 if not live_consumer(g, c, now) then
   return redis.error_reply('NOCONSUMER unknown or expired consumer')
 end
-redis.call('HSET', members, c, now + session)
+redis.call('HSET', members, c, (now + session) .. ' ' .. ARGV[10])
 -- Sessions that ran out: their messages go back to the group.
 local all = redis.call('HGETALL', members)
 for i = 1, #all, 2 do
-  if tonumber(all[i + 1]) < now then release(g, all[i], vt) end
+  if expiry_of(all[i + 1]) < now then release(g, all[i], vt) end
 end
 
 -- A message delivered max_retries times goes to <topic>.dlq (made on first
@@ -347,5 +353,51 @@ end
 for t in pairs(touched) do redis.call('PUBLISH', P .. 'notify', t) end
 return #due
 )lua");
+
+const std::string kClusterScript = R"lua(
+local P, now, forget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local instances = {}
+local all = redis.call('HGETALL', P .. 'instances')
+for i = 1, #all, 2 do
+  local seen = tonumber(string.match(all[i + 1], '^%d+ (%d+)'))
+  if seen and seen + forget < now then
+    redis.call('HDEL', P .. 'instances', all[i])
+  else
+    instances[#instances + 1] = all[i]
+    instances[#instances + 1] = all[i + 1]
+  end
+end
+local groups = {}
+local names = redis.call('SMEMBERS', P .. 'groups')
+table.sort(names)
+for _, g in ipairs(names) do
+  local topics = redis.call('SMEMBERS', P .. 'group:' .. g .. ':topics')
+  table.sort(topics)
+  groups[#groups + 1] = {g, topics, redis.call('HGETALL', P .. 'group:' .. g .. ':members')}
+end
+return {instances, groups}
+)lua";
+
+const std::string kLagScript = R"lua(
+local P = ARGV[1]
+local out = {}
+local topics = redis.call('HKEYS', P .. 'meta')
+table.sort(topics)
+for _, t in ipairs(topics) do
+  local n = tonumber(string.match(redis.call('HGET', P .. 'meta', t), '^(%d+)'))
+  for p = 0, n - 1 do
+    local s = P .. t .. ':' .. p
+    if redis.call('EXISTS', s) == 1 then
+      for _, info in ipairs(redis.call('XINFO', 'GROUPS', s)) do
+        local f = {}
+        for i = 1, #info, 2 do f[info[i]] = info[i + 1] end
+        -- lag is nil when Redis cannot tell (entries deleted mid-stream).
+        out[#out + 1] = {t, p, f['name'], tonumber(f['lag']) or -1, tonumber(f['pending']) or 0}
+      end
+    end
+  end
+end
+return out
+)lua";
 
 }  // namespace gpsrelay::topics

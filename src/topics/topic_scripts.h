@@ -7,7 +7,9 @@
 //   P <topic>:<p>       stream of partition p (0-based); entry fields
 //                       k (key), v (value), b ("1": v is raw bytes), h (headers
 //                       JSON), t (published at, Unix ms)
-//   P group:<g>:members hash: consumer id -> session expiry (Unix ms)
+//   P group:<g>:members hash: consumer id -> "<session expiry ms> <instance>"
+//   P groups            set: every group that ever joined
+//   P instances         hash: gpsrelayd instance -> "<started ms> <seen ms>"
 //   P group:<g>:topics  set: the topics the group's consumers joined
 //   P delayed           sorted set: messages published with a delay, by due
 //                       time (cmsgpack-packed: topic, key hash, fields)
@@ -55,13 +57,14 @@ extern const std::string kDeleteScript;
 // returns {partition, id, ...}; error "NOTOPIC" for no such topic.
 extern const std::string kPublishScript;
 
-// KEYS[1] meta; ARGV prefix, group, consumer, now ms, session ms, topic...
+// KEYS[1] meta; ARGV prefix, group, consumer, now ms, session ms, instance,
+// topic...
 // Creates the group on every partition (from the start of what the topic
 // retains) and the consumer's session; error "NOTOPIC <name>".
 extern const std::string kJoinScript;
 
-// ARGV prefix, group, consumer, now ms, session ms. 1 renewed, 0 unknown
-// (or expired) consumer.
+// ARGV prefix, group, consumer, now ms, session ms, instance. 1 renewed, 0
+// unknown (or expired) consumer.
 extern const std::string kHeartbeatScript;
 
 // ARGV prefix, group, consumer, visibility ms. The consumer's unacknowledged
@@ -69,7 +72,7 @@ extern const std::string kHeartbeatScript;
 extern const std::string kLeaveScript;
 
 // KEYS[1] meta; ARGV prefix, group, consumer, now ms, session ms,
-// visibility ms, max retries, max. Renews the session, releases expired
+// visibility ms, max retries, max, rotation seed, instance. Renews the session, releases expired
 // consumers' messages, then takes up to max messages: first those polled
 // and not acknowledged within the visibility timeout (moving any delivered
 // max-retries times to <topic>.dlq instead), then new ones. Returns
@@ -93,5 +96,13 @@ extern const std::string kCommitScript;
 // ARGV prefix, now ms, limit. Moves due delayed messages into their topics
 // and returns how many.
 extern const std::string kReleaseDelayedScript;
+
+// ARGV prefix, now ms, forget ms. {{instance, "<started> <seen>", ...},
+// {{group, {topic...}, {consumer, member value, ...}}...}}; instances not
+// seen for `forget` are dropped.
+extern const std::string kClusterScript;
+
+// ARGV prefix. {{topic, partition, group, lag (-1 unknown), pending}...}.
+extern const std::string kLagScript;
 
 }  // namespace gpsrelay::topics

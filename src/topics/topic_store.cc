@@ -15,6 +15,8 @@ namespace {
 // Keys hash into this space before the script takes it modulo the
 // topic's partitions: Lua numbers are doubles, exact only to 2^53.
 constexpr unsigned kKeyHashSpace = 1U << 30;
+// An instance not seen for this long leaves the cluster view (and Redis).
+constexpr std::chrono::hours kForgetInstanceAfter{1};
 
 std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -96,10 +98,11 @@ bool parse_topic_meta(std::string_view meta, TopicInfo& info) {
 }
 
 TopicStore::TopicStore(event_base* base, const core::RedisConfig& redis,
-                       const core::TopicsConfig& topics)
+                       const core::TopicsConfig& topics, std::string instance)
     : keys_(topics.prefix),
       default_retention_(topics.retention),
       config_(topics),
+      instance_(std::move(instance)),
       connection_(base, queue::RedisConnection::Options::from(redis), [](bool) {}) {}
 
 void TopicStore::send(std::span<const std::string_view> args, ReplyFn done) {
@@ -234,8 +237,8 @@ void TopicStore::join(std::string_view group, std::string_view consumer, const J
   const std::string meta = keys_.meta();
   const std::string now = std::to_string(unix_ms_now());
   const std::string session = ms(config_.session_timeout);
-  std::vector<std::string_view> args = {"EVAL", kJoinScript, "1", meta,   keys_.prefix(),
-                                        group,  consumer,    now, session};
+  std::vector<std::string_view> args = {"EVAL", kJoinScript, "1", meta,    keys_.prefix(),
+                                        group,  consumer,    now, session, instance_};
   args.insert(args.end(), join.topics.begin(), join.topics.end());
   send(args, [done = std::move(done)](const redisReply* r) {
     if (r != nullptr && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOTOPIC ")) {
@@ -249,8 +252,8 @@ void TopicStore::heartbeat(std::string_view group, std::string_view consumer,
                            std::function<void(Outcome)> done) {
   const std::string now = std::to_string(unix_ms_now());
   const std::string session = ms(config_.session_timeout);
-  const std::string_view args[] = {"EVAL", kHeartbeatScript, "0", keys_.prefix(),
-                                   group,  consumer,         now, session};
+  const std::string_view args[] = {
+      "EVAL", kHeartbeatScript, "0", keys_.prefix(), group, consumer, now, session, instance_};
   send(args, [done = std::move(done)](const redisReply* r) {
     if (failed(r)) return done(Outcome::kUnavailable);
     done(integer(r) == 1 ? Outcome::kOk : Outcome::kNoConsumer);
@@ -278,8 +281,8 @@ void TopicStore::poll(std::string_view group, const PollQuery& query, std::uint6
   const std::string max = std::to_string(query.max);
   const std::string rotation = std::to_string(seed % kKeyHashSpace);
   const std::string_view args[] = {
-      "EVAL",  kPollScript, "1",     meta, keys_.prefix(), group, query.consumer_id, now,
-      session, visibility,  retries, max,  rotation};
+      "EVAL",  kPollScript, "1",     meta, keys_.prefix(), group,    query.consumer_id, now,
+      session, visibility,  retries, max,  rotation,       instance_};
   send(args, [done = std::move(done)](const redisReply* r) {
     PollResult result;
     if (no_consumer(r)) return done(Outcome::kNoConsumer, std::move(result));
@@ -338,6 +341,60 @@ void TopicStore::commit(std::string_view group, const CommitRequest& request,
     if (no_consumer(r)) return done(Outcome::kNoConsumer, 0);
     if (failed(r)) return done(Outcome::kUnavailable, 0);
     done(Outcome::kOk, integer(r));
+  });
+}
+
+namespace {
+
+// "<a> <b>": the two numbers, 0 where one is missing.
+std::pair<std::int64_t, std::int64_t> two_numbers(std::string_view text) {
+  const std::size_t space = text.find(' ');
+  std::int64_t first = 0;
+  std::int64_t second = 0;
+  parse_int(text.substr(0, space), first);
+  if (space != std::string_view::npos) parse_int(text.substr(space + 1), second);
+  return {first, second};
+}
+
+}  // namespace
+
+void TopicStore::cluster(std::function<void(Outcome, ClusterView)> done) {
+  const std::string now = std::to_string(unix_ms_now());
+  const std::string forget = ms(kForgetInstanceAfter);
+  const std::string_view args[] = {"EVAL", kClusterScript, "0", keys_.prefix(), now, forget};
+  send(args, [done = std::move(done)](const redisReply* r) {
+    ClusterView view;
+    if (failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+      return done(Outcome::kUnavailable, std::move(view));
+    }
+    const redisReply* instances = r->element[0];
+    for (std::size_t i = 0; i + 1 < instances->elements; i += 2) {
+      const auto [started, seen] = two_numbers(text(instances->element[i + 1]));
+      view.instances.push_back({std::string(text(instances->element[i])), started, seen});
+    }
+    const redisReply* groups = r->element[1];
+    for (std::size_t i = 0; i < groups->elements; ++i) {
+      const redisReply* g = groups->element[i];
+      if (g->type != REDIS_REPLY_ARRAY || g->elements != 3) continue;
+      ClusterView::Group group;
+      group.name = text(g->element[0]);
+      for (std::size_t t = 0; t < g->element[1]->elements; ++t) {
+        group.topics.emplace_back(text(g->element[1]->element[t]));
+      }
+      const redisReply* members = g->element[2];
+      for (std::size_t m = 0; m + 1 < members->elements; m += 2) {
+        const std::string_view value = text(members->element[m + 1]);
+        const std::size_t space = value.find(' ');
+        std::int64_t expires = 0;
+        parse_int(value.substr(0, space), expires);
+        group.consumers.push_back(
+            {std::string(text(members->element[m])),
+             space == std::string_view::npos ? std::string() : std::string(value.substr(space + 1)),
+             expires});
+      }
+      view.groups.push_back(std::move(group));
+    }
+    done(Outcome::kOk, std::move(view));
   });
 }
 

@@ -61,9 +61,31 @@ struct PollResult {
   std::vector<std::string> topics;  // the group's topics (what may wake it)
 };
 
+struct ClusterView {
+  struct Instance {
+    std::string name;
+    std::int64_t started_ms = 0;
+    std::int64_t seen_ms = 0;
+  };
+  struct Consumer {
+    std::string id;
+    std::string instance;  // the one it last came through
+    std::int64_t expires_ms = 0;
+  };
+  struct Group {
+    std::string name;
+    std::vector<std::string> topics;
+    std::vector<Consumer> consumers;
+  };
+  std::vector<Instance> instances;
+  std::vector<Group> groups;
+};
+
 class TopicStore {
  public:
-  TopicStore(event_base* base, const core::RedisConfig& redis, const core::TopicsConfig& topics);
+  // `instance` names this gpsrelayd in the consumers' sessions.
+  TopicStore(event_base* base, const core::RedisConfig& redis, const core::TopicsConfig& topics,
+             std::string instance);
   void start() { connection_.start(); }
 
   void create(const CreateTopic& topic, std::function<void(Outcome)> done);
@@ -88,6 +110,8 @@ class TopicStore {
                    std::function<void(Outcome, std::int64_t)> done);
   void commit(std::string_view group, const CommitRequest& request,
               std::function<void(Outcome, std::int64_t)> done);
+  // The instances serving this Redis and the groups' consumers.
+  void cluster(std::function<void(Outcome, ClusterView)> done);
 
  private:
   // nullptr when Redis is unavailable.
@@ -98,6 +122,7 @@ class TopicStore {
   const TopicKeys keys_;
   const std::chrono::milliseconds default_retention_;
   const core::TopicsConfig config_;
+  const std::string instance_;
   std::uint64_t round_robin_ = 0;
   queue::RedisConnection connection_;
 };

@@ -4,15 +4,25 @@
 #include "topics/topic_handler.h"
 
 namespace gpsrelay::topics {
+namespace {
 
-TopicsModule::TopicsModule(const core::Config& config)
-    : config_(config), notifier_(config.redis, config.topics, config.http.threads) {}
+std::string labelled(const char* name, const LagSample& s) {
+  return std::string(name) + "{group=\"" + s.group + "\",topic=\"" + s.topic + "\",partition=\"" +
+         std::to_string(s.partition) + "\"}";
+}
+
+}  // namespace
+
+TopicsModule::TopicsModule(const core::Config& config, std::string instance)
+    : config_(config),
+      instance_(std::move(instance)),
+      notifier_(config.redis, config.topics, config.http.threads, instance_) {}
 
 void TopicsModule::add_routes(http::RouteTable& routes) const { add_topic_routes(routes); }
 
 std::unique_ptr<http::RequestHandler> TopicsModule::make_handler(
     const http::WorkerServices& services) {
-  return std::make_unique<TopicHandler>(services, config_, metrics_, notifier_);
+  return std::make_unique<TopicHandler>(services, config_, metrics_, notifier_, instance_);
 }
 
 void TopicsModule::add_health(http::HealthSnapshot& snapshot) const {
@@ -31,6 +41,20 @@ void TopicsModule::render_metrics(std::string& out) const {
   core::append_metric(out, "gpsrelay_topics_delayed_released_total", "counter",
                       "Delayed messages moved into their topics when due (by this instance).",
                       static_cast<double>(notifier_.delayed_released()));
+  const std::vector<LagSample> lag = notifier_.lag();
+  core::append_header(out, "gpsrelay_topics_consumer_lag", "gauge",
+                      "Messages of a partition not yet delivered to a group (read every 5 s).");
+  for (const LagSample& s : lag) {
+    if (s.lag < 0) continue;
+    core::append_sample(out, labelled("gpsrelay_topics_consumer_lag", s),
+                        static_cast<double>(s.lag));
+  }
+  core::append_header(out, "gpsrelay_topics_pending", "gauge",
+                      "Messages of a partition delivered to a group and not acknowledged.");
+  for (const LagSample& s : lag) {
+    core::append_sample(out, labelled("gpsrelay_topics_pending", s),
+                        static_cast<double>(s.pending));
+  }
 }
 
 }  // namespace gpsrelay::topics

@@ -16,7 +16,8 @@ namespace gpsrelay::topics {
 
 class TopicsModule : public daemon::Module {
  public:
-  explicit TopicsModule(const core::Config& config);
+  // `instance` names this gpsrelayd to the others (the consumer name).
+  TopicsModule(const core::Config& config, std::string instance);
 
   std::string_view name() const override { return "topics"; }
   void add_routes(http::RouteTable& routes) const override;
@@ -34,6 +35,7 @@ class TopicsModule : public daemon::Module {
 
  private:
   const core::Config config_;
+  const std::string instance_;
   TopicMetrics metrics_;
   TopicNotifier notifier_;
 };

@@ -40,7 +40,8 @@ TEST(RoutesTest, IngestAcceptsOnlyPost) {
 
 TEST(RoutesTest, OperatorEndpointsAcceptGetAndHead) {
   const Router router = core_routes();
-  for (const char* path : {"/health", "/ready", "/metrics"}) {
+  for (const char* path :
+       {"/health", "/ready", "/metrics", "/v1/admin/health", "/v1/admin/metrics"}) {
     EXPECT_EQ(router.match(Method::kGet, path).result, Result::kFound) << path;
     EXPECT_EQ(router.match(Method::kHead, path).result, Result::kFound) << path;
     const RouteMatch post = router.match(Method::kPost, path);
@@ -50,6 +51,10 @@ TEST(RoutesTest, OperatorEndpointsAcceptGetAndHead) {
   EXPECT_EQ(router.match(Method::kGet, "/health").handler, static_cast<int>(CoreRoute::kHealth));
   EXPECT_EQ(router.match(Method::kGet, "/ready").handler, static_cast<int>(CoreRoute::kReady));
   EXPECT_EQ(router.match(Method::kGet, "/metrics").handler, static_cast<int>(CoreRoute::kMetrics));
+  EXPECT_EQ(router.match(Method::kGet, "/v1/admin/health").handler,
+            static_cast<int>(CoreRoute::kHealth));
+  EXPECT_EQ(router.match(Method::kGet, "/v1/admin/metrics").handler,
+            static_cast<int>(CoreRoute::kMetrics));
 }
 
 TEST(RoutesTest, PathsMatchExactly) {
