@@ -89,6 +89,8 @@ database = gpsrelay
 [locations]
 enabled = true
 osmand_listen = 127.0.0.1:$osmand_port
+[topics]
+enabled = true
 [log]
 level = info
 target = stderr
@@ -131,6 +133,15 @@ Follow a driver live (Server-Sent Events; post again in another terminal):
   curl -N -H 'Accept: text/event-stream' http://127.0.0.1:$port/api/v1/drivers/driver-1/location
 or over a WebSocket (python3-websockets; type {"action":"subscribe","driver_id":"phone-2"}):
   /usr/bin/python3 -m websockets ws://127.0.0.1:$port/api/v1/orders/order-1/driver-location
+Topics ([topics] is on): create one, publish, and have a worker take it:
+  curl -s -H 'Content-Type: application/json' -d '{"name":"jobs","partitions":2}' http://127.0.0.1:$port/v1/topics
+  curl -s -H 'Content-Type: application/json' -d '{"key":"order-1","value":{"task":"invoice"}}' \
+       http://127.0.0.1:$port/v1/topics/jobs/publish
+  id=\$(curl -s -H 'Content-Type: application/json' -d '{"topics":["jobs"]}' \
+       http://127.0.0.1:$port/v1/groups/workers/join | python3 -c 'import json,sys; print(json.load(sys.stdin)["consumer_id"])')
+  curl -s "http://127.0.0.1:$port/v1/groups/workers/poll?consumer_id=\$id&wait=5s"
+  (then POST /v1/groups/workers/ack {"consumer_id":"\$id","messages":[{"topic","partition","id"}]};
+   unacked it comes again after 30 s, after 3 deliveries it is in jobs.dlq)
 Queue and targets:  $ctl status
 Health and metrics: curl -s http://127.0.0.1:$port/health; curl -s http://127.0.0.1:$port/metrics
 Ctrl-C stops everything.
