@@ -1,6 +1,10 @@
 // Lua scripts of the topics' Redis side (see topic_scripts.h).
 #include "topics/topic_scripts.h"
 
+#include <openssl/sha.h>
+
+#include <unordered_map>
+
 namespace gpsrelay::topics {
 namespace {
 
@@ -399,5 +403,31 @@ for _, t in ipairs(topics) do
 end
 return out
 )lua";
+
+const std::array<const std::string*, 13> kAllScripts = {
+    &kCreateScript,    &kDescribeScript,       &kDeleteScript, &kPublishScript, &kJoinScript,
+    &kHeartbeatScript, &kLeaveScript,          &kPollScript,   &kAckScript,     &kNackScript,
+    &kCommitScript,    &kReleaseDelayedScript, &kClusterScript};
+
+const std::string& script_sha1(std::string_view script) {
+  // Built on first use, after every script constant is initialised.
+  // By address: the lookup is per request, and the scripts are constants.
+  static const std::unordered_map<const char*, std::string> digests = [] {
+    std::unordered_map<const char*, std::string> map;
+    for (const std::string* s : kAllScripts) {
+      std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
+      SHA1(reinterpret_cast<const unsigned char*>(s->data()), s->size(), digest.data());
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string hex;
+      for (const unsigned char byte : digest) {
+        hex += kHex[byte >> 4];
+        hex += kHex[byte & 0xF];
+      }
+      map.emplace(s->data(), std::move(hex));
+    }
+    return map;
+  }();
+  return digests.at(script.data());
+}
 
 }  // namespace gpsrelay::topics

@@ -19,6 +19,7 @@
 // delivery state: who has what (the PEL), since when, how many times.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -104,5 +105,12 @@ extern const std::string kClusterScript;
 
 // ARGV prefix. {{topic, partition, group, lag (-1 unknown), pending}...}.
 extern const std::string kLagScript;
+
+// Every script above, for loading them into Redis's script cache.
+extern const std::array<const std::string*, 13> kAllScripts;
+
+// The SHA-1 (hex) Redis knows `script` by; `script` must view one of
+// kAllScripts itself (found by address; the digests are computed once).
+const std::string& script_sha1(std::string_view script);
 
 }  // namespace gpsrelay::topics

@@ -103,22 +103,48 @@ TopicStore::TopicStore(event_base* base, const core::RedisConfig& redis,
       default_retention_(topics.retention),
       config_(topics),
       instance_(std::move(instance)),
-      connection_(base, queue::RedisConnection::Options::from(redis), [](bool) {}) {}
+      connection_(base, queue::RedisConnection::Options::from(redis), [this](bool up) {
+        if (up) load_scripts();
+      }) {}
+
+void TopicStore::load_scripts() {
+  // First on a new connection: every EVALSHA sent after it on this
+  // connection finds its script. Nothing to do with the answers.
+  for (const std::string* script : kAllScripts) {
+    const std::string_view args[] = {"SCRIPT", "LOAD", *script};
+    connection_.send(nullptr, nullptr, args);
+  }
+}
 
 void TopicStore::send(std::span<const std::string_view> args, ReplyFn done) {
-  auto pending = std::make_unique<ReplyFn>(std::move(done));
+  // A script goes by its SHA-1 (EVALSHA): 40 bytes where EVAL would send
+  // the whole text with every publish and poll.
+  std::vector<std::string_view> by_sha;
+  if (!args.empty() && args[0] == "EVAL") {
+    by_sha.assign(args.begin(), args.end());
+    by_sha[0] = "EVALSHA";
+    by_sha[1] = script_sha1(args[1]);
+    args = by_sha;
+  }
+  auto pending = std::make_unique<Pending>(Pending{std::move(done), this});
   // hiredis calls back exactly once for a sent command: the callback takes
-  // the function back from there.
+  // the request back from there.
   if (connection_.send(&TopicStore::on_reply, pending.get(), args)) {
     static_cast<void>(pending.release());
     return;
   }
-  (*pending)(nullptr);
+  pending->done(nullptr);
 }
 
 void TopicStore::on_reply(redisAsyncContext*, void* reply, void* privdata) {
-  const std::unique_ptr<ReplyFn> done(static_cast<ReplyFn*>(privdata));
-  core::guarded("topics reply", [&] { (*done)(static_cast<const redisReply*>(reply)); });
+  const std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
+  const auto* r = static_cast<const redisReply*>(reply);
+  // Redis lost its script cache (SCRIPT FLUSH) while connected: load them
+  // again; this request fails (503) and the client's retry works.
+  if (r != nullptr && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOSCRIPT")) {
+    pending->store->load_scripts();
+  }
+  core::guarded("topics reply", [&] { pending->done(r); });
 }
 
 void TopicStore::create(const CreateTopic& topic, std::function<void(Outcome)> done) {

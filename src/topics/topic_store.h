@@ -116,8 +116,14 @@ class TopicStore {
  private:
   // nullptr when Redis is unavailable.
   using ReplyFn = std::function<void(const redisReply*)>;
+  struct Pending {
+    ReplyFn done;
+    TopicStore* store;
+  };
+  void load_scripts();
+  // Sends `args`; an EVAL goes as EVALSHA of its script.
   void send(std::span<const std::string_view> args, ReplyFn done);
-  static void on_reply(redisAsyncContext*, void* reply, void* done);
+  static void on_reply(redisAsyncContext*, void* reply, void* pending);
 
   const TopicKeys keys_;
   const std::chrono::milliseconds default_retention_;

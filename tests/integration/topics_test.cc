@@ -147,5 +147,15 @@ TEST_F(TopicsProducerTest, DeleteWaitsForPendingMessagesUnlessForced) {
   EXPECT_EQ(redis_client().xlen(stream), 0);
 }
 
+TEST_F(TopicsProducerTest, AFlushedScriptCacheCostsOneRequest) {
+  create("orders", 1);
+  redis_client().command({"SCRIPT", "FLUSH"});
+  // Scripts go by SHA-1: the first call after the flush finds none, answers
+  // 503 and loads them again; the client's retry goes through.
+  const HttpResponse first = post("/v1/topics/orders/publish", R"({"value":1})");
+  EXPECT_EQ(first.status, 503);
+  EXPECT_EQ(post("/v1/topics/orders/publish", R"({"value":2})").status, 201);
+}
+
 }  // namespace
 }  // namespace gpsrelay::testing
