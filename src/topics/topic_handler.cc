@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "core/hex.h"
 #include "core/json_handle.h"
 #include "core/units.h"
 #include "locations/location_record.h"
@@ -63,13 +64,7 @@ std::string new_consumer_id() {
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
     throw std::runtime_error("RAND_bytes failed");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "c-";
-  for (const unsigned char byte : bytes) {
-    id += kHex[byte >> 4];
-    id += kHex[byte & 0xF];
-  }
-  return id;
+  return "c-" + core::hex(bytes);
 }
 
 std::string topic_json(const TopicInfo& info) {

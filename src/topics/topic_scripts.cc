@@ -5,6 +5,8 @@
 
 #include <unordered_map>
 
+#include "core/hex.h"
+
 namespace gpsrelay::topics {
 namespace {
 
@@ -417,13 +419,7 @@ const std::string& script_sha1(std::string_view script) {
     for (const std::string* s : kAllScripts) {
       std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
       SHA1(reinterpret_cast<const unsigned char*>(s->data()), s->size(), digest.data());
-      static constexpr char kHex[] = "0123456789abcdef";
-      std::string hex;
-      for (const unsigned char byte : digest) {
-        hex += kHex[byte >> 4];
-        hex += kHex[byte & 0xF];
-      }
-      map.emplace(s->data(), std::move(hex));
+      map.emplace(s->data(), core::hex(digest));
     }
     return map;
   }();
