@@ -89,23 +89,29 @@ void LiveHub::apply_changes() {
     const std::lock_guard<std::mutex> lock(changes_mutex_);
     changes.swap(changes_);
   }
-  std::vector<std::string> added;
-  std::vector<std::string> removed;
   const auto total = [](const std::vector<int>& counts) {
     int sum = 0;
     for (const int n : counts) sum += n;
     return sum;
   };
+  // Whether each touched channel was followed before this batch: what
+  // Redis is told is the difference between then and now, not each step
+  // (a client that leaves and one that comes in one batch change nothing,
+  // where UNSUBSCRIBE and SUBSCRIBE sent in the wrong order would lose it).
+  std::unordered_map<std::string, bool> followed_before;
   for (const Change& change : changes) {
-    const auto it = followers_.try_emplace(change.channel, mailboxes_.size(), 0).first;
-    const int before = total(it->second);
+    auto it = followers_.try_emplace(change.channel, mailboxes_.size(), 0).first;
+    followed_before.try_emplace(change.channel, total(it->second) > 0);
     it->second.at(change.worker) += change.delta;
-    const int after = total(it->second);
-    if (before == 0 && after > 0) added.push_back(change.channel);
-    if (after <= 0) {
-      if (before > 0) removed.push_back(change.channel);
-      followers_.erase(it);
-    }
+  }
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  for (const auto& [channel, before] : followed_before) {
+    const auto it = followers_.find(channel);
+    const bool after = total(it->second) > 0;
+    if (!after) followers_.erase(it);
+    if (!before && after) added.push_back(channel);
+    if (before && !after) removed.push_back(channel);
   }
   subscribe(added, "SUBSCRIBE");
   subscribe(removed, "UNSUBSCRIBE");
@@ -114,9 +120,15 @@ void LiveHub::apply_changes() {
 void LiveHub::on_connection(bool up) {
   metrics_.pubsub_up.store(up, std::memory_order_relaxed);
   if (!up) return;
-  // A new connection has no subscriptions: take every followed channel again.
-  std::vector<std::string> channels;
-  channels.reserve(followers_.size());
+  // A new connection has no subscriptions: take every followed channel
+  // again, and first the anchor. hiredis 0.14 leaves subscribed mode when an
+  // UNSUBSCRIBE answer counts 0 channels, even with a SUBSCRIBE sent after
+  // it still unanswered; that answer then finds no callback and hiredis
+  // aborts. A client that comes and goes at once (SUBSCRIBE, UNSUBSCRIBE,
+  // SUBSCRIBE of one channel) does exactly that: with a channel nobody
+  // publishes on subscribed for good, the count never reaches 0.
+  std::vector<std::string> channels = {std::string(kAnchorChannel)};
+  channels.reserve(followers_.size() + 1);
   for (const auto& [channel, counts] : followers_) channels.push_back(channel);
   subscribe(channels, "SUBSCRIBE");
 }

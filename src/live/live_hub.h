@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +29,9 @@
 struct redisReply;
 
 namespace gpsrelay::live {
+
+// Subscribed for as long as the connection lasts (see on_connection).
+inline constexpr std::string_view kAnchorChannel = "gpsrelay:live:anchor";
 
 struct LiveUpdate {
   std::string channel;

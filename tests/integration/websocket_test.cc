@@ -296,6 +296,20 @@ TEST_F(WebSocketTest, OneLimitForBothTransports) {
       seconds(5)));
 }
 
+// Regression: each of these subscribes and unsubscribes one channel in a
+// burst; hiredis 0.14 aborted gpsrelayd when an UNSUBSCRIBE answer counting
+// no channel overtook a SUBSCRIBE of the next client.
+TEST_F(WebSocketTest, ClientsThatComeAndGoAtOnceDoNotUpsetTheSubscription) {
+  start_daemon(live_config());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(open(daemon(), "/api/v1/drivers/d-churn/location")->handshake().status, 101) << i;
+  }
+  auto client = open(daemon(), "/api/v1/drivers/d-churn/location");
+  ASSERT_TRUE(eventually([&] { return websocket_clients(daemon()) == 1; }, seconds(5)));
+  ASSERT_EQ(post_location(daemon(), "d-churn", 5, unix_now_ms()).status, 202);
+  EXPECT_TRUE(has(next(*client), "\"latitude\":5"));
+}
+
 TEST_F(WebSocketTest, SigtermSaysGoingAwayAndExitsPromptly) {
   start_daemon(live_config());
   auto client = open(daemon(), "/api/v1/drivers/d-stop/location");
