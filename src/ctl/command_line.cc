@@ -7,6 +7,7 @@
 #include "core/units.h"
 #include "ctl/time_spec.h"
 #include "locations/location_record.h"
+#include "topics/topic_requests.h"
 
 namespace gpsrelay::ctl {
 namespace {
@@ -18,6 +19,38 @@ std::uint64_t parse_limit(const std::string& text) {
     throw UsageError("--limit takes a positive number, not '" + text + "'");
   }
   return value;
+}
+
+unsigned parse_partitions(const std::string& text) {
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 1 ||
+      value > topics::kMaxPartitions) {
+    throw UsageError("--partitions takes a number from 1 to " +
+                     std::to_string(topics::kMaxPartitions) + ", not '" + text + "'");
+  }
+  return value;
+}
+
+// As POST /v1/topics takes "retention": above 0, at most kMaxRetention.
+std::chrono::milliseconds parse_retention(const std::string& text) {
+  const auto duration = core::parse_duration(text);
+  if (!duration || duration->count() <= 0 || *duration > topics::kMaxRetention) {
+    throw UsageError("--retention takes a duration above 0 such as 12h or 7d, at most " +
+                     core::format_duration(topics::kMaxRetention) + ", not '" + text + "'");
+  }
+  return *duration;
+}
+
+// The TOPIC word of `command`: a name the daemon accepts, which also keeps
+// it from reaching into other Redis keys.
+std::string topic_word(const std::vector<std::string>& words, const std::string& command) {
+  if (words.size() < 3) throw UsageError("'" + command + "' needs a TOPIC");
+  if (!topics::is_valid_name(words[2])) {
+    throw UsageError("TOPIC is 1 to " + std::to_string(topics::kMaxTopicName) +
+                     " of A-Z a-z 0-9 . _ - (not . or ..), not '" + words[2] + "'");
+  }
+  return words[2];
 }
 
 bool all_digits(std::string_view text) {
@@ -38,6 +71,8 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
   std::vector<std::string> words;
   std::optional<std::string> older_than;
   std::optional<std::uint64_t> limit;
+  std::optional<std::string> partitions;
+  std::optional<std::string> retention;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     // Options with a value accept "--opt value" and "--opt=value".
@@ -64,6 +99,8 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
       out.json = true;
     } else if (arg == "--all") {
       out.all = true;
+    } else if (arg == "--force") {
+      out.force = true;
     } else if (arg == "-c" || is("--config")) {
       out.config_path = arg == "-c" ? value("-c") : value("--config");
     } else if (is("--since")) {
@@ -76,6 +113,10 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
       out.id = value("--id");
     } else if (is("--older-than")) {
       older_than = value("--older-than");
+    } else if (is("--partitions")) {
+      partitions = value("--partitions");
+    } else if (is("--retention")) {
+      retention = value("--retention");
     } else if (!arg.empty() && arg[0] == '-') {
       throw UsageError("unknown option '" + arg + "'");
     } else {
@@ -97,7 +138,7 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
       expect_words(2);
       out.command = Command::kFailedList;
     } else if (sub == "show") {
-      if (out.id) throw UsageError("--id applies to failed replay");
+      if (out.id) throw UsageError("--id applies to failed replay and dlq replay");
       if (words.size() < 3) throw UsageError("'failed show' needs an ID");
       expect_words(3);
       out.command = Command::kFailedShow;
@@ -132,12 +173,39 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
     if (!locations::is_valid_id(out.driver_id)) {
       throw UsageError("DRIVER_ID is 1 to 128 of A-Z a-z 0-9 - . _ ~, not '" + out.driver_id + "'");
     }
+  } else if (words[0] == "topics") {
+    if (words.size() < 2) throw UsageError("'topics' needs one of: list, create, delete, lag");
+    const std::string& sub = words[1];
+    if (sub == "list" || sub == "lag") {
+      expect_words(2);
+      out.command = sub == "list" ? Command::kTopicsList : Command::kTopicsLag;
+    } else if (sub == "create" || sub == "delete") {
+      out.topic = topic_word(words, "topics " + sub);
+      expect_words(3);
+      out.command = sub == "create" ? Command::kTopicsCreate : Command::kTopicsDelete;
+    } else {
+      throw UsageError("unknown command 'topics " + sub + "'");
+    }
+  } else if (words[0] == "dlq") {
+    if (words.size() < 2) throw UsageError("'dlq' needs one of: list, replay");
+    const std::string& sub = words[1];
+    if (sub != "list" && sub != "replay") throw UsageError("unknown command 'dlq " + sub + "'");
+    out.topic = topic_word(words, "dlq " + sub);
+    expect_words(3);
+    out.command = sub == "list" ? Command::kDlqList : Command::kDlqReplay;
+    if (out.command == Command::kDlqReplay && out.id && out.all) {
+      throw UsageError("'dlq replay' takes --id ID or --all, not both");
+    }
   } else {
     throw UsageError("unknown command '" + words[0] + "'");
   }
   // Arguments are checked here, before any connection, so a typo is a
   // usage error even when Redis or MySQL is down.
-  if (out.id && !is_packet_id(*out.id)) {
+  const bool replays_dlq = out.command == Command::kDlqReplay;
+  if (out.id && replays_dlq && !topics::is_valid_stream_id(*out.id)) {
+    throw UsageError("ID must be a message id (<ms>-<seq>), not '" + *out.id + "'");
+  }
+  if (out.id && !replays_dlq && !is_packet_id(*out.id)) {
     throw UsageError("ID must be a row id (digits) or a message id (<ms>-<seq>), not '" + *out.id +
                      "'");
   }
@@ -155,15 +223,28 @@ Invocation parse_command_line(const std::vector<std::string>& args) {
     throw UsageError("--since applies to failed list/replay and route");
   }
   if (out.until && !routes) throw UsageError("--until applies to route");
-  if (limit && !lists && !routes) throw UsageError("--limit applies to failed list and route");
+  const bool lists_dlq = out.command == Command::kDlqList;
+  const bool creates = out.command == Command::kTopicsCreate;
+  if (limit && !lists && !routes && !lists_dlq) {
+    throw UsageError("--limit applies to failed list, route and dlq list");
+  }
   if (routes) out.limit = kRouteLimit;
   if (limit) out.limit = *limit;
-  if (out.all && !replays) throw UsageError("--all applies to failed replay");
-  if (out.id && out.command != Command::kFailedShow && !replays) {
-    throw UsageError("--id applies to failed replay");
+  if (out.all && !replays && !replays_dlq) {
+    throw UsageError("--all applies to failed replay and dlq replay");
+  }
+  if (out.id && out.command != Command::kFailedShow && !replays && !replays_dlq) {
+    throw UsageError("--id applies to failed replay and dlq replay");
   }
   if (older_than && out.command != Command::kFailedPurge) {
     throw UsageError("--older-than applies to failed purge");
+  }
+  if (partitions && !creates) throw UsageError("--partitions applies to topics create");
+  if (partitions) out.partitions = parse_partitions(*partitions);
+  if (retention && !creates) throw UsageError("--retention applies to topics create");
+  if (retention) out.retention = parse_retention(*retention);
+  if (out.force && out.command != Command::kTopicsDelete) {
+    throw UsageError("--force applies to topics delete");
   }
   return out;
 }
@@ -190,8 +271,8 @@ RouteWindow route_window(const Invocation& invocation, std::int64_t now_ms) {
 const char* usage_text() {
   return R"(Usage: gpsrelayctl [-c PATH] [--json] COMMAND [ARGUMENTS]
 
-Inspect gpsrelay's queue, manage packets that could not be delivered and
-look up driver locations. Reads the daemon's configuration file, with the
+Inspect gpsrelay's queue, manage packets that could not be delivered, look
+up driver locations and manage topics and their dead letters. Reads the daemon's configuration file, with the
 same GPSRELAY_<SECTION>_<KEY> environment overrides, to find Redis, MySQL
 and the daemon itself. Options may be given before or after the command.
 
@@ -238,6 +319,35 @@ Commands:
       HEADING, ORDER; --json gives an array of location records. --until
       defaults to now, --since to an hour before --until, --limit to 1000
       (the earliest N points of the range).
+  topics list
+      The topics of the [topics] module (under topics.prefix): NAME,
+      PARTITIONS, RETENTION, LENGTH (entries over all partitions) and GROUPS
+      (how many consumer groups read it); --json adds each group's lag and
+      pending count.
+  topics create TOPIC [--partitions N] [--retention DURATION]
+      Creates a topic as POST /v1/topics does: 1 to 256 partitions (default
+      1, fixed from then on), retention default topics.retention. TOPIC is 1
+      to 200 of A-Z a-z 0-9 . _ -. Exit 4 when the name is taken.
+  topics delete TOPIC [--force]
+      Deletes a topic and its messages as DELETE /v1/topics/TOPIC does.
+      Refuses (exit 4) while a consumer group has pending messages
+      (delivered, not acknowledged) on it; --force deletes them too.
+  topics lag
+      Per consumer group, topic and partition: LAG (messages the group has
+      not received yet), PENDING (received, not acknowledged) and CONSUMERS
+      (the group's live consumers, whose sessions have not expired).
+  dlq list TOPIC [--limit N]
+      The dead letters of TOPIC, oldest first: what its dead-letter topic
+      TOPIC.dlq holds after max_retries deliveries without an ack. ID,
+      ORIGINAL ID, DELIVERIES, REASON, LAST CONSUMER, PUBLISHED (UTC), KEY,
+      VALUE (cut to fit; complete with --json). --limit defaults to 50.
+  dlq replay TOPIC [--id ID | --all]
+      Publishes dead letters back to TOPIC (every one, or the one whose id
+      in TOPIC.dlq is ID) with their key, value and headers, less the x-
+      headers the move added; a key's message goes to the key's partition,
+      as on publish. A dead letter is deleted only after TOPIC stored it
+      again: if gpsrelayctl is interrupted between the two, a later replay
+      publishes it again (at-least-once). Exit 3 when TOPIC does not exist.
 
 Options:
   -c, --config PATH   configuration file (default /etc/gpsrelay/gpsrelay.conf)
@@ -254,8 +364,11 @@ Exit status:
   1  usage error, or an invalid configuration (reported as FILE:LINE: message)
   2  Redis or MySQL unreachable or failing, or a replay refused because the
      queue is full; status still prints what it could reach
-  3  no such failed packet (failed show, failed replay --id), or no current
-     location of the driver (location)
+  3  no such failed packet (failed show, failed replay --id), no current
+     location of the driver (location), no such topic, or no such dead letter
+     (dlq replay --id)
+  4  topics create: the name is taken; topics delete: a consumer group has
+     pending messages (without --force)
 )";
 }
 

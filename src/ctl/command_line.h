@@ -28,7 +28,13 @@ enum class Command {
   kFailedReplay,
   kFailedPurge,
   kLocation,
-  kRoute
+  kRoute,
+  kTopicsList,
+  kTopicsCreate,
+  kTopicsDelete,
+  kTopicsLag,
+  kDlqList,
+  kDlqReplay
 };
 
 struct Invocation {
@@ -36,14 +42,22 @@ struct Invocation {
   std::string config_path = "/etc/gpsrelay/gpsrelay.conf";
   bool json = false;
   // failed list: --since, --limit; failed replay: one of --id, --since, --all;
-  // route: --since, --until, --limit.
+  // route: --since, --until, --limit; dlq list: --limit; dlq replay: --id or
+  // --all (neither: all).
   std::optional<std::string> since;  // unparsed TIME (see time_spec.h)
   std::optional<std::string> until;  // route only; unparsed TIME
   std::uint64_t limit = 50;          // kRouteLimit for route when --limit is not given
-  std::optional<std::string> id;     // failed show / replay --id: row id or message id
+  // failed show / replay --id: row id or message id; dlq replay --id: message id
+  std::optional<std::string> id;
   bool all = false;
   std::chrono::milliseconds older_than{0};  // failed purge
   std::string driver_id;                    // location, route: a valid locations id
+  // topics create/delete: the topic; dlq list/replay: the topic whose
+  // dead letters (<topic>.dlq) are meant. Always a valid topic name.
+  std::string topic;
+  unsigned partitions = 1;                             // topics create --partitions
+  std::optional<std::chrono::milliseconds> retention;  // topics create; none: topics.retention
+  bool force = false;                                  // topics delete --force
 };
 
 // route's defaults: the hour before --until (itself default now), at most
@@ -81,7 +95,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;        // usage or configuration error
 inline constexpr int kExitUnavailable = 2;  // Redis or MySQL unreachable, or refused
 // failed show/replay --id of an unknown packet; location of a driver
-// without a current one.
+// without a current one; an unknown topic or dlq replay --id.
 inline constexpr int kExitNotFound = 3;
+// topics create of a name that is taken; topics delete while a consumer
+// group has pending messages (without --force).
+inline constexpr int kExitConflict = 4;
 
 }  // namespace gpsrelay::ctl

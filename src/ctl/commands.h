@@ -1,6 +1,6 @@
 // The gpsrelayctl commands. Each prints a table (or JSON with --json) to
-// `out` and returns the exit code; Unavailable (redis_session.h) and
-// NotFound propagate to main, which turns them into a message and a code.
+// `out` and returns the exit code; Unavailable (redis_session.h), NotFound
+// and Conflict propagate to main, which turns them into a message and a code.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,13 @@
 namespace gpsrelay::ctl {
 
 class NotFound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What was asked contradicts the state (a topic exists; a delete would drop
+// pending messages): exit kExitConflict.
+class Conflict : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -31,5 +38,11 @@ int run_failed_replay(const CommandContext& context);
 int run_failed_purge(const CommandContext& context);
 int run_location(const CommandContext& context);
 int run_route(const CommandContext& context);
+int run_topics_list(const CommandContext& context);
+int run_topics_create(const CommandContext& context);
+int run_topics_delete(const CommandContext& context);
+int run_topics_lag(const CommandContext& context);
+int run_dlq_list(const CommandContext& context);
+int run_dlq_replay(const CommandContext& context);
 
 }  // namespace gpsrelay::ctl

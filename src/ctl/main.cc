@@ -39,6 +39,18 @@ int run(const Invocation& invocation, const gpsrelay::core::Config& config) {
       return run_location(context);
     case Command::kRoute:
       return run_route(context);
+    case Command::kTopicsList:
+      return run_topics_list(context);
+    case Command::kTopicsCreate:
+      return run_topics_create(context);
+    case Command::kTopicsDelete:
+      return run_topics_delete(context);
+    case Command::kTopicsLag:
+      return run_topics_lag(context);
+    case Command::kDlqList:
+      return run_dlq_list(context);
+    case Command::kDlqReplay:
+      return run_dlq_replay(context);
     case Command::kHelp:
     case Command::kVersion:
       break;
@@ -87,6 +99,9 @@ int main(int argc, char** argv) {
   } catch (const NotFound& e) {
     std::fprintf(stderr, "gpsrelayctl: %s\n", e.what());
     return kExitNotFound;
+  } catch (const Conflict& e) {
+    std::fprintf(stderr, "gpsrelayctl: %s\n", e.what());
+    return kExitConflict;
   } catch (const std::exception& e) {
     // A reply we did not expect (say, from a future Redis): report it as a
     // runtime failure rather than abort.

@@ -33,6 +33,9 @@ class TopicKeys {
   std::string partition(std::string_view topic, unsigned partition) const {
     return prefix_ + std::string(topic) + ":" + std::to_string(partition);
   }
+  std::string group_members(std::string_view group) const {
+    return prefix_ + "group:" + std::string(group) + ":members";
+  }
 
  private:
   std::string prefix_;
@@ -50,6 +53,12 @@ extern const std::string kDescribeScript;
 // KEYS[1] meta; ARGV prefix, name, force ("1"). 1 deleted, -1 no such
 // topic, -2 a group has pending messages (and not forced).
 extern const std::string kDeleteScript;
+
+// Keys hash into this space (partition_for_key(key, kKeyHashSpace)) before
+// kPublishScript takes the hash modulo the topic's partitions: Lua numbers
+// are doubles, exact only to 2^53. Every publisher (the daemon's store,
+// gpsrelayctl's dlq replay) hashes so, or a key would change partitions.
+inline constexpr unsigned kKeyHashSpace = 1U << 30;
 
 // KEYS[1] meta; ARGV prefix, name, now ms, round-robin seed, count, then
 // per message: key hash (-1: none), key, value, binary ("1"/"0"), headers,

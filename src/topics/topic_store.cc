@@ -12,9 +12,6 @@
 namespace gpsrelay::topics {
 namespace {
 
-// Keys hash into this space before the script takes it modulo the
-// topic's partitions: Lua numbers are doubles, exact only to 2^53.
-constexpr unsigned kKeyHashSpace = 1U << 30;
 // An instance not seen for this long leaves the cluster view (and Redis).
 constexpr std::chrono::hours kForgetInstanceAfter{1};
 
@@ -82,20 +79,6 @@ bool parse_polled(const redisReply* r, StoredMessage& message) {
 }
 
 }  // namespace
-
-bool parse_topic_meta(std::string_view meta, TopicInfo& info) {
-  std::int64_t fields[3] = {};
-  for (std::int64_t& field : fields) {
-    const std::size_t space = meta.find(' ');
-    if (!parse_int(meta.substr(0, space), field)) return false;
-    meta = space == std::string_view::npos ? std::string_view() : meta.substr(space + 1);
-  }
-  if (fields[0] < 1 || fields[0] > static_cast<std::int64_t>(kMaxPartitions)) return false;
-  info.partitions = static_cast<unsigned>(fields[0]);
-  info.retention = std::chrono::milliseconds(fields[1]);
-  info.created_ms = fields[2];
-  return true;
-}
 
 TopicStore::TopicStore(event_base* base, const core::RedisConfig& redis,
                        const core::TopicsConfig& topics, std::string instance)

@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "queue/redis_connection.h"
+#include "topics/topic_meta.h"
 #include "topics/topic_requests.h"
 #include "topics/topic_scripts.h"
 
@@ -28,13 +29,6 @@ enum class Outcome {
   kPending,      // delete: a group has pending messages
   kNoConsumer,   // the consumer id is unknown to the group, or its session expired
   kUnavailable,  // Redis down, or it refused the command
-};
-
-struct TopicInfo {
-  std::string name;
-  unsigned partitions = 0;
-  std::chrono::milliseconds retention{0};
-  std::int64_t created_ms = 0;
 };
 
 struct GroupInfo {
@@ -132,8 +126,5 @@ class TopicStore {
   std::uint64_t round_robin_ = 0;
   queue::RedisConnection connection_;
 };
-
-// "<partitions> <retention ms> <created ms>" as the meta hash keeps it.
-bool parse_topic_meta(std::string_view meta, TopicInfo& info);
 
 }  // namespace gpsrelay::topics

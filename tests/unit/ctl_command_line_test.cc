@@ -138,21 +138,24 @@ TEST(CtlCommandLineTest, SinceIsCheckedBeforeAnyConnection) {
 TEST(CtlCommandLineTest, OptionsACommandWouldIgnoreAreErrors) {
   EXPECT_EQ(error_of({"status", "--since", "1h"}),
             "--since applies to failed list/replay and route");
-  EXPECT_EQ(error_of({"failed", "list", "--all"}), "--all applies to failed replay");
-  EXPECT_EQ(error_of({"failed", "list", "--id", "1"}), "--id applies to failed replay");
+  EXPECT_EQ(error_of({"failed", "list", "--all"}), "--all applies to failed replay and dlq replay");
+  EXPECT_EQ(error_of({"failed", "list", "--id", "1"}),
+            "--id applies to failed replay and dlq replay");
   EXPECT_EQ(error_of({"status", "--older-than", "1d"}), "--older-than applies to failed purge");
-  EXPECT_EQ(error_of({"status", "--all"}), "--all applies to failed replay");
-  EXPECT_EQ(error_of({"failed", "show", "1", "--id", "2"}), "--id applies to failed replay");
+  EXPECT_EQ(error_of({"status", "--all"}), "--all applies to failed replay and dlq replay");
+  EXPECT_EQ(error_of({"failed", "show", "1", "--id", "2"}),
+            "--id applies to failed replay and dlq replay");
   EXPECT_EQ(error_of({"failed", "purge", "--older-than", "1d", "--since", "1h"}),
             "--since applies to failed list/replay and route");
   EXPECT_EQ(error_of({"location", "d1", "--since", "1h"}),
             "--since applies to failed list/replay and route");
   EXPECT_EQ(error_of({"failed", "list", "--until", "1h"}), "--until applies to route");
-  EXPECT_EQ(error_of({"status", "--limit", "5"}), "--limit applies to failed list and route");
+  EXPECT_EQ(error_of({"status", "--limit", "5"}),
+            "--limit applies to failed list, route and dlq list");
   EXPECT_EQ(error_of({"location", "d1", "--limit", "5"}),
-            "--limit applies to failed list and route");
-  EXPECT_EQ(error_of({"route", "d1", "--all"}), "--all applies to failed replay");
-  EXPECT_EQ(error_of({"route", "d1", "--id", "3"}), "--id applies to failed replay");
+            "--limit applies to failed list, route and dlq list");
+  EXPECT_EQ(error_of({"route", "d1", "--all"}), "--all applies to failed replay and dlq replay");
+  EXPECT_EQ(error_of({"route", "d1", "--id", "3"}), "--id applies to failed replay and dlq replay");
 }
 
 TEST(CtlCommandLineTest, UsageTextNamesEveryCommandAndExitCode) {
@@ -180,7 +183,17 @@ TEST(CtlCommandLineTest, UsageTextNamesEveryCommandAndExitCode) {
                            "at-least-once",
                            "max_queue_length",
                            "FILE:LINE",
-                           "  3  "}) {
+                           "topics list",
+                           "topics create TOPIC",
+                           "--partitions",
+                           "--retention",
+                           "topics delete TOPIC",
+                           "--force",
+                           "topics lag",
+                           "dlq list TOPIC",
+                           "dlq replay TOPIC",
+                           "  3  ",
+                           "  4  "}) {
     EXPECT_NE(usage.find(word), std::string::npos) << word;
   }
 }
@@ -226,6 +239,116 @@ TEST(CtlCommandLineTest, RouteDefaultsAndOptions) {
             "--until takes " + std::string(kTimeForms) + ", not 'tomorrow'");
   EXPECT_EQ(error_of({"route", "d1", "--since", "7"}),
             "--since takes " + std::string(kTimeForms) + ", not '7'");
+}
+
+TEST(CtlCommandLineTest, TopicsListAndLagTakeNoArguments) {
+  EXPECT_EQ(parse({"topics", "list"}).command, Command::kTopicsList);
+  const Invocation lag = parse({"--json", "topics", "lag"});
+  EXPECT_EQ(lag.command, Command::kTopicsLag);
+  EXPECT_TRUE(lag.json);
+  EXPECT_EQ(error_of({"topics"}), "'topics' needs one of: list, create, delete, lag");
+  EXPECT_EQ(error_of({"topics", "show"}), "unknown command 'topics show'");
+  EXPECT_EQ(error_of({"topics", "list", "jobs"}), "unexpected argument 'jobs'");
+  EXPECT_EQ(error_of({"topics", "lag", "--limit", "3"}),
+            "--limit applies to failed list, route and dlq list");
+}
+
+TEST(CtlCommandLineTest, TopicsCreateDefaultsAndOptions) {
+  const Invocation plain = parse({"topics", "create", "jobs"});
+  EXPECT_EQ(plain.command, Command::kTopicsCreate);
+  EXPECT_EQ(plain.topic, "jobs");
+  EXPECT_EQ(plain.partitions, 1u);
+  EXPECT_FALSE(plain.retention.has_value());  // topics.retention applies
+  const Invocation opts =
+      parse({"topics", "--partitions=4", "create", "jobs.v2_a-b", "--retention", "36h"});
+  EXPECT_EQ(opts.topic, "jobs.v2_a-b");
+  EXPECT_EQ(opts.partitions, 4u);
+  EXPECT_EQ(opts.retention, std::chrono::hours(36));
+  EXPECT_EQ(parse({"topics", "create", "t", "--partitions", "256"}).partitions, 256u);
+  EXPECT_EQ(parse({"topics", "create", "t", "--retention", "3650d"}).retention,
+            std::chrono::hours(24 * 3650));
+}
+
+TEST(CtlCommandLineTest, TopicsCreateRefusesWhatTheApiRefuses) {
+  EXPECT_EQ(error_of({"topics", "create"}), "'topics create' needs a TOPIC");
+  EXPECT_EQ(error_of({"topics", "create", "a", "b"}), "unexpected argument 'b'");
+  for (const std::string& bad : {std::string("a:b"), std::string("a*"), std::string("."),
+                                 std::string(".."), std::string("a b"), std::string(201, 'x')}) {
+    EXPECT_EQ(error_of({"topics", "create", bad}),
+              "TOPIC is 1 to 200 of A-Z a-z 0-9 . _ - (not . or ..), not '" + bad + "'");
+  }
+  EXPECT_EQ(parse({"topics", "create", std::string(200, 'x')}).topic, std::string(200, 'x'));
+  for (const char* bad : {"0", "257", "-1", "2x", ""}) {
+    EXPECT_EQ(error_of({"topics", "create", "t", "--partitions", bad}),
+              std::string("--partitions takes a number from 1 to 256, not '") + bad + "'");
+  }
+  for (const char* bad : {"0s", "7", "1h30m", "3651d", "forever"}) {
+    EXPECT_EQ(error_of({"topics", "create", "t", "--retention", bad}),
+              std::string("--retention takes a duration above 0 such as 12h or 7d, at most ") +
+                  "3650d, not '" + bad + "'");
+  }
+  EXPECT_EQ(error_of({"topics", "create", "t", "--partitions"}), "--partitions needs a value");
+  EXPECT_EQ(error_of({"topics", "create", "t", "--retention"}), "--retention needs a value");
+}
+
+TEST(CtlCommandLineTest, TopicsDeleteTakesForce) {
+  const Invocation plain = parse({"topics", "delete", "jobs"});
+  EXPECT_EQ(plain.command, Command::kTopicsDelete);
+  EXPECT_EQ(plain.topic, "jobs");
+  EXPECT_FALSE(plain.force);
+  EXPECT_TRUE(parse({"--force", "topics", "delete", "jobs"}).force);
+  EXPECT_EQ(error_of({"topics", "delete"}), "'topics delete' needs a TOPIC");
+  EXPECT_EQ(error_of({"topics", "delete", "a/b"}),
+            "TOPIC is 1 to 200 of A-Z a-z 0-9 . _ - (not . or ..), not 'a/b'");
+}
+
+TEST(CtlCommandLineTest, TopicOptionsApplyToTheirCommandsOnly) {
+  EXPECT_EQ(error_of({"topics", "list", "--force"}), "--force applies to topics delete");
+  EXPECT_EQ(error_of({"status", "--force"}), "--force applies to topics delete");
+  EXPECT_EQ(error_of({"topics", "delete", "t", "--partitions", "2"}),
+            "--partitions applies to topics create");
+  EXPECT_EQ(error_of({"dlq", "list", "t", "--retention", "1d"}),
+            "--retention applies to topics create");
+  EXPECT_EQ(error_of({"topics", "create", "t", "--force"}), "--force applies to topics delete");
+  EXPECT_EQ(error_of({"topics", "create", "t", "--all"}),
+            "--all applies to failed replay and dlq replay");
+  EXPECT_EQ(error_of({"topics", "list", "--id", "1-0"}),
+            "--id applies to failed replay and dlq replay");
+}
+
+TEST(CtlCommandLineTest, DlqListTakesATopicAndALimit) {
+  const Invocation plain = parse({"dlq", "list", "jobs"});
+  EXPECT_EQ(plain.command, Command::kDlqList);
+  EXPECT_EQ(plain.topic, "jobs");
+  EXPECT_EQ(plain.limit, 50u);
+  EXPECT_EQ(parse({"dlq", "list", "jobs", "--limit", "5"}).limit, 5u);
+  EXPECT_EQ(error_of({"dlq"}), "'dlq' needs one of: list, replay");
+  EXPECT_EQ(error_of({"dlq", "purge", "jobs"}), "unknown command 'dlq purge'");
+  EXPECT_EQ(error_of({"dlq", "list"}), "'dlq list' needs a TOPIC");
+  EXPECT_EQ(error_of({"dlq", "list", "jobs", "x"}), "unexpected argument 'x'");
+  EXPECT_EQ(error_of({"dlq", "list", "jobs", "--all"}),
+            "--all applies to failed replay and dlq replay");
+  EXPECT_EQ(error_of({"dlq", "list", "jobs:0"}),
+            "TOPIC is 1 to 200 of A-Z a-z 0-9 . _ - (not . or ..), not 'jobs:0'");
+}
+
+TEST(CtlCommandLineTest, DlqReplayTakesOneIdOrAll) {
+  const Invocation all = parse({"dlq", "replay", "jobs"});
+  EXPECT_EQ(all.command, Command::kDlqReplay);
+  EXPECT_EQ(all.topic, "jobs");
+  EXPECT_FALSE(all.id.has_value());
+  EXPECT_FALSE(all.all);  // neither selector: every dead letter, as --all
+  EXPECT_TRUE(parse({"dlq", "replay", "jobs", "--all"}).all);
+  EXPECT_EQ(parse({"dlq", "replay", "jobs", "--id", "1795595200000-0"}).id, "1795595200000-0");
+  EXPECT_EQ(error_of({"dlq", "replay", "jobs", "--id", "1-0", "--all"}),
+            "'dlq replay' takes --id ID or --all, not both");
+  // A DLQ entry has a stream id; a failed packet's row id is no such id.
+  for (const char* bad : {"12", "1-", "-1", "a-b", "1-2-3"}) {
+    EXPECT_EQ(error_of({"dlq", "replay", "jobs", "--id", bad}),
+              std::string("ID must be a message id (<ms>-<seq>), not '") + bad + "'");
+  }
+  EXPECT_EQ(error_of({"dlq", "replay", "jobs", "--limit", "2"}),
+            "--limit applies to failed list, route and dlq list");
 }
 
 constexpr std::int64_t kNow = 1795595200000;  // 2026-11-25 08:26:40 UTC

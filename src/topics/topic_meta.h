@@ -1,0 +1,26 @@
+// A topic's metadata as the `<prefix>meta` hash keeps it (topic_scripts.h):
+// "<partitions> <retention ms> <created ms>". Pure, so the daemon's store
+// and gpsrelayctl read the one format with the one parser; it does not
+// talk to Redis.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gpsrelay::topics {
+
+struct TopicInfo {
+  std::string name;
+  unsigned partitions = 0;
+  std::chrono::milliseconds retention{0};
+  std::int64_t created_ms = 0;
+};
+
+// Fills partitions, retention and created_ms of `info` from `meta`; false
+// (and `info` partly filled) unless it holds three integers separated by
+// single spaces with 1 to kMaxPartitions partitions.
+bool parse_topic_meta(std::string_view meta, TopicInfo& info);
+
+}  // namespace gpsrelay::topics
