@@ -2,7 +2,8 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|micro|all]   (default: all)
+#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|topics|micro|all]
+#   (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
 #         gpsrelayd backed by a private redis-server (AOF, fsync every
@@ -70,6 +71,28 @@
 #         p50/p90/p99/p99.9/max, the client's CPU, and gpsrelayd's VmRSS once
 #         all subscribers are connected. Goals: p99 < 50 ms, p50 < 10 ms,
 #         RSS < 300 MB with 10,000 connected.
+# topics  the topics API (issue 13): gpsrelayd with [topics] enabled
+#         (http.max_body_size = 4m for batches), topic 'bench' with 4
+#         partitions, Redis with automatic AOF rewrites off (a rewrite of
+#         gigabytes would fork mid-run; appendfsync everysec stays). The load
+#         client is tests/load/topics_load.cc (target topics_load), one
+#         libevent loop. (1) single publishes of 1 KB over 64 keep-alive
+#         connections, closed loop, TOPICS_DURATION (30 s) after a 3 s
+#         warm-up, and the same load from wrk as a cross-check of the
+#         client; (2) batches of 50 over 8 connections until TOPICS_FILL
+#         (1,000,000) messages or TOPICS_DURATION; (3) consume+ack over what
+#         is there: 8 consumers of one group poll up to 500 (wait 1s) and ack
+#         each batch, until drained or TOPICS_CONSUME_DURATION (60 s). Each
+#         prints msg/s, latency p50/p90/p99/p99.9/max, errors and the CPU of
+#         the client, gpsrelayd and redis-server over its window. gpsrelayd's
+#         VmRSS every 5 s over all three. Then Redis's own ceiling for the
+#         same pattern (gpsrelayd stopped): redis-benchmark XADD of the same
+#         entry (5 fields, a 1 KB value, MINID ~ trimming), pipelined (-c 64
+#         -P 16) and one at a time (-c 64), and XREADGROUP COUNT 500 + XACK
+#         pipelined on one connection (tests/load/stream_consume_ceiling.cc);
+#         ratios ours/Redis. PERF=1 records 10 s of "perf record -a -g" in
+#         the middle of each of the three loads into PERF_OUT (default
+#         /tmp/gpsrelay-topics-perf).
 # micro   Google Benchmark microbenchmarks of pure code (tests/bench/:
 #         the router), no servers.
 #
@@ -97,8 +120,8 @@ connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 max_inflight=${MAX_INFLIGHT:-256m}
-case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | micro | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|micro|all]" >&2
+case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | topics | micro | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|topics|micro|all]" >&2
   exit 2
   ;;
 esac
@@ -543,6 +566,109 @@ live_max_clients = $((live_subscribers * 2))"
   live_metrics=$(curl -s "http://127.0.0.1:$relay_port/metrics" | grep -E '^gpsrelay_live_' | grep -v '_bucket{' || true)
   [ -z "$live_metrics" ] || printf 'gpsrelayd live metrics at the end:\n%s\n' "$live_metrics"
   stop_relay
+fi
+
+if [ "$mode" = topics ] || [ "$mode" = all ]; then
+  topics_duration=${TOPICS_DURATION:-30}
+  topics_fill=${TOPICS_FILL:-1000000}
+  topics_consume_duration=${TOPICS_CONSUME_DURATION:-60}
+  cmake --build build --target topics_load stream_consume_ceiling >/dev/null
+  redis FLUSHALL >/dev/null
+  # Gigabytes of 1 KB messages: an automatic AOF rewrite would fork and copy
+  # them in the middle of a load. Writes still go to the AOF (everysec).
+  redis CONFIG SET auto-aof-rewrite-percentage 0 >/dev/null
+  start_relay "" "max_body_size = 4m
+[topics]
+enabled = true"
+  redis_pid=${pids[0]}
+  topics_url="http://127.0.0.1:$relay_port/v1/topics"
+  curl -sf -X POST "$topics_url" -d '{"name":"bench","partitions":4}' >/dev/null
+  topic_state() { curl -s "$topics_url/bench"; }
+  rss_now() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status"; }
+  value=$(python3 -c 'print("".join(chr(97 + i % 26) for i in range(1024)))')
+  perf_out=${PERF_OUT:-/tmp/gpsrelay-topics-perf}
+  perf_pid=
+  perf_during() {  # name seconds-from-now: 10 s of call graphs, in the background
+    [ -n "${PERF:-}" ] || return 0
+    mkdir -p "$perf_out"
+    (sleep "$2"; perf record -F 499 -a -g -o "$perf_out/$1.data" -- sleep 10 >/dev/null 2>&1
+     perf report -i "$perf_out/$1.data" --no-children --sort comm,dso --stdio -g none \
+       >"$perf_out/$1-by-dso.txt" 2>/dev/null
+     perf report -i "$perf_out/$1.data" --no-children --sort comm,sym --stdio -g none \
+       >"$perf_out/$1-by-symbol.txt" 2>/dev/null) &
+    perf_pid=$!
+  }
+  wait_perf() { [ -z "$perf_pid" ] || wait "$perf_pid" || true; }
+  topics_run() {  # name topics_load-arguments...
+    local name=$1
+    shift
+    build/tests/topics_load --port "$relay_port" --watch gpsrelayd="$relay_pid" \
+      --watch redis-server="$redis_pid" "$@" >"$work/topics-$name.out" 2>"$work/topics-$name.err" || {
+      echo "bench topics: topics_load $name failed:" >&2
+      cat "$work/topics-$name.err" >&2
+      return 1
+    }
+    cat "$work/topics-$name.out"
+  }
+  tval() { awk -v k="$2:" '$1 == k {print $2}' "$work/topics-$1.out"; }
+  echo "redis $(redis-server --version | awk '{print $3}' | cut -d= -f2), gpsrelayd http.threads=$threads," \
+    "topic bench with 4 partitions, 1,024-byte string values"
+  rss_start=$(rss_now)
+  touch "$work/rss.on"
+  (while [ -e "$work/rss.on" ]; do printf '%s ' "$(rss_now)"; sleep 5; done) >"$work/rss" &
+  rss_sampler=$!
+
+  echo "=== topics publish: 64 connections, one message per request, ${topics_duration}s (after 3 s warm-up)"
+  perf_during publish $((3 + topics_duration / 2 - 5))
+  topics_run publish --mode publish --connections 64 --duration "${topics_duration}s" --warmup 3s --size 1024
+  wait_perf
+  echo "--- cross-check of the client: wrk -t1 -c64 -d${topics_duration}s, the same request"
+  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[{"value":"%s"}]]\n' \
+    "$value" >"$work/topic.lua"
+  wrk -t1 -c64 -d"${topics_duration}s" --latency -s "$work/topic.lua" "$topics_url/bench/publish" >"$work/topic.wrk"
+  awk '/^Requests\/sec:/ {r = $2} $1 == "50%" {a = $2} $1 == "99%" {b = $2} /Non-2xx/ {e = $NF}
+    END {printf "wrk: %s msg/s, p50 %s, p99 %s, non-2xx %d\n", r, a, b, e}' "$work/topic.wrk"
+
+  echo "=== topics batch: 8 connections, 50 messages per request, until $topics_fill messages or ${topics_duration}s"
+  perf_during batch 3
+  topics_run batch --mode batch --connections 8 --batch 50 --size 1024 --total "$topics_fill" \
+    --duration "${topics_duration}s"
+  wait_perf
+  echo "topic before consuming: $(topic_state)"
+
+  echo "=== topics consume+ack: 8 consumers of group bench, poll max 500 wait 1s, ack each batch"
+  perf_during consume 3
+  topics_run consume --mode consume --connections 8 --max 500 --wait 1s --duration "${topics_consume_duration}s"
+  wait_perf
+  echo "topic after consuming: $(topic_state)"
+  rm -f "$work/rss.on"
+  wait "$rss_sampler" || true
+  echo "gpsrelayd VmRSS: $rss_start MiB at start, $(rss_now) MiB at the end; every 5 s (MiB): $(cat "$work/rss")"
+  echo "redis used_memory: $(redis INFO memory | awk -F: '/^used_memory_human:/ {print $2}' | tr -d '\r')"
+  stop_relay
+
+  echo "=== Redis's own ceiling (gpsrelayd stopped, topic data flushed)"
+  redis FLUSHALL >/dev/null
+  # The entry gpsrelayd appends: k, v (the value as JSON: a quoted string),
+  # b, h, t; trimmed with MINID ~ like every publish.
+  xadd=(XADD bench:raw MINID '~' 0 '*' k '' v "\"$value\"" b 0 h '{}' t 1764475200000)
+  # "msg/s p50 p99" of redis-benchmark's CSV line.
+  rb() { redis-benchmark -p "$redis_port" --csv "$@" "${xadd[@]}" | awk -F'","' 'NR == 2 {print $2 " " $5 " " $7}'; }
+  read -r xadd_pipelined xadd_pipelined_p50 xadd_pipelined_p99 <<<"$(rb -n 1000000 -c 64 -P 16)"
+  read -r xadd_single xadd_single_p50 xadd_single_p99 <<<"$(rb -n 300000 -c 64 -P 1)"
+  echo "redis-benchmark XADD 1 KB, -c 64 -P 16: ${xadd_pipelined%.*} msg/s (p50 $xadd_pipelined_p50 ms, p99 $xadd_pipelined_p99 ms per pipelined command)"
+  echo "redis-benchmark XADD 1 KB, -c 64 -P 1:  ${xadd_single%.*} msg/s (p50 $xadd_single_p50 ms, p99 $xadd_single_p99 ms)"
+  echo "stream of $(redis XLEN bench:raw) entries; XREADGROUP COUNT 500 + XACK, pipelined, one connection:"
+  build/tests/stream_consume_ceiling --port "$redis_port" --stream bench:raw --count 500 | tee "$work/ceiling.out"
+  consume_ceiling=$(awk '$1 == "msg_per_s:" {print $2}' "$work/ceiling.out")
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+  echo "=== ours / Redis"
+  echo "single publish (64 conn): $(tval publish msg_per_s) / ${xadd_single%.*} (XADD -P 1) = $(ratio "$(tval publish msg_per_s)" "$xadd_single")"
+  echo "batched publish: $(tval batch msg_per_s) / ${xadd_pipelined%.*} (XADD -P 16) = $(ratio "$(tval batch msg_per_s)" "$xadd_pipelined")"
+  echo "consume+ack: $(tval consume msg_per_s) / $consume_ceiling = $(ratio "$(tval consume msg_per_s)" "$consume_ceiling")"
+  redis FLUSHALL >/dev/null
+  redis CONFIG SET auto-aof-rewrite-percentage 100 >/dev/null
+  [ -z "${PERF:-}" ] || echo "perf reports in $perf_out"
 fi
 
 if [ "$mode" = locations ] || [ "$mode" = all ]; then

@@ -17,7 +17,7 @@ for purpose in "$@"; do
     # libjs-leaflet, chromium, python3-websockets: the /map page in a headless browser.
     test) want+=(redis-server mariadb-server curl clang-14 libclang-rt-14-dev clang-format clang-tidy
                  libjs-leaflet chromium python3-websockets) ;;
-    bench) want+=(redis-server mariadb-server curl python3 wrk nginx-light libbenchmark-dev) ;;
+    bench) want+=(redis-server redis-tools mariadb-server curl python3 wrk nginx-light libbenchmark-dev) ;;
     deb) want+=(debhelper dpkg-dev lintian rsync util-linux systemd) ;;
     rpm) want+=(rpm rpmlint rsync util-linux) ;;
     packaging) want+=(systemd groff man-db) ;;
