@@ -29,6 +29,8 @@
 namespace gpsrelay::ctl {
 namespace {
 
+using topics::ConsumerSession;
+using topics::parse_consumer_session;
 using topics::TopicInfo;
 using topics::TopicKeys;
 
@@ -191,7 +193,9 @@ struct GroupLag {
 std::int64_t live_consumers(const redisReply* members, std::int64_t now_ms) {
   std::int64_t live = 0;
   for (std::size_t i = 0; i + 1 < members->elements; i += 2) {
-    if (integer_of(members->element[i + 1]).value_or(0) >= now_ms) ++live;
+    const std::optional<ConsumerSession> session =
+        parse_consumer_session(text_of(members->element[i + 1]));
+    if (session && session->expires_ms >= now_ms) ++live;
   }
   return live;
 }

@@ -23,4 +23,17 @@ bool parse_topic_meta(std::string_view meta, TopicInfo& info) {
   return true;
 }
 
+std::optional<ConsumerSession> parse_consumer_session(std::string_view value) {
+  const std::size_t space = value.find(' ');
+  const std::string_view expiry = value.substr(0, space);
+  ConsumerSession session;
+  const auto [end, error] =
+      std::from_chars(expiry.data(), expiry.data() + expiry.size(), session.expires_ms);
+  if (expiry.empty() || error != std::errc() || end != expiry.data() + expiry.size()) {
+    return std::nullopt;
+  }
+  if (space != std::string_view::npos) session.instance = value.substr(space + 1);
+  return session;
+}
+
 }  // namespace gpsrelay::topics

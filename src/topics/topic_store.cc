@@ -392,14 +392,11 @@ void TopicStore::cluster(std::function<void(Outcome, ClusterView)> done) {
       }
       const redisReply* members = g->element[2];
       for (std::size_t m = 0; m + 1 < members->elements; m += 2) {
-        const std::string_view value = text(members->element[m + 1]);
-        const std::size_t space = value.find(' ');
-        std::int64_t expires = 0;
-        parse_int(value.substr(0, space), expires);
+        const std::optional<ConsumerSession> session =
+            parse_consumer_session(text(members->element[m + 1]));
+        if (!session) continue;
         group.consumers.push_back(
-            {std::string(text(members->element[m])),
-             space == std::string_view::npos ? std::string() : std::string(value.substr(space + 1)),
-             expires});
+            {std::string(text(members->element[m])), session->instance, session->expires_ms});
       }
       view.groups.push_back(std::move(group));
     }

@@ -25,5 +25,18 @@ TEST(TopicMetaTest, RefusesAnythingElse) {
   }
 }
 
+TEST(TopicMetaTest, ConsumerSessionIsExpiryAndInstance) {
+  const auto session = parse_consumer_session("1795595230000 gw1-8080");
+  ASSERT_TRUE(session);
+  EXPECT_EQ(session->expires_ms, 1795595230000);
+  EXPECT_EQ(session->instance, "gw1-8080");
+  const auto bare = parse_consumer_session("1795595230000");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->instance, "");
+  for (const char* bad : {"", " 1", "x 1", "12x gw"}) {
+    EXPECT_FALSE(parse_consumer_session(bad)) << '"' << bad << '"';
+  }
+}
+
 }  // namespace
 }  // namespace gpsrelay::topics
