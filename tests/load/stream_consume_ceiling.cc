@@ -23,7 +23,11 @@
 #include <string>
 #include <vector>
 
+#include "load_common.h"
+
 namespace {
+
+using gpsrelay::load::percentiles;
 
 using Clock = std::chrono::steady_clock;
 
@@ -64,19 +68,6 @@ void append(redisContext* context, const std::vector<std::string>& args) {
       REDIS_OK) {
     throw std::runtime_error("redisAppendCommandArgv failed");
   }
-}
-
-std::string percentiles(std::vector<float>& values) {
-  if (values.empty()) return "n/a n/a n/a n/a n/a";
-  std::sort(values.begin(), values.end());
-  const auto at = [&](double q) {
-    const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
-    return values[std::min(values.size() - 1, index == 0 ? 0 : index - 1)];
-  };
-  char line[160];
-  std::snprintf(line, sizeof(line), "%.3f %.3f %.3f %.3f %.3f", at(0.5), at(0.9), at(0.99),
-                at(0.999), values.back());
-  return line;
 }
 
 int run(int argc, char** argv) {

@@ -51,7 +51,14 @@
 #include <utility>
 #include <vector>
 
+#include "load_common.h"
+
 namespace {
+
+using gpsrelay::load::cpu_seconds_of;
+using gpsrelay::load::own_cpu_seconds;
+using gpsrelay::load::parse_seconds;
+using gpsrelay::load::percentiles;
 
 // In consume mode with --parse scan, every this many poll answers are also
 // parsed with jansson and compared with the scan.
@@ -102,16 +109,6 @@ struct Options {
   std::string parse = "scan";  // consume: how poll answers are read (scan or json)
   std::vector<Watched> watched;
 };
-
-double parse_seconds(const std::string& text) {
-  std::size_t end = 0;
-  const double value = std::stod(text, &end);
-  const std::string unit = text.substr(end);
-  if (unit.empty() || unit == "s") return value;
-  if (unit == "ms") return value / 1000;
-  if (unit == "m") return value * 60;
-  throw std::invalid_argument("bad duration '" + text + "' (use 30s, 500ms, 2m)");
-}
 
 void usage() {
   std::fprintf(stderr,
@@ -182,32 +179,6 @@ Options parse_options(int argc, char** argv) {
 
 // ---------------------------------------------------------------- helpers
 
-double own_cpu_seconds(double* user_out = nullptr, double* system_out = nullptr) {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const double user = static_cast<double>(usage.ru_utime.tv_sec) + usage.ru_utime.tv_usec / 1e6;
-  const double system = static_cast<double>(usage.ru_stime.tv_sec) + usage.ru_stime.tv_usec / 1e6;
-  if (user_out != nullptr) *user_out = user;
-  if (system_out != nullptr) *system_out = system;
-  return user + system;
-}
-
-// utime + stime of `pid` in seconds, -1 when unreadable.
-double cpu_seconds_of(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto close_paren = text.rfind(')');
-  if (close_paren == std::string::npos) return -1;
-  std::istringstream fields(text.substr(close_paren + 2));
-  std::string field;
-  double ticks = 0;
-  for (int index = 3; fields >> field; ++index) {
-    if (index == 14 || index == 15) ticks += std::stod(field);
-    if (index == 15) break;
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // The answer's body as JSON, or null when it is none.
 JsonPtr body_json(evhttp_request* request) {
   evbuffer* input = evhttp_request_get_input_buffer(request);
@@ -215,19 +186,6 @@ JsonPtr body_json(evhttp_request* request) {
   if (length == 0) return nullptr;
   const auto* data = reinterpret_cast<const char*>(evbuffer_pullup(input, -1));
   return JsonPtr(json_loadb(data, length, 0, nullptr));
-}
-
-std::string percentiles(std::vector<float>& values) {
-  if (values.empty()) return "n/a n/a n/a n/a n/a";
-  std::sort(values.begin(), values.end());
-  const auto at = [&](double q) {
-    const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
-    return values[std::min(values.size() - 1, index == 0 ? 0 : index - 1)];
-  };
-  char line[160];
-  std::snprintf(line, sizeof(line), "%.3f %.3f %.3f %.3f %.3f", at(0.5), at(0.9), at(0.99),
-                at(0.999), values.back());
-  return line;
 }
 
 // What the client needs of one polled message to acknowledge it.

@@ -54,7 +54,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "load_common.h"
+
 namespace {
+
+using gpsrelay::load::cpu_seconds_of;
+using gpsrelay::load::own_cpu_seconds;
+using gpsrelay::load::parse_seconds;
+using gpsrelay::load::percentiles;
+using gpsrelay::load::rss_mib;
 
 using Clock = std::chrono::steady_clock;
 
@@ -96,16 +104,6 @@ struct Options {
   int server_pid = 0;             // for the server's VmRSS and CPU time, when given
   std::string query;              // appended to WebSocket paths, e.g. "token=x"
 };
-
-double parse_seconds(const std::string& text) {
-  std::size_t end = 0;
-  const double value = std::stod(text, &end);
-  const std::string unit = text.substr(end);
-  if (unit.empty() || unit == "s") return value;
-  if (unit == "ms") return value / 1000;
-  if (unit == "m") return value * 60;
-  throw std::invalid_argument("bad duration '" + text + "' (use 60s, 500ms, 2m)");
-}
 
 void usage() {
   std::fprintf(stderr,
@@ -193,42 +191,6 @@ long nofile_limit() {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
   return static_cast<long>(limit.rlim_cur);
-}
-
-// VmRSS of `pid` in MiB, -1 when unreadable.
-long rss_mib(int pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
-  }
-  return -1;
-}
-
-// utime + stime of `pid` in seconds, -1 when unreadable.
-double cpu_seconds_of(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto close_paren = text.rfind(')');
-  if (close_paren == std::string::npos) return -1;
-  std::istringstream fields(text.substr(close_paren + 2));
-  std::string field;
-  double ticks = 0;
-  for (int index = 3; fields >> field; ++index) {
-    if (index == 14 || index == 15) ticks += std::stod(field);
-    if (index == 15) break;
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double own_cpu_seconds(double* user_out = nullptr, double* system_out = nullptr) {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const double user = static_cast<double>(usage.ru_utime.tv_sec) + usage.ru_utime.tv_usec / 1e6;
-  const double system = static_cast<double>(usage.ru_stime.tv_sec) + usage.ru_stime.tv_usec / 1e6;
-  if (user_out != nullptr) *user_out = user;
-  if (system_out != nullptr) *system_out = system;
-  return user + system;
 }
 
 // The string value of "key":"..." in compact JSON (the server's records), or
@@ -806,19 +768,6 @@ void LoadRun::finish() {
 }
 
 // ---------------------------------------------------------------- report
-
-std::string percentiles(std::vector<float>& values) {
-  if (values.empty()) return "n/a n/a n/a n/a n/a";
-  std::sort(values.begin(), values.end());
-  const auto at = [&](double q) {
-    const auto index = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
-    return values[std::min(values.size() - 1, index == 0 ? 0 : index - 1)];
-  };
-  char line[160];
-  std::snprintf(line, sizeof(line), "%.2f %.2f %.2f %.2f %.2f", at(0.5), at(0.9), at(0.99),
-                at(0.999), values.back());
-  return line;
-}
 
 void LoadRun::print_report() {
   std::uint64_t missing = 0;
