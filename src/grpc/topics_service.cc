@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -127,7 +129,7 @@ class PublishStreamReactor final
   static PublishStreamReactor* start(TopicsBridge& bridge, std::optional<grpc::Status> refused) {
     // `owner` keeps it alive through this block even if gRPC ran OnDone
     // inline.
-    const auto owner = std::shared_ptr<PublishStreamReactor>(new PublishStreamReactor(bridge));
+    const auto owner = std::make_shared<PublishStreamReactor>(bridge);
     PublishStreamReactor* raw = owner.get();
     const std::lock_guard<std::recursive_mutex> lock(raw->mutex_);
     raw->self_ = owner;
@@ -140,6 +142,9 @@ class PublishStreamReactor final
     return raw;
   }
 
+  // Use start().
+  explicit PublishStreamReactor(TopicsBridge& bridge) : bridge_(bridge) {}
+
  private:
   // One message's answer, in request order; stays put in the deque (only
   // the front is ever removed) while a store callback fills it.
@@ -147,8 +152,6 @@ class PublishStreamReactor final
     v1::PublishResponse response;
     bool ready = false;
   };
-
-  explicit PublishStreamReactor(TopicsBridge& bridge) : bridge_(bridge) {}
 
   void OnReadDone(bool ok) override {
     const std::lock_guard<std::recursive_mutex> lock(mutex_);
@@ -270,8 +273,7 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
  public:
   static SubscribeReactor* start(TopicsBridge& bridge, unsigned max_poll_records,
                                  std::optional<grpc::Status> refused) {
-    const auto owner =
-        std::shared_ptr<SubscribeReactor>(new SubscribeReactor(bridge, max_poll_records));
+    const auto owner = std::make_shared<SubscribeReactor>(bridge, max_poll_records);
     SubscribeReactor* raw = owner.get();
     const std::lock_guard<std::recursive_mutex> lock(raw->mutex_);
     raw->self_ = owner;
@@ -283,10 +285,11 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
     return raw;
   }
 
- private:
+  // Use start().
   SubscribeReactor(TopicsBridge& bridge, unsigned max_poll_records)
       : bridge_(bridge), max_poll_records_(std::max(1U, max_poll_records)) {}
 
+ private:
   void OnReadDone(bool ok) override {
     const std::lock_guard<std::recursive_mutex> lock(mutex_);
     // The client's half-close ends the subscription as a cancel does.
