@@ -30,7 +30,8 @@ GrpcModule::GrpcModule(const core::Config& config, std::string instance,
       bridge_(config, std::move(instance), notifier, inbox_index),
       service_(bridge_, config.topics, write_tokens, read_tokens) {}
 
-GrpcModule::~GrpcModule() { join(); }
+// Not through the virtual join(): a destructor must not dispatch.
+GrpcModule::~GrpcModule() { stop_and_join(); }
 
 void GrpcModule::start() {
   bridge_.start();
@@ -39,7 +40,9 @@ void GrpcModule::start() {
   core::log_info("gRPC listening", {{"LISTEN", address}, {"TLS", config_.grpc.tls ? "on" : "off"}});
 }
 
-void GrpcModule::join() {
+void GrpcModule::join() { stop_and_join(); }
+
+void GrpcModule::stop_and_join() {
   // The bridge keeps answering while the server winds down: every call in
   // flight needs its store callback to finish.
   if (server_) server_->shutdown(kShutdownGrace);

@@ -48,6 +48,8 @@ class GrpcModule : public daemon::Module {
   void add_health(http::HealthSnapshot& snapshot) const override;
 
  private:
+  void stop_and_join();
+
   const core::Config config_;
   TopicsBridge bridge_;
   TopicsService service_;

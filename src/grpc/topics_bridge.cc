@@ -125,7 +125,8 @@ void TopicsBridge::on_polled(std::uint64_t id, topics::Outcome outcome, topics::
 
 void TopicsBridge::on_notified(const std::vector<std::string>& topics) {
   std::vector<std::uint64_t> wake;
-  for (auto& [id, waiter] : waiters_) {
+  for (auto& entry : waiters_) {
+    Waiter& waiter = entry.second;
     const bool follows =
         waiter.topics.empty() ||
         std::any_of(topics.begin(), topics.end(), [&waiter](const std::string& topic) {
@@ -136,7 +137,7 @@ void TopicsBridge::on_notified(const std::vector<std::string>& topics) {
     if (waiter.polling) {
       waiter.again = true;  // its poll may have missed this one
     } else {
-      wake.push_back(id);
+      wake.push_back(entry.first);
     }
   }
   for (const std::uint64_t id : wake) poll_waiter(id);

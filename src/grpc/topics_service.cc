@@ -170,10 +170,11 @@ class PublishStreamReactor final
     } else {
       bridge_.post([self = self_, at = &slot, topic = request_.topic(),
                     message = std::get<topics::Message>(std::move(parsed))](TopicStore& store) {
-        store.publish(topic, std::span(&message, 1),
-                      [self, at, topic](Outcome outcome, std::vector<topics::Published> placed) {
-                        self->on_published(*at, outcome, topic, placed);
-                      });
+        store.publish(
+            topic, std::span(&message, 1),
+            [self, at, topic](Outcome outcome, const std::vector<topics::Published>& placed) {
+              self->on_published(*at, outcome, topic, placed);
+            });
       });
     }
     write_next_locked();
@@ -347,13 +348,13 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
     query.max = static_cast<unsigned>(std::min<std::uint64_t>(credit_, max_poll_records_));
     bridge_.post([self = self_, group = group_, query, cancelled = cancelled_](TopicStore&) {
       self->bridge_.poll_waiting(group, query, kSubscribeWait, cancelled,
-                                 [self](Outcome outcome, topics::PollResult result) {
-                                   self->on_polled(outcome, std::move(result));
+                                 [self](Outcome outcome, const topics::PollResult& result) {
+                                   self->on_polled(outcome, result);
                                  });
     });
   }
 
-  void on_polled(Outcome outcome, topics::PollResult result) {
+  void on_polled(Outcome outcome, const topics::PollResult& result) {
     const std::lock_guard<std::recursive_mutex> lock(mutex_);
     polling_ = false;
     // Messages polled for a call that ended go again after the visibility
