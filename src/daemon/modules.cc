@@ -37,12 +37,14 @@ std::vector<std::unique_ptr<Module>> make_modules(
     auto topics_module =
         std::make_unique<topics::TopicsModule>(config, consumer_name, serve_grpc ? 1 : 0);
     topics::TopicNotifier& notifier = topics_module->notifier();
+    topics::TopicMetrics& topic_metrics = topics_module->metrics();
     add_measured(std::move(topics_module));
     // After the topics module: stopped and joined after its notifier,
     // which posts to the gRPC bridge's inbox.
     if (serve_grpc) {
-      modules.push_back(std::make_unique<grpc_api::GrpcModule>(
-          config, consumer_name, notifier, config.http.threads, tokens, read_tokens));
+      modules.push_back(std::make_unique<grpc_api::GrpcModule>(config, consumer_name, notifier,
+                                                               config.http.threads, topic_metrics,
+                                                               tokens, read_tokens));
     }
   } else if (config.grpc.listen) {
     core::log_warning("grpc.listen is set but [topics] is not enabled: no gRPC server");

@@ -25,10 +25,11 @@ std::shared_ptr<grpc::ServerCredentials> credentials_for(const core::Config& con
 
 GrpcModule::GrpcModule(const core::Config& config, std::string instance,
                        topics::TopicNotifier& notifier, std::size_t inbox_index,
-                       const TokenSlot* write_tokens, const TokenSlot* read_tokens)
+                       topics::TopicMetrics& metrics, const TokenSlot* write_tokens,
+                       const TokenSlot* read_tokens)
     : config_(config),
       bridge_(config, std::move(instance), notifier, inbox_index),
-      service_(bridge_, config.topics, write_tokens, read_tokens) {}
+      service_(bridge_, config.topics, metrics, write_tokens, read_tokens) {}
 
 // Not through the virtual join(): a destructor must not dispatch.
 GrpcModule::~GrpcModule() { stop_and_join(); }

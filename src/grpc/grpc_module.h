@@ -25,9 +25,11 @@ inline constexpr std::chrono::milliseconds kShutdownGrace{3000};
 class GrpcModule : public daemon::Module {
  public:
   // `notifier`: the topics module's, with room for an inbox at
-  // `inbox_index`; it must be joined before this is destroyed.
+  // `inbox_index`; it must be joined before this is destroyed. `metrics`:
+  // the topics module's counters (gRPC calls count as HTTP's do).
   GrpcModule(const core::Config& config, std::string instance, topics::TopicNotifier& notifier,
-             std::size_t inbox_index, const TokenSlot* write_tokens, const TokenSlot* read_tokens);
+             std::size_t inbox_index, topics::TopicMetrics& metrics, const TokenSlot* write_tokens,
+             const TokenSlot* read_tokens);
   ~GrpcModule() override;
 
   std::string_view name() const override { return "grpc"; }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,17 @@ grpc::Status status_of(Outcome outcome, const std::string& subject) {
       break;
   }
   return {grpc::StatusCode::UNAVAILABLE, "Redis unavailable"};
+}
+
+using Clock = std::chrono::steady_clock;
+
+// Counts one publish's answer from Redis as HTTP's publish does.
+void count_publish(topics::TopicMetrics& metrics, Outcome outcome, const std::string& topic,
+                   std::uint64_t bytes, Clock::time_point started) {
+  if (outcome == Outcome::kNotFound) return metrics.failed(topics::PublishError::kNoTopic);
+  if (outcome != Outcome::kOk) return metrics.failed(topics::PublishError::kUnavailable);
+  metrics.publish_latency().observe(Clock::now() - started);
+  metrics.published(topic, 1, bytes);
 }
 
 std::string named(std::string_view name) { return ": '" + std::string(name) + "'"; }
@@ -126,10 +138,11 @@ void fill_delivery(const topics::StoredMessage& message, const std::string& cons
 class PublishStreamReactor final
     : public grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse> {
  public:
-  static PublishStreamReactor* start(TopicsBridge& bridge, std::optional<grpc::Status> refused) {
+  static PublishStreamReactor* start(TopicsBridge& bridge, topics::TopicMetrics& metrics,
+                                     std::optional<grpc::Status> refused) {
     // `owner` keeps it alive through this block even if gRPC ran OnDone
     // inline.
-    const auto owner = std::make_shared<PublishStreamReactor>(bridge);
+    const auto owner = std::make_shared<PublishStreamReactor>(bridge, metrics);
     PublishStreamReactor* raw = owner.get();
     const std::lock_guard<std::recursive_mutex> lock(raw->mutex_);
     raw->self_ = owner;
@@ -143,7 +156,8 @@ class PublishStreamReactor final
   }
 
   // Use start().
-  explicit PublishStreamReactor(TopicsBridge& bridge) : bridge_(bridge) {}
+  PublishStreamReactor(TopicsBridge& bridge, topics::TopicMetrics& metrics)
+      : bridge_(bridge), metrics_(metrics) {}
 
  private:
   // One message's answer, in request order; stays put in the deque (only
@@ -164,17 +178,21 @@ class PublishStreamReactor final
     Slot& slot = slots_.emplace_back();
     topics::Parsed<topics::Message> parsed = message_of(request_);
     if (!topics::is_valid_name(request_.topic())) {
+      metrics_.failed(topics::PublishError::kInvalid);
       answer_error(slot, kBadTopic);
     } else if (const topics::RequestError* error = topics::error_of(parsed)) {
+      metrics_.failed(topics::PublishError::kInvalid);
       answer_error(slot, invalid(*error));
     } else {
       bridge_.post([self = self_, at = &slot, topic = request_.topic(),
-                    message = std::get<topics::Message>(std::move(parsed))](TopicStore& store) {
-        store.publish(
-            topic, std::span(&message, 1),
-            [self, at, topic](Outcome outcome, const std::vector<topics::Published>& placed) {
-              self->on_published(*at, outcome, topic, placed);
-            });
+                    message = std::get<topics::Message>(std::move(parsed)),
+                    started = Clock::now()](TopicStore& store) {
+        store.publish(topic, std::span(&message, 1),
+                      [self, at, topic, bytes = message.value.size(), started](
+                          Outcome outcome, const std::vector<topics::Published>& placed) {
+                        count_publish(self->metrics_, outcome, topic, bytes, started);
+                        self->on_published(*at, outcome, topic, placed);
+                      });
       });
     }
     write_next_locked();
@@ -256,6 +274,7 @@ class PublishStreamReactor final
   }
 
   TopicsBridge& bridge_;
+  topics::TopicMetrics& metrics_;
   std::recursive_mutex mutex_;
   std::shared_ptr<PublishStreamReactor> self_;  // until OnDone
   v1::PublishRequest request_;
@@ -272,9 +291,9 @@ class PublishStreamReactor final
 
 class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeRequest, v1::Delivery> {
  public:
-  static SubscribeReactor* start(TopicsBridge& bridge, unsigned max_poll_records,
-                                 std::optional<grpc::Status> refused) {
-    const auto owner = std::make_shared<SubscribeReactor>(bridge, max_poll_records);
+  static SubscribeReactor* start(TopicsBridge& bridge, topics::TopicMetrics& metrics,
+                                 unsigned max_poll_records, std::optional<grpc::Status> refused) {
+    const auto owner = std::make_shared<SubscribeReactor>(bridge, metrics, max_poll_records);
     SubscribeReactor* raw = owner.get();
     const std::lock_guard<std::recursive_mutex> lock(raw->mutex_);
     raw->self_ = owner;
@@ -287,8 +306,8 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
   }
 
   // Use start().
-  SubscribeReactor(TopicsBridge& bridge, unsigned max_poll_records)
-      : bridge_(bridge), max_poll_records_(std::max(1U, max_poll_records)) {}
+  SubscribeReactor(TopicsBridge& bridge, topics::TopicMetrics& metrics, unsigned max_poll_records)
+      : bridge_(bridge), metrics_(metrics), max_poll_records_(std::max(1U, max_poll_records)) {}
 
  private:
   void OnReadDone(bool ok) override {
@@ -357,11 +376,16 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
   void on_polled(Outcome outcome, const topics::PollResult& result) {
     const std::lock_guard<std::recursive_mutex> lock(mutex_);
     polling_ = false;
+    if (outcome == Outcome::kOk) {
+      metrics_.dead_lettered(static_cast<std::uint64_t>(result.dead_lettered));
+      metrics_.redelivered(static_cast<std::uint64_t>(result.redelivered));
+    }
     // Messages polled for a call that ended go again after the visibility
     // timeout: at least once, never lost.
     if (finishing_) return;
     if (outcome != Outcome::kOk) return finish_locked(status_of(outcome, ""));
     for (const topics::StoredMessage& message : result.messages) {
+      metrics_.consumed(message.topic, group_, 1);
       fill_delivery(message, consumer_, ready_.emplace_back());
       if (credit_ > 0) --credit_;
     }
@@ -423,6 +447,7 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
   }
 
   TopicsBridge& bridge_;
+  topics::TopicMetrics& metrics_;
   const unsigned max_poll_records_;
   std::recursive_mutex mutex_;
   std::shared_ptr<SubscribeReactor> self_;  // until OnDone
@@ -444,8 +469,10 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
 }  // namespace
 
 TopicsService::TopicsService(TopicsBridge& bridge, const core::TopicsConfig& config,
-                             const TokenSlot* write_tokens, const TokenSlot* read_tokens)
+                             topics::TopicMetrics& metrics, const TokenSlot* write_tokens,
+                             const TokenSlot* read_tokens)
     : bridge_(bridge),
+      metrics_(metrics),
       max_poll_records_(config.max_poll_records),
       write_tokens_(write_tokens),
       read_tokens_(read_tokens) {}
@@ -529,39 +556,44 @@ grpc::ServerUnaryReactor* TopicsService::Publish(grpc::CallbackServerContext* co
     return reactor;
   }
   if (!topics::is_valid_name(request->topic())) {
+    metrics_.failed(topics::PublishError::kInvalid);
     reactor->Finish(kBadTopic);
     return reactor;
   }
   topics::Parsed<topics::Message> parsed = message_of(*request);
   if (const topics::RequestError* error = topics::error_of(parsed)) {
+    metrics_.failed(topics::PublishError::kInvalid);
     reactor->Finish(invalid(*error));
     return reactor;
   }
-  bridge_.post([reactor, response, topic = request->topic(),
-                message = std::get<topics::Message>(std::move(parsed))](TopicStore& store) {
-    store.publish(
-        topic, std::span(&message, 1),
-        [reactor, response, topic](Outcome outcome, const std::vector<topics::Published>& placed) {
-          if (outcome == Outcome::kOk && placed.size() == 1) {
-            response->set_partition(placed[0].partition);
-            response->set_id(placed[0].id);
-            return reactor->Finish(grpc::Status::OK);
-          }
-          reactor->Finish(
-              status_of(outcome == Outcome::kOk ? Outcome::kUnavailable : outcome, named(topic)));
-        });
+  bridge_.post([this, reactor, response, topic = request->topic(),
+                message = std::get<topics::Message>(std::move(parsed)),
+                started = Clock::now()](TopicStore& store) {
+    store.publish(topic, std::span(&message, 1),
+                  [this, reactor, response, topic, bytes = message.value.size(), started](
+                      Outcome outcome, const std::vector<topics::Published>& placed) {
+                    count_publish(metrics_, outcome, topic, bytes, started);
+                    if (outcome == Outcome::kOk && placed.size() == 1) {
+                      response->set_partition(placed[0].partition);
+                      response->set_id(placed[0].id);
+                      return reactor->Finish(grpc::Status::OK);
+                    }
+                    reactor->Finish(status_of(
+                        outcome == Outcome::kOk ? Outcome::kUnavailable : outcome, named(topic)));
+                  });
   });
   return reactor;
 }
 
 grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>* TopicsService::PublishStream(
     grpc::CallbackServerContext* context) {
-  return PublishStreamReactor::start(bridge_, refusal(*context, write_tokens_));
+  return PublishStreamReactor::start(bridge_, metrics_, refusal(*context, write_tokens_));
 }
 
 grpc::ServerBidiReactor<v1::SubscribeRequest, v1::Delivery>* TopicsService::Subscribe(
     grpc::CallbackServerContext* context) {
-  return SubscribeReactor::start(bridge_, max_poll_records_, refusal(*context, read_tokens_));
+  return SubscribeReactor::start(bridge_, metrics_, max_poll_records_,
+                                 refusal(*context, read_tokens_));
 }
 
 grpc::ServerUnaryReactor* TopicsService::Ack(grpc::CallbackServerContext* context,
@@ -586,10 +618,13 @@ grpc::ServerUnaryReactor* TopicsService::Ack(grpc::CallbackServerContext* contex
     reactor->Finish(invalid(*error));
     return reactor;
   }
-  bridge_.post([reactor, response, group = request->group(),
+  bridge_.post([this, reactor, response, group = request->group(),
                 ack = std::get<topics::AckRequest>(std::move(parsed))](TopicStore& store) {
     store.acknowledge(group, ack, /*nack=*/false,
-                      [reactor, response](Outcome outcome, std::int64_t acked) {
+                      [this, reactor, response](Outcome outcome, std::int64_t acked) {
+                        if (outcome == Outcome::kOk) {
+                          metrics_.settled(false, static_cast<std::uint64_t>(acked));
+                        }
                         response->set_acked(acked);
                         reactor->Finish(status_of(outcome, ""));
                       });
@@ -615,9 +650,10 @@ grpc::ServerUnaryReactor* TopicsService::Commit(grpc::CallbackServerContext* con
     reactor->Finish(invalid(*error));
     return reactor;
   }
-  bridge_.post([reactor, response, group = request->group(),
+  bridge_.post([this, reactor, response, group = request->group(),
                 commit = std::get<topics::CommitRequest>(std::move(parsed))](TopicStore& store) {
-    store.commit(group, commit, [reactor, response](Outcome outcome, std::int64_t acked) {
+    store.commit(group, commit, [this, reactor, response](Outcome outcome, std::int64_t acked) {
+      if (outcome == Outcome::kOk) metrics_.settled(false, static_cast<std::uint64_t>(acked));
       response->set_acked(acked);
       reactor->Finish(status_of(outcome, ""));
     });

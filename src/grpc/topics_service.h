@@ -21,6 +21,7 @@
 #include "core/shared_slot.h"
 #include "gpsrelay/topics/v1/topics.grpc.pb.h"
 #include "grpc/topics_bridge.h"
+#include "topics/topic_metrics.h"
 
 namespace gpsrelay::grpc_api {
 
@@ -38,8 +39,11 @@ class TopicsService final : public v1::Topics::CallbackService {
  public:
   // `write_tokens`/`read_tokens`: nullptr when no such tokens are
   // configured (then those calls need none).
+  // `metrics`: where published, consumed and settled messages count
+  // (the topics module's counters, shared with HTTP).
   TopicsService(TopicsBridge& bridge, const core::TopicsConfig& config,
-                const TokenSlot* write_tokens, const TokenSlot* read_tokens);
+                topics::TopicMetrics& metrics, const TokenSlot* write_tokens,
+                const TokenSlot* read_tokens);
 
   grpc::ServerUnaryReactor* CreateTopic(grpc::CallbackServerContext* context,
                                         const v1::CreateTopicRequest* request,
@@ -65,6 +69,7 @@ class TopicsService final : public v1::Topics::CallbackService {
 
  private:
   TopicsBridge& bridge_;
+  topics::TopicMetrics& metrics_;
   const unsigned max_poll_records_;
   const TokenSlot* const write_tokens_;
   const TokenSlot* const read_tokens_;

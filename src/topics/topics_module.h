@@ -23,6 +23,8 @@ class TopicsModule : public daemon::Module {
 
   // For the other front ends of the topics (gRPC) to attach their inboxes.
   TopicNotifier& notifier() { return notifier_; }
+  // For them to count into the same families of /metrics.
+  TopicMetrics& metrics() { return metrics_; }
 
   std::string_view name() const override { return "topics"; }
   void add_routes(http::RouteTable& routes) const override;

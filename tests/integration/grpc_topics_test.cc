@@ -168,6 +168,12 @@ TEST_F(GrpcTopicsTest, PublishAnswersWithThePlaceOrAClearError) {
   const grpc::Status not_json = publish("events", "{not json");
   EXPECT_EQ(not_json.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(not_json.error_message().find("value"), std::string::npos) << not_json.error_message();
+
+  // Counted in the same families as HTTP's publishes.
+  const MetricsPage metrics = scrape_metrics();
+  EXPECT_EQ(metrics.sum("gpsrelay_topics_messages_published_total", {{"topic", "events"}}), 1.0);
+  EXPECT_EQ(metrics.sum("gpsrelay_topics_publish_errors_total", {{"type", "no_topic"}}), 1.0);
+  EXPECT_EQ(metrics.sum("gpsrelay_topics_publish_errors_total", {{"type", "invalid"}}), 2.0);
 }
 
 TEST_F(GrpcTopicsTest, SubscribeSendsNoMoreThanTheCreditThenAckAndCommit) {
