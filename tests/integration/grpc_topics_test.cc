@@ -19,6 +19,7 @@
 #include "support/eventually.h"
 #include "support/ports.h"
 #include "support/temp_dir.h"
+#include "support/test_pki.h"
 #include "support/topics_fixture.h"
 
 namespace gpsrelay::testing {
@@ -31,15 +32,16 @@ constexpr std::chrono::milliseconds kWait{5000};
 
 class GrpcTopicsTest : public TopicsTest {
  protected:
-  // gpsrelayd with topics and gRPC on a free port, plus `extra`.
-  void start(DaemonConfig extra = {}) {
+  // gpsrelayd with topics and gRPC on a free port, plus `extra`; the stub
+  // connects with `credentials` (plain text by default).
+  void start(DaemonConfig extra = {}, std::shared_ptr<grpc::ChannelCredentials> credentials =
+                                          grpc::InsecureChannelCredentials()) {
     grpc_port_ = pick_free_port();
     DaemonConfig config;
     config.set("topics", "enabled", "true");
     config.set("grpc", "listen", "127.0.0.1:" + std::to_string(grpc_port_));
     start_daemon(config.merge(extra));
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
-                                   grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_), credentials);
     stub_ = v1::Topics::NewStub(channel_);
   }
 
@@ -303,6 +305,23 @@ TEST_F(GrpcTopicsTest, TokensAreCheckedWhenConfigured) {
   Subscription subscription(*stub_, "g", {"t1"}, 1);
   ASSERT_TRUE(eventually([&] { return subscription.ended(); }, kWait));
   EXPECT_EQ(subscription.cancel().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(GrpcTopicsTest, ServesTlsWithTheHttpCertificate) {
+  const TestPki pki;
+  grpc::SslCredentialsOptions trust;
+  trust.pem_root_certs = read_file(pki.first().ca_cert);
+  start(DaemonConfig{{"http", "tls_cert", pki.first().cert.string()},
+                     {"http", "tls_key", pki.first().key.string()},
+                     {"grpc", "tls", "true"}},
+        grpc::SslCredentials(trust));
+  EXPECT_TRUE(create_topic("secure").ok());
+  // A plain-text client gets no answer from a TLS port.
+  auto plain = v1::Topics::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                                       grpc::InsecureChannelCredentials()));
+  v1::ListTopicsResponse list;
+  EXPECT_EQ(plain->ListTopics(context().get(), {}, &list).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(GrpcTopicsTest, SigtermWithAnOpenSubscribeExitsWithinTenSeconds) {
