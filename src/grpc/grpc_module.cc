@@ -44,8 +44,10 @@ void GrpcModule::start() {
 void GrpcModule::join() { stop_and_join(); }
 
 void GrpcModule::stop_and_join() {
-  // The bridge keeps answering while the server winds down: every call in
+  // Open Subscribe calls end now (their clients reconnect elsewhere); the
+  // bridge keeps answering while the server winds down: every call in
   // flight needs its store callback to finish.
+  bridge_.drain();
   if (server_) server_->shutdown(kShutdownGrace);
   bridge_.request_stop();
   bridge_.join();

@@ -1,10 +1,11 @@
 // GrpcModule: gpsrelayd's gRPC server as a daemon module, enabled by
 // [grpc] listen with [topics] enabled. It owns the topics service, the
 // bridge thread ("grpc-topics") that serves it from Redis, and the
-// grpc::Server; it adds no HTTP routes. On SIGTERM (join()) the server
-// stops taking calls, gives calls in flight kShutdownGrace, cancels open
-// streams (Subscribe) after that, and only then stops the bridge, so every
-// call gets its answer and the daemon still exits well within 10 s.
+// grpc::Server; it adds no HTTP routes. On SIGTERM (join()) open Subscribe
+// calls end with UNAVAILABLE, the server stops taking calls, gives calls in
+// flight kShutdownGrace, cancels what is left (a PublishStream whose client
+// keeps writing) after that, and only then stops the bridge, so every call
+// gets its answer and the daemon still exits well within 10 s.
 #pragma once
 
 #include <chrono>

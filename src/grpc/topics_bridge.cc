@@ -62,6 +62,21 @@ void TopicsBridge::start() {
 
 void TopicsBridge::post(Task task) { tasks_.post(std::move(task)); }
 
+void TopicsBridge::drain() {
+  draining_.store(true, std::memory_order_relaxed);
+  post([this](topics::TopicStore&) {
+    std::vector<std::uint64_t> idle;
+    for (const auto& [id, waiter] : waiters_) {
+      if (!waiter.polling) idle.push_back(id);
+    }
+    for (const std::uint64_t id : idle) {
+      const PollDone done = std::move(waiters_.at(id).done);
+      waiters_.erase(id);
+      done(topics::Outcome::kUnavailable, {});
+    }
+  });
+}
+
 void TopicsBridge::request_stop() { stop_trigger_.trigger(); }
 
 void TopicsBridge::join() {
@@ -87,6 +102,7 @@ void TopicsBridge::run_tasks(const std::vector<Task>& tasks) {
 void TopicsBridge::poll_waiting(std::string group, topics::PollQuery query,
                                 std::chrono::milliseconds wait,
                                 std::shared_ptr<const std::atomic<bool>> cancelled, PollDone done) {
+  if (draining()) return done(topics::Outcome::kUnavailable, {});
   const std::uint64_t id = next_waiter_++;
   Waiter& waiter = waiters_[id];
   waiter.group = std::move(group);
@@ -113,7 +129,9 @@ void TopicsBridge::on_polled(std::uint64_t id, topics::Outcome outcome, topics::
   Waiter& waiter = found->second;
   waiter.polling = false;
   const bool idle = outcome == topics::Outcome::kOk && result.messages.empty();
-  if (idle && std::chrono::steady_clock::now() < waiter.deadline && !*waiter.cancelled) {
+  if (idle && draining()) outcome = topics::Outcome::kUnavailable;
+  if (idle && outcome == topics::Outcome::kOk &&
+      std::chrono::steady_clock::now() < waiter.deadline && !*waiter.cancelled) {
     waiter.topics = std::move(result.topics);
     if (waiter.again) poll_waiter(id);
     return;

@@ -58,6 +58,12 @@ class TopicsBridge {
   void poll_waiting(std::string group, topics::PollQuery query, std::chrono::milliseconds wait,
                     std::shared_ptr<const std::atomic<bool>> cancelled, PollDone done);
 
+  // From any thread, at shutdown: waiting polls answer kUnavailable now,
+  // and so does every poll after, so open Subscribe calls end at once
+  // instead of holding the server's shutdown grace. Other calls go on.
+  void drain();
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
   // From any thread.
   void request_stop();
   void join();
@@ -93,6 +99,7 @@ class TopicsBridge {
   std::map<std::uint64_t, Waiter> waiters_;
   std::uint64_t next_waiter_ = 0;
   std::uint64_t rotation_ = 0;
+  std::atomic<bool> draining_{false};
   std::atomic<std::int64_t> heartbeat_ns_{0};
   std::thread thread_;
 };

@@ -383,7 +383,12 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
     // Messages polled for a call that ended go again after the visibility
     // timeout: at least once, never lost.
     if (finishing_) return;
-    if (outcome != Outcome::kOk) return finish_locked(status_of(outcome, ""));
+    if (outcome != Outcome::kOk) {
+      return finish_locked(bridge_.draining()
+                               ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                              "gpsrelayd is shutting down: subscribe again")
+                               : status_of(outcome, ""));
+    }
     for (const topics::StoredMessage& message : result.messages) {
       metrics_.consumed(message.topic, group_, 1);
       fill_delivery(message, consumer_, ready_.emplace_back());

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -330,12 +331,33 @@ TEST_F(GrpcTopicsTest, SigtermWithAnOpenSubscribeExitsWithinTenSeconds) {
   Subscription subscription(*stub_, "waiting", {"idle"}, 10);
   ASSERT_TRUE(publish("idle", "1").ok());
   ASSERT_TRUE(eventually([&] { return subscription.received().size() == 1; }, kWait));
-  // Now parked in a long poll.
+  // Now parked in a long poll; the client never ends the call itself.
   const DaemonProcess::StopResult stopped = daemon().stop(std::chrono::seconds(15));
   ASSERT_TRUE(stopped.status) << "had to be killed";
   EXPECT_TRUE(stopped.status->exited_with(0)) << stopped.status->describe();
   EXPECT_LT(stopped.elapsed, std::chrono::seconds(10));
   EXPECT_TRUE(eventually([&] { return subscription.ended(); }, kWait));
+  EXPECT_EQ(subscription.cancel().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(GrpcTopicsTest, SigtermEndsAnOpenSubscribeWithUnavailableBeforeTheGrace) {
+  start();
+  ASSERT_TRUE(create_topic("idle").ok());
+  Subscription subscription(*stub_, "waiting", {"idle"}, 10);
+  ASSERT_TRUE(publish("idle", "1").ok());
+  ASSERT_TRUE(eventually([&] { return subscription.received().size() == 1; }, kWait));
+  auto stopping =
+      std::async(std::launch::async, [this] { return daemon().stop(std::chrono::seconds(15)); });
+  // The server ends the call with UNAVAILABLE at once, not when its
+  // shutdown grace (3 s) cancels what is left.
+  ASSERT_TRUE(eventually([&] { return subscription.ended(); }, std::chrono::milliseconds(2000)));
+  EXPECT_EQ(subscription.cancel().error_code(), grpc::StatusCode::UNAVAILABLE);
+  const DaemonProcess::StopResult stopped = stopping.get();
+  ASSERT_TRUE(stopped.status) << "had to be killed";
+  EXPECT_TRUE(stopped.status->exited_with(0)) << stopped.status->describe();
+  // The exit itself may still take the grace: gRPC's shutdown waits for
+  // the client's connection to go, not only for its calls.
+  EXPECT_LT(stopped.elapsed, std::chrono::seconds(10));
 }
 
 }  // namespace
