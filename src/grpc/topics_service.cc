@@ -223,7 +223,9 @@ class PublishStreamReactor final
     const std::lock_guard<std::recursive_mutex> lock(mutex_);
     writing_ = false;
     slots_.pop_front();
-    if (!ok) return finish_locked(grpc::Status::CANCELLED);
+    // A finish asked for while this write was out is sent now (a failed
+    // write, after a cancel, included): without it OnDone never comes.
+    if (!ok) finish_locked(grpc::Status::CANCELLED);
     if (finish_status_) return send_finish_locked();
     write_next_locked();
     read_next_locked();
@@ -408,7 +410,9 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
     const std::lock_guard<std::recursive_mutex> lock(mutex_);
     writing_ = false;
     ready_.pop_front();
-    if (!ok) return finish_locked(grpc::Status::CANCELLED);
+    // A finish asked for while this write was out is sent now (a failed
+    // write, after a cancel, included): without it OnDone never comes.
+    if (!ok) finish_locked(grpc::Status::CANCELLED);
     if (finish_status_) return send_finish_locked();
     write_next_locked();
     maybe_poll_locked();
