@@ -90,3 +90,8 @@ endif()
 # js-leaflet) in /usr/share/javascript/leaflet.
 install(FILES share/map/index.html share/map/map.js share/map/map.css
         DESTINATION ${CMAKE_INSTALL_DATADIR}/gpsrelay/map)
+
+# The gRPC services' definitions, for clients to generate their stubs from
+# (protoc -I /usr/share/gpsrelay/proto ...).
+install(DIRECTORY proto/ DESTINATION ${CMAKE_INSTALL_DATADIR}/gpsrelay/proto
+        FILES_MATCHING PATTERN "*.proto")

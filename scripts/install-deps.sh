@@ -8,7 +8,7 @@ set -euo pipefail
 
 build=(build-essential cmake pkg-config libevent-dev libhiredis-dev libjansson-dev
        libsystemd-dev libinih-dev libgtest-dev libcurl4-openssl-dev libmariadb-dev libssl-dev
-       libwslay-dev)
+       libwslay-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler)
 want=("${build[@]}")
 for purpose in "$@"; do
   case "$purpose" in

@@ -144,6 +144,8 @@ check "man pages are installed" inside test -f /usr/share/man/man8/gpsrelayd.8.g
 check "the /map page and Leaflet (libjs-leaflet, a dependency) are installed" \
   inside test -f /usr/share/gpsrelay/map/index.html -a -f /usr/share/gpsrelay/map/map.js \
   -a -f /usr/share/javascript/leaflet/leaflet.js
+check "the gRPC .proto files are installed" \
+  inside test -f /usr/share/gpsrelay/proto/gpsrelay/topics/v1/topics.proto
 
 inside sh -c "cat >>/etc/default/gpsrelay <<EOF
 GPSRELAY_REDIS_ADDRESS=127.0.0.1:$REDIS_PORT

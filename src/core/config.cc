@@ -173,6 +173,15 @@ class ConfigBuilder {
         }
       }
     }
+    if (config_.grpc.tls) {
+      for (const auto& [key, value] :
+           {std::pair{"tls_cert", &http.tls_cert}, std::pair{"tls_key", &http.tls_key}}) {
+        if (value->empty()) {
+          throw ConfigError(origin_of("grpc.tls").describe(),
+                            std::string("tls = true needs [http] ") + key);
+        }
+      }
+    }
     if (config_.auth.mode == AuthConfig::Mode::kToken && config_.auth.tokens_file.empty()) {
       throw ConfigError(origin_of("auth.mode").describe(), "mode = token needs [auth] tokens_file");
     }

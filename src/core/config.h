@@ -135,6 +135,13 @@ struct TopicsConfig {
   bool operator==(const TopicsConfig&) const = default;
 };
 
+// [grpc]: the gRPC services (src/grpc/). Off while listen is unset.
+struct GrpcConfig {
+  std::optional<Endpoint> listen;  // host:port; empty = no gRPC server.
+  bool tls = false;                // true: TLS with [http] tls_cert and tls_key.
+  bool operator==(const GrpcConfig&) const = default;
+};
+
 // Where `mysql` says MySQL is, for messages and /health: "unix:/path" when
 // a socket is set (the connector then ignores host and port), else
 // "host:port", with an IPv6 host in brackets.
@@ -156,6 +163,7 @@ struct Config {
   MysqlConfig mysql;
   LocationsConfig locations;
   TopicsConfig topics;
+  GrpcConfig grpc;
   LogConfig log;
   bool operator==(const Config&) const = default;
 };

@@ -332,6 +332,13 @@ constexpr KeySpec kKeys[] = {
      },
      [](const Config& c) { return format_duration(c.topics.session_timeout); }},
 
+    {"grpc", "listen", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.grpc.listen = parse_optional_endpoint(v); },
+     [](const Config& c) { return render_optional_endpoint(c.grpc.listen); }},
+    {"grpc", "tls", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.grpc.tls = parse_bool(v); },
+     [](const Config& c) { return render_bool(c.grpc.tls); }},
+
     {"log", "level", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.log.level = parse_choice(v, kLogLevels); },
      [](const Config& c) { return render_choice(c.log.level, kLogLevels); }},

@@ -129,7 +129,8 @@ Daemon::Daemon(std::string config_path, core::Config config)
         std::make_shared<const auth::TokenStore>(
             auth::TokenStore::load_file(config_.auth.read_tokens_file)));
   }
-  modules_ = make_modules(config_, consumer_name(config_), metrics_);
+  modules_ =
+      make_modules(config_, consumer_name(config_), metrics_, tokens_.get(), read_tokens_.get());
   std::vector<http::HandlerFactory*> factories;
   for (const auto& module : modules_) factories.push_back(module.get());
   const http::WorkerContext context{

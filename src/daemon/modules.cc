@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "forward/forward_module.h"
+#include "grpc/grpc_module.h"
 #include "ingest/ingest_module.h"
 #include "locations/locations_module.h"
 #include "map/map_module.h"
@@ -10,9 +11,10 @@
 
 namespace gpsrelay::daemon {
 
-std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
-                                                  const std::string& consumer_name,
-                                                  core::MetricsRegistry& metrics) {
+std::vector<std::unique_ptr<Module>> make_modules(
+    const core::Config& config, const std::string& consumer_name, core::MetricsRegistry& metrics,
+    const core::SharedSlot<const auth::TokenStore>* tokens,
+    const core::SharedSlot<const auth::TokenStore>* read_tokens) {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(std::make_unique<ingest::IngestModule>(config.http));
   if (!config.forward.targets.empty()) {
@@ -31,7 +33,21 @@ std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
         std::make_unique<map::MapModule>(config.locations, map::map_dirs_from_environment()));
   }
   if (config.topics.enabled) {
-    add_measured(std::make_unique<topics::TopicsModule>(config, consumer_name));
+    const bool serve_grpc = config.grpc.listen.has_value();
+    auto topics_module =
+        std::make_unique<topics::TopicsModule>(config, consumer_name, serve_grpc ? 1 : 0);
+    topics::TopicNotifier& notifier = topics_module->notifier();
+    topics::TopicMetrics& topic_metrics = topics_module->metrics();
+    add_measured(std::move(topics_module));
+    // After the topics module: stopped and joined after its notifier,
+    // which posts to the gRPC bridge's inbox.
+    if (serve_grpc) {
+      modules.push_back(std::make_unique<grpc_api::GrpcModule>(config, consumer_name, notifier,
+                                                               config.http.threads, topic_metrics,
+                                                               tokens, read_tokens));
+    }
+  } else if (config.grpc.listen) {
+    core::log_warning("grpc.listen is set but [topics] is not enabled: no gRPC server");
   }
   return modules;
 }

@@ -6,18 +6,24 @@
 #include <string>
 #include <vector>
 
+#include "auth/token_store.h"
 #include "core/config.h"
 #include "core/metrics.h"
+#include "core/shared_slot.h"
 #include "daemon/module.h"
 
 namespace gpsrelay::daemon {
 
 // Report ingest always, forwarding when forward.targets is set, locations
-// when [locations] enabled; in that order (the order of their routes and
-// of their parts of /health). `consumer_name`: this instance's stable name
-// in consumer groups.
-std::vector<std::unique_ptr<Module>> make_modules(const core::Config& config,
-                                                  const std::string& consumer_name,
-                                                  core::MetricsRegistry& metrics);
+// when [locations] enabled, topics when [topics] enabled, and the gRPC
+// server when [grpc] listen is set too; in that order (the order of their
+// routes and of their parts of /health). `consumer_name`: this instance's
+// stable name in consumer groups. `tokens`/`read_tokens`: the daemon's
+// token stores (nullptr when not configured) for front ends that check
+// tokens themselves (gRPC).
+std::vector<std::unique_ptr<Module>> make_modules(
+    const core::Config& config, const std::string& consumer_name, core::MetricsRegistry& metrics,
+    const core::SharedSlot<const auth::TokenStore>* tokens = nullptr,
+    const core::SharedSlot<const auth::TokenStore>* read_tokens = nullptr);
 
 }  // namespace gpsrelay::daemon

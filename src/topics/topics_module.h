@@ -17,7 +17,14 @@ namespace gpsrelay::topics {
 class TopicsModule : public daemon::Module {
  public:
   // `instance` names this gpsrelayd to the others (the consumer name).
-  TopicsModule(const core::Config& config, std::string instance);
+  // `extra_inboxes`: notification inboxes beyond the HTTP workers' (the
+  // gRPC service's), attached at indexes http.threads and up.
+  TopicsModule(const core::Config& config, std::string instance, std::size_t extra_inboxes = 0);
+
+  // For the other front ends of the topics (gRPC) to attach their inboxes.
+  TopicNotifier& notifier() { return notifier_; }
+  // For them to count into the same families of /metrics.
+  TopicMetrics& metrics() { return metrics_; }
 
   std::string_view name() const override { return "topics"; }
   void add_routes(http::RouteTable& routes) const override;

@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 64);
+  EXPECT_EQ(keys, 66);
 }
 
 // ---- Values of every key ----
@@ -528,6 +528,18 @@ TEST(ConfigErrors, TlsListenWithoutCertificateNamesTheTlsListenLine) {
   EXPECT_EQ(config.http.tls_listen, (Endpoint{"0.0.0.0", 8443, ""}));
 }
 
+TEST(ConfigErrors, GrpcTlsWithoutCertificateNamesTheTlsLine) {
+  EXPECT_EQ(error_of("[http]\ntls_key = /k.pem\n[grpc]\nlisten = 127.0.0.1:9090\ntls = true\n"),
+            "gpsrelay.conf:5: tls = true needs [http] tls_cert");
+  EXPECT_EQ(error_of("[http]\ntls_cert = /c.pem\n[grpc]\ntls = true\n"),
+            "gpsrelay.conf:4: tls = true needs [http] tls_key");
+  const Config config = parse(
+      "[http]\ntls_cert = /c.pem\ntls_key = /k.pem\n[grpc]\nlisten = 127.0.0.1:9090\ntls = true\n");
+  EXPECT_EQ(config.grpc.listen, (Endpoint{"127.0.0.1", 9090, ""}));
+  EXPECT_TRUE(config.grpc.tls);
+  EXPECT_FALSE(parse("[grpc]\nlisten =\n").grpc.listen);
+}
+
 TEST(ConfigErrors, InflightBudgetSmallerThanOneBodyNamesItsLine) {
   EXPECT_EQ(error_of("[http]\nmax_body_size = 2m\nmax_inflight_bytes = 1m\n"),
             "gpsrelay.conf:3: max_inflight_bytes must be at least max_body_size");
@@ -822,6 +834,10 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "max_retries = 3\n"
             "max_poll_records = 500\n"
             "session_timeout = 30s\n"
+            "\n"
+            "[grpc]\n"
+            "listen =\n"
+            "tls = false\n"
             "\n"
             "[log]\n"
             "level = info\n"
