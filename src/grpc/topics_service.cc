@@ -133,26 +133,100 @@ void fill_delivery(const topics::StoredMessage& message, const std::string& cons
   delivery.set_consumer_id(consumer);
 }
 
-// ---- PublishStream ----------------------------------------------------------
+// ---- Streaming calls ----------------------------------------------------------
 
-class PublishStreamReactor final
-    : public grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse> {
+// What both streaming calls share: one mutex over the call's state (gRPC
+// may run a reaction inline, from inside another, hence recursive); the
+// reactor owned by itself until OnDone, and by the store callbacks still
+// holding it; one write at a time; and a finish that waits for the write
+// under way (one sent meanwhile is dropped, and then OnDone never comes).
+// Derived provides begin_locked() (the first read), written_locked() (the
+// front response went), after_write_locked() (what may go on now) and
+// on_finishing_locked().
+template <class Derived, class Request, class Response>
+class StreamReactor : public grpc::ServerBidiReactor<Request, Response> {
  public:
-  static PublishStreamReactor* start(TopicsBridge& bridge, topics::TopicMetrics& metrics,
-                                     std::optional<grpc::Status> refused) {
+  // Makes the reactor; `refused` ends the call at once (a bad token).
+  template <class... Args>
+  static Derived* start(std::optional<grpc::Status> refused, Args&&... args) {
     // `owner` keeps it alive through this block even if gRPC ran OnDone
     // inline.
-    const auto owner = std::make_shared<PublishStreamReactor>(bridge, metrics);
-    PublishStreamReactor* raw = owner.get();
+    const auto owner = std::make_shared<Derived>(std::forward<Args>(args)...);
+    Derived* raw = owner.get();
     const std::lock_guard<std::recursive_mutex> lock(raw->mutex_);
     raw->self_ = owner;
     if (refused) {
       raw->finish_locked(*refused);
     } else {
-      raw->reading_ = true;
-      raw->StartRead(&raw->request_);
+      raw->begin_locked();
     }
     return raw;
+  }
+
+  void OnWriteDone(bool ok) override {
+    const std::lock_guard<std::recursive_mutex> lock(mutex_);
+    writing_ = false;
+    derived().written_locked();
+    // A finish asked for while this write was out is sent now (a failed
+    // write, after a cancel, included): without it OnDone never comes.
+    if (!ok) finish_locked(grpc::Status::CANCELLED);
+    if (finish_status_) return send_finish_locked();
+    derived().after_write_locked();
+  }
+
+  void OnCancel() override {
+    const std::lock_guard<std::recursive_mutex> lock(mutex_);
+    finish_locked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    // Store callbacks may still hold it; the last owner deletes it (after
+    // the lock below is released).
+    std::shared_ptr<Derived> last;
+    const std::lock_guard<std::recursive_mutex> lock(mutex_);
+    last = std::move(self_);
+  }
+
+ protected:
+  void finish_locked(const grpc::Status& status) {
+    if (finishing_) return;
+    finishing_ = true;
+    derived().on_finishing_locked();
+    finish_status_ = status;
+    if (!writing_) send_finish_locked();
+  }
+
+  void start_write_locked(const Response* response) {
+    writing_ = true;
+    this->StartWrite(response);
+  }
+
+  std::recursive_mutex mutex_;
+  std::shared_ptr<Derived> self_;  // until OnDone
+  bool writing_ = false;
+  bool finishing_ = false;
+
+ private:
+  Derived& derived() { return static_cast<Derived&>(*this); }
+
+  void send_finish_locked() {
+    if (finish_sent_) return;
+    finish_sent_ = true;
+    this->Finish(*finish_status_);
+  }
+
+  bool finish_sent_ = false;
+  std::optional<grpc::Status> finish_status_;
+};
+
+// ---- PublishStream ----------------------------------------------------------
+
+class PublishStreamReactor final
+    : public StreamReactor<PublishStreamReactor, v1::PublishRequest, v1::PublishResponse> {
+ public:
+  static PublishStreamReactor* start(TopicsBridge& bridge, topics::TopicMetrics& metrics,
+                                     std::optional<grpc::Status> refused) {
+    return StreamReactor::start(std::move(refused), bridge, metrics);
   }
 
   // Use start().
@@ -160,6 +234,8 @@ class PublishStreamReactor final
       : bridge_(bridge), metrics_(metrics) {}
 
  private:
+  friend class StreamReactor;
+
   // One message's answer, in request order; stays put in the deque (only
   // the front is ever removed) while a store callback fills it.
   struct Slot {
@@ -219,35 +295,24 @@ class PublishStreamReactor final
     slot.ready = true;
   }
 
-  void OnWriteDone(bool ok) override {
-    const std::lock_guard<std::recursive_mutex> lock(mutex_);
-    writing_ = false;
-    slots_.pop_front();
-    // A finish asked for while this write was out is sent now (a failed
-    // write, after a cancel, included): without it OnDone never comes.
-    if (!ok) finish_locked(grpc::Status::CANCELLED);
-    if (finish_status_) return send_finish_locked();
+  void begin_locked() {
+    reading_ = true;
+    StartRead(&request_);
+  }
+
+  void written_locked() { slots_.pop_front(); }
+
+  void after_write_locked() {
     write_next_locked();
     read_next_locked();
     finish_when_answered_locked();
   }
 
-  void OnCancel() override {
-    const std::lock_guard<std::recursive_mutex> lock(mutex_);
-    finish_locked(grpc::Status::CANCELLED);
-  }
-
-  void OnDone() override {
-    std::shared_ptr<PublishStreamReactor> last;
-    const std::lock_guard<std::recursive_mutex> lock(mutex_);
-    // Store callbacks may still hold it; the last owner deletes it.
-    last = std::move(self_);
-  }
+  void on_finishing_locked() {}
 
   void write_next_locked() {
     if (writing_ || finishing_ || slots_.empty() || !slots_.front().ready) return;
-    writing_ = true;
-    StartWrite(&slots_.front().response);
+    start_write_locked(&slots_.front().response);
   }
 
   // The flow control: the next message is read only while fewer than
@@ -262,49 +327,22 @@ class PublishStreamReactor final
     if (read_ended_ && slots_.empty() && !writing_) finish_locked(grpc::Status::OK);
   }
 
-  void finish_locked(const grpc::Status& status) {
-    if (finishing_) return;
-    finishing_ = true;
-    finish_status_ = status;
-    if (!writing_) send_finish_locked();
-  }
-
-  void send_finish_locked() {
-    if (finish_sent_) return;
-    finish_sent_ = true;
-    Finish(*finish_status_);
-  }
-
   TopicsBridge& bridge_;
   topics::TopicMetrics& metrics_;
-  std::recursive_mutex mutex_;
-  std::shared_ptr<PublishStreamReactor> self_;  // until OnDone
   v1::PublishRequest request_;
   std::deque<Slot> slots_;
   bool reading_ = false;
   bool read_ended_ = false;
-  bool writing_ = false;
-  bool finishing_ = false;
-  bool finish_sent_ = false;
-  std::optional<grpc::Status> finish_status_;
 };
 
 // ---- Subscribe --------------------------------------------------------------
 
-class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeRequest, v1::Delivery> {
+class SubscribeReactor final
+    : public StreamReactor<SubscribeReactor, v1::SubscribeRequest, v1::Delivery> {
  public:
   static SubscribeReactor* start(TopicsBridge& bridge, topics::TopicMetrics& metrics,
                                  unsigned max_poll_records, std::optional<grpc::Status> refused) {
-    const auto owner = std::make_shared<SubscribeReactor>(bridge, metrics, max_poll_records);
-    SubscribeReactor* raw = owner.get();
-    const std::lock_guard<std::recursive_mutex> lock(raw->mutex_);
-    raw->self_ = owner;
-    if (refused) {
-      raw->finish_locked(*refused);
-    } else {
-      raw->StartRead(&raw->request_);
-    }
-    return raw;
+    return StreamReactor::start(std::move(refused), bridge, metrics, max_poll_records);
   }
 
   // Use start().
@@ -312,6 +350,10 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
       : bridge_(bridge), metrics_(metrics), max_poll_records_(std::max(1U, max_poll_records)) {}
 
  private:
+  friend class StreamReactor;
+
+  void begin_locked() { StartRead(&request_); }
+
   void OnReadDone(bool ok) override {
     const std::lock_guard<std::recursive_mutex> lock(mutex_);
     // The client's half-close ends the subscription as a cancel does.
@@ -402,41 +444,20 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
 
   void write_next_locked() {
     if (writing_ || finishing_ || ready_.empty()) return;
-    writing_ = true;
-    StartWrite(&ready_.front());
+    start_write_locked(&ready_.front());
   }
 
-  void OnWriteDone(bool ok) override {
-    const std::lock_guard<std::recursive_mutex> lock(mutex_);
-    writing_ = false;
-    ready_.pop_front();
-    // A finish asked for while this write was out is sent now (a failed
-    // write, after a cancel, included): without it OnDone never comes.
-    if (!ok) finish_locked(grpc::Status::CANCELLED);
-    if (finish_status_) return send_finish_locked();
+  void written_locked() { ready_.pop_front(); }
+
+  void after_write_locked() {
     write_next_locked();
     maybe_poll_locked();
   }
 
-  void OnCancel() override {
-    const std::lock_guard<std::recursive_mutex> lock(mutex_);
-    finish_locked(grpc::Status::CANCELLED);
-  }
-
-  void OnDone() override {
-    std::shared_ptr<SubscribeReactor> last;
-    const std::lock_guard<std::recursive_mutex> lock(mutex_);
-    last = std::move(self_);
-  }
-
-  void finish_locked(const grpc::Status& status) {
-    if (finishing_) return;
-    finishing_ = true;
+  void on_finishing_locked() {
     // A parked poll answers at its next check instead of at its deadline.
     cancelled_->store(true);
     leave_locked();
-    finish_status_ = status;
-    if (!writing_) send_finish_locked();
   }
 
   // Leaves the group once joined: its pending messages go to the others
@@ -449,17 +470,9 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
     });
   }
 
-  void send_finish_locked() {
-    if (finish_sent_) return;
-    finish_sent_ = true;
-    Finish(*finish_status_);
-  }
-
   TopicsBridge& bridge_;
   topics::TopicMetrics& metrics_;
   const unsigned max_poll_records_;
-  std::recursive_mutex mutex_;
-  std::shared_ptr<SubscribeReactor> self_;  // until OnDone
   const std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
   v1::SubscribeRequest request_;
   std::string group_;
@@ -469,10 +482,6 @@ class SubscribeReactor final : public grpc::ServerBidiReactor<v1::SubscribeReque
   bool joined_ = false;
   bool left_ = false;
   bool polling_ = false;
-  bool writing_ = false;
-  bool finishing_ = false;
-  bool finish_sent_ = false;
-  std::optional<grpc::Status> finish_status_;
 };
 
 }  // namespace
