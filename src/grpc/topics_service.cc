@@ -91,6 +91,15 @@ std::optional<grpc::Status> refusal(const grpc::CallbackServerContext& context,
                           : "the token is not valid");
 }
 
+// A unary call's start: true (and the call finished UNAUTHENTICATED) when
+// its token is refused.
+bool refused(const grpc::CallbackServerContext& context, const TokenSlot* slot,
+             grpc::ServerUnaryReactor* reactor) {
+  const std::optional<grpc::Status> refusal_status = refusal(context, slot);
+  if (refusal_status) reactor->Finish(*refusal_status);
+  return refusal_status.has_value();
+}
+
 // A consumer id nobody guesses: 16 random bytes, hex (as HTTP's join).
 std::string new_consumer_id() {
   std::array<unsigned char, 16> bytes{};
@@ -499,10 +508,7 @@ grpc::ServerUnaryReactor* TopicsService::CreateTopic(grpc::CallbackServerContext
                                                      const v1::CreateTopicRequest* request,
                                                      v1::CreateTopicResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (auto refused = refusal(*context, write_tokens_)) {
-    reactor->Finish(*refused);
-    return reactor;
-  }
+  if (refused(*context, write_tokens_, reactor)) return reactor;
   topics::Parsed<topics::CreateTopic> parsed =
       topics::create_from_fields(request->name(), request->partitions(), request->retention_ms());
   if (const topics::RequestError* error = topics::error_of(parsed)) {
@@ -526,10 +532,7 @@ grpc::ServerUnaryReactor* TopicsService::DeleteTopic(grpc::CallbackServerContext
                                                      const v1::DeleteTopicRequest* request,
                                                      v1::DeleteTopicResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (auto refused = refusal(*context, write_tokens_)) {
-    reactor->Finish(*refused);
-    return reactor;
-  }
+  if (refused(*context, write_tokens_, reactor)) return reactor;
   if (!topics::is_valid_name(request->name())) {
     reactor->Finish(kBadTopic);
     return reactor;
@@ -546,10 +549,7 @@ grpc::ServerUnaryReactor* TopicsService::ListTopics(grpc::CallbackServerContext*
                                                     const v1::ListTopicsRequest* /*request*/,
                                                     v1::ListTopicsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (auto refused = refusal(*context, read_tokens_)) {
-    reactor->Finish(*refused);
-    return reactor;
-  }
+  if (refused(*context, read_tokens_, reactor)) return reactor;
   bridge_.post([reactor, response](TopicStore& store) {
     store.list([reactor, response](Outcome outcome, const std::vector<topics::TopicInfo>& found) {
       for (const topics::TopicInfo& info : found) {
@@ -569,10 +569,7 @@ grpc::ServerUnaryReactor* TopicsService::Publish(grpc::CallbackServerContext* co
                                                  const v1::PublishRequest* request,
                                                  v1::PublishResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (auto refused = refusal(*context, write_tokens_)) {
-    reactor->Finish(*refused);
-    return reactor;
-  }
+  if (refused(*context, write_tokens_, reactor)) return reactor;
   if (!topics::is_valid_name(request->topic())) {
     metrics_.failed(topics::PublishError::kInvalid);
     reactor->Finish(kBadTopic);
@@ -618,10 +615,7 @@ grpc::ServerUnaryReactor* TopicsService::Ack(grpc::CallbackServerContext* contex
                                              const v1::AckRequest* request,
                                              v1::AckResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (auto refused = refusal(*context, read_tokens_)) {
-    reactor->Finish(*refused);
-    return reactor;
-  }
+  if (refused(*context, read_tokens_, reactor)) return reactor;
   if (!topics::is_valid_name(request->group())) {
     reactor->Finish(kBadGroup);
     return reactor;
@@ -654,10 +648,7 @@ grpc::ServerUnaryReactor* TopicsService::Commit(grpc::CallbackServerContext* con
                                                 const v1::CommitRequest* request,
                                                 v1::AckResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (auto refused = refusal(*context, read_tokens_)) {
-    reactor->Finish(*refused);
-    return reactor;
-  }
+  if (refused(*context, read_tokens_, reactor)) return reactor;
   if (!topics::is_valid_name(request->group())) {
     reactor->Finish(kBadGroup);
     return reactor;

@@ -51,6 +51,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/c_handle.h"
 #include "load_common.h"
 
 namespace {
@@ -64,25 +65,17 @@ using gpsrelay::load::percentiles;
 // parsed with jansson and compared with the scan.
 constexpr std::uint64_t kCheckEvery = 64;
 
+// Each C handle freed by its library's own function (the daemon's CHandle).
+using EventBasePtr = gpsrelay::core::CHandle<event_base, event_base_free>;
+using EventPtr = gpsrelay::core::CHandle<event, event_free>;
+using EvhttpConnectionPtr = gpsrelay::core::CHandle<evhttp_connection, evhttp_connection_free>;
+using JsonPtr = gpsrelay::core::CHandle<json_t, json_decref>;
+
 using Clock = std::chrono::steady_clock;
 
 double ms_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
-
-struct EventBaseDeleter {
-  void operator()(event_base* base) const { event_base_free(base); }
-};
-struct EventDeleter {
-  void operator()(event* e) const { event_free(e); }
-};
-struct EvhttpConnectionDeleter {
-  void operator()(evhttp_connection* connection) const { evhttp_connection_free(connection); }
-};
-struct JsonDeleter {
-  void operator()(json_t* json) const { json_decref(json); }
-};
-using JsonPtr = std::unique_ptr<json_t, JsonDeleter>;
 
 // ---------------------------------------------------------------- options
 
@@ -266,7 +259,7 @@ class LoadRun;
 // evhttp's client does not pipeline).
 struct Connection {
   LoadRun* run = nullptr;
-  std::unique_ptr<evhttp_connection, EvhttpConnectionDeleter> http;
+  EvhttpConnectionPtr http;
   Clock::time_point sent;
   std::string consumer_id;  // consume mode, after join
   std::string ack_body;     // consume mode: what the last poll delivered
@@ -292,7 +285,7 @@ class LoadRun {
   void poll_answered(Connection& c, int status, evhttp_request* request, double ms);
   void ack_answered(Connection& c, int status, evhttp_request* request, double ms);
   void error(Connection& c, int status, const char* what);
-  std::unique_ptr<event, EventDeleter> start_timer(double seconds, event_callback_fn fire);
+  EventPtr start_timer(double seconds, event_callback_fn fire);
   void start_measuring();
   void stamp_cpu();
   void end_of_duration();
@@ -302,7 +295,7 @@ class LoadRun {
   bool measuring(Clock::time_point at) const { return measuring_ && at >= measure_start_; }
 
   Options options_;
-  std::unique_ptr<event_base, EventBaseDeleter> base_;
+  EventBasePtr base_;
   std::vector<Connection> connections_;
   std::string publish_body_;
   std::string batch_body_;
@@ -311,8 +304,8 @@ class LoadRun {
   std::string group_uri_;  // /v1/groups/{g}
   std::string poll_query_;
   std::string join_body_;
-  std::unique_ptr<event, EventDeleter> warmup_timer_;
-  std::unique_ptr<event, EventDeleter> duration_timer_;
+  EventPtr warmup_timer_;
+  EventPtr duration_timer_;
   bool stopping_ = false;  // no new requests; finish what is in flight
   bool measuring_ = false;
   Clock::time_point measure_start_;
@@ -385,8 +378,8 @@ int LoadRun::run() {
   return errors_ > 0 && requests_ok_ == 0 ? 1 : 0;
 }
 
-std::unique_ptr<event, EventDeleter> LoadRun::start_timer(double seconds, event_callback_fn fire) {
-  std::unique_ptr<event, EventDeleter> timer(evtimer_new(base_.get(), fire, this));
+EventPtr LoadRun::start_timer(double seconds, event_callback_fn fire) {
+  EventPtr timer(evtimer_new(base_.get(), fire, this));
   if (!timer) throw std::runtime_error("evtimer_new failed");
   const timeval after{static_cast<time_t>(seconds),
                       static_cast<suseconds_t>(std::fmod(seconds, 1) * 1e6)};

@@ -54,6 +54,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/c_handle.h"
 #include "load_common.h"
 
 namespace {
@@ -64,28 +65,18 @@ using gpsrelay::load::parse_seconds;
 using gpsrelay::load::percentiles;
 using gpsrelay::load::rss_mib;
 
+// Each C handle freed by its library's own function (the daemon's CHandle).
+using EventBasePtr = gpsrelay::core::CHandle<event_base, event_base_free>;
+using EventPtr = gpsrelay::core::CHandle<event, event_free>;
+using BuffereventPtr = gpsrelay::core::CHandle<bufferevent, bufferevent_free>;
+using WslayPtr = gpsrelay::core::CHandle<wslay_event_context, wslay_event_context_free>;
+using EvhttpConnectionPtr = gpsrelay::core::CHandle<evhttp_connection, evhttp_connection_free>;
+
 using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point start, Clock::time_point now = Clock::now()) {
   return std::chrono::duration<double, std::milli>(now - start).count();
 }
-
-struct EventBaseDeleter {
-  void operator()(event_base* base) const { event_base_free(base); }
-};
-struct EventDeleter {
-  void operator()(event* e) const { event_free(e); }
-};
-struct BuffereventDeleter {
-  void operator()(bufferevent* bev) const { bufferevent_free(bev); }
-};
-struct WslayDeleter {
-  void operator()(wslay_event_context* context) const { wslay_event_context_free(context); }
-};
-struct EvhttpConnectionDeleter {
-  void operator()(evhttp_connection* connection) const { evhttp_connection_free(connection); }
-};
-using EventPtr = std::unique_ptr<event, EventDeleter>;
 
 // ---------------------------------------------------------------- options
 
@@ -241,8 +232,8 @@ struct Subscriber {
   std::size_t driver = 0;  // index of the driver it follows
   std::string path;
   std::string key;
-  std::unique_ptr<bufferevent, BuffereventDeleter> bev;
-  std::unique_ptr<wslay_event_context, WslayDeleter> wslay;
+  BuffereventPtr bev;
+  WslayPtr wslay;
   enum class State { kIdle, kHandshake, kOpen, kDone } state = State::kIdle;
 };
 
@@ -278,7 +269,7 @@ class LoadRun {
   // Posts
   struct HttpConnection {
     LoadRun* run = nullptr;
-    std::unique_ptr<evhttp_connection, EvhttpConnectionDeleter> connection;
+    EvhttpConnectionPtr connection;
     bool busy = false;
     std::size_t driver = 0;
     std::uint32_t seq = 0;
@@ -294,7 +285,7 @@ class LoadRun {
   void print_report();
 
   Options options_;
-  std::unique_ptr<event_base, EventBaseDeleter> base_;
+  EventBasePtr base_;
   Clock::time_point start_ = Clock::now();
   std::vector<Driver> drivers_;
   std::unordered_map<std::string, std::size_t> driver_index_;
