@@ -135,6 +135,12 @@ struct TopicsConfig {
   bool operator==(const TopicsConfig&) const = default;
 };
 
+// [events]: the entity-event API (src/events/). Off by default.
+struct EventsConfig {
+  bool enabled = false;
+  bool operator==(const EventsConfig&) const = default;
+};
+
 // [grpc]: the gRPC services (src/grpc/). Off while listen is unset.
 struct GrpcConfig {
   std::optional<Endpoint> listen;  // host:port; empty = no gRPC server.
@@ -163,6 +169,7 @@ struct Config {
   MysqlConfig mysql;
   LocationsConfig locations;
   TopicsConfig topics;
+  EventsConfig events;
   GrpcConfig grpc;
   LogConfig log;
   bool operator==(const Config&) const = default;

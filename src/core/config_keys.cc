@@ -332,6 +332,10 @@ constexpr KeySpec kKeys[] = {
      },
      [](const Config& c) { return format_duration(c.topics.session_timeout); }},
 
+    {"events", "enabled", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.events.enabled = parse_bool(v); },
+     [](const Config& c) { return render_bool(c.events.enabled); }},
+
     {"grpc", "listen", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.grpc.listen = parse_optional_endpoint(v); },
      [](const Config& c) { return render_optional_endpoint(c.grpc.listen); }},

@@ -2,6 +2,7 @@
 #include "daemon/modules.h"
 
 #include "core/log.h"
+#include "events/events_module.h"
 #include "forward/forward_module.h"
 #include "grpc/grpc_module.h"
 #include "ingest/ingest_module.h"
@@ -32,6 +33,7 @@ std::vector<std::unique_ptr<Module>> make_modules(
     modules.push_back(
         std::make_unique<map::MapModule>(config.locations, map::map_dirs_from_environment()));
   }
+  if (config.events.enabled) add_measured(std::make_unique<events::EventsModule>(config));
   if (config.topics.enabled) {
     const bool serve_grpc = config.grpc.listen.has_value();
     auto topics_module =

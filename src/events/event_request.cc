@@ -139,10 +139,7 @@ std::optional<EventError> read_entity(const json_t* entity, const std::string& p
   const std::string type_path = prefix + ".entityType";
   const json_t* type = member(entity, "entityType");
   if (type == nullptr) return bad(type_path, "is required");
-  if (!json_is_string(type) || json_string_length(type) == 0 ||
-      json_string_length(type) > kMaxEntityTypeBytes || string_of(type) == "." ||
-      string_of(type) == ".." ||
-      !std::all_of(string_of(type).begin(), string_of(type).end(), is_entity_type_char)) {
+  if (!json_is_string(type) || !is_valid_entity_type(string_of(type))) {
     return bad(type_path, "must be 1 to " + std::to_string(kMaxEntityTypeBytes) +
                               " characters of A-Z a-z 0-9 _ . - (not \".\" or \"..\")");
   }
@@ -153,8 +150,7 @@ std::optional<EventError> read_entity(const json_t* entity, const std::string& p
   if (id == nullptr) return bad(id_path, "is required");
   if (json_is_integer(id)) {
     out.entity_id = std::to_string(json_integer_value(id));
-  } else if (json_is_string(id) && json_string_length(id) > 0 &&
-             json_string_length(id) <= kMaxEntityIdBytes && !has_control_character(string_of(id))) {
+  } else if (json_is_string(id) && is_valid_entity_id(string_of(id))) {
     out.entity_id = string_of(id);
   } else {
     return bad(id_path, "must be a non-empty string of at most " +
@@ -257,6 +253,15 @@ std::variant<std::vector<Parsed<Event>>, BulkError> parse_bulk(std::string_view 
     }
   }
   return out;
+}
+
+bool is_valid_entity_type(std::string_view type) {
+  return !type.empty() && type.size() <= kMaxEntityTypeBytes && type != "." && type != ".." &&
+         std::all_of(type.begin(), type.end(), is_entity_type_char);
+}
+
+bool is_valid_entity_id(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxEntityIdBytes && !has_control_character(id);
 }
 
 }  // namespace gpsrelay::events

@@ -146,4 +146,10 @@ std::variant<std::vector<Parsed<Event>>, BulkError> parse_bulk(std::string_view 
                                                                const EventLimits& limits,
                                                                std::size_t max_events);
 
+// The entityType and entityId rules above, for the same names where they
+// come from a URL path (GET /api/v1/entities/{type}/{id}, decoded).
+// is_valid_entity_id does not check UTF-8: jansson has, for a body.
+bool is_valid_entity_type(std::string_view type);
+bool is_valid_entity_id(std::string_view id);
+
 }  // namespace gpsrelay::events

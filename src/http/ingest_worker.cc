@@ -22,6 +22,15 @@
 namespace gpsrelay::http {
 namespace {
 
+// A module's late 503 (Redis or MySQL unavailable) tells the client when to
+// come back, as the worker's own 503s do, unless the module said already.
+void add_retry_after_to_503(evhttp_request* request, int status) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  if (status == 503 && evhttp_find_header(headers, "Retry-After") == nullptr) {
+    evhttp_add_header(headers, "Retry-After", "1");
+  }
+}
+
 constexpr std::chrono::milliseconds kHeartbeatInterval{100};
 constexpr std::chrono::milliseconds kDrainPollInterval{10};
 // SIGTERM must end within 10 s (contract); in-flight XADDs get 5 of them.
@@ -599,14 +608,18 @@ void IngestWorker::answer(void* request, int status, std::string_view body,
                           const char* content_type, std::string_view request_id,
                           std::chrono::steady_clock::time_point started) {
   --held_;
-  reply(static_cast<evhttp_request*>(request), status, body, request_id, started, content_type);
+  auto* evrequest = static_cast<evhttp_request*>(request);
+  add_retry_after_to_503(evrequest, status);
+  reply(evrequest, status, body, request_id, started, content_type);
 }
 
 void IngestWorker::answer_error(void* request, int status, std::string_view message,
                                 std::string_view request_id,
                                 std::chrono::steady_clock::time_point started) {
   --held_;
-  reply_error(static_cast<evhttp_request*>(request), status, message, request_id, started);
+  auto* evrequest = static_cast<evhttp_request*>(request);
+  add_retry_after_to_503(evrequest, status);
+  reply_error(evrequest, status, message, request_id, started);
 }
 
 bool IngestWorker::admit(evhttp_request* request, const std::string& request_id,
