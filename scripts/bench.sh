@@ -120,8 +120,8 @@ connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 max_inflight=${MAX_INFLIGHT:-256m}
-case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | topics | micro | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|topics|micro|all]" >&2
+case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | topics | events | micro | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|topics|events|micro|all]" >&2
   exit 2
   ;;
 esac
@@ -671,19 +671,14 @@ enabled = true"
   [ -z "${PERF:-}" ] || echo "perf reports in $perf_out"
 fi
 
-if [ "$mode" = locations ] || [ "$mode" = all ]; then
-  loc_rate=${RATE:-20000}
-  loc_duration=${DURATION:-60}
-  read_rate=${READ_RATE:-10000}
-  read_duration=${READ_DURATION:-30}
-  loc_drivers=${LOC_DRIVERS:-10000}
-  route_rows=${ROUTE_ROWS:-10000000}
-  echo "=== locations: $loc_drivers drivers at ~$loc_rate/s for ${loc_duration}s, history on"
+# A private mariadbd, datadir in the temp dir (removed with it), with
+# database gpsrelay for user gpsrelay; sets mysql_port, mysql_pid, sql()
+# and mysql_section (the daemon's [mysql] lines). Durable defaults
+# (innodb_flush_log_at_trx_commit = 1); a buffer pool that holds the route
+# table's hot part and redo big enough for the bulk load.
+start_mariadb() {
   mysql_port=$(free_port)
-  # A private mariadbd, datadir in the temp dir (removed with it). Durable
-  # defaults (innodb_flush_log_at_trx_commit = 1); a buffer pool that holds
-  # the route table's hot part and redo big enough for the bulk load.
-  as_user=()
+  local as_user=()
   [ "$(id -u)" -eq 0 ] && as_user=(--user=root)
   mariadb-install-db --no-defaults --datadir="$work/mysql" --auth-root-authentication-method=normal \
     --skip-test-db "${as_user[@]}" >"$work/mariadb-install.log" 2>&1
@@ -693,7 +688,6 @@ if [ "$mode" = locations ] || [ "$mode" = all ]; then
     "${as_user[@]}" >"$work/mariadbd.log" 2>&1 &
   mysql_pid=$!
   pids+=("$mysql_pid")
-  sql() { mariadb --no-defaults -uroot -S "$work/mysql.sock" -N -B gpsrelay -e "$1"; }
   for _ in $(seq 300); do
     mariadb --no-defaults -uroot -S "$work/mysql.sock" -e 'SELECT 1' >/dev/null 2>&1 && break
     sleep 0.1
@@ -702,16 +696,29 @@ if [ "$mode" = locations ] || [ "$mode" = all ]; then
     CREATE DATABASE gpsrelay;
     CREATE USER 'gpsrelay'@'%' IDENTIFIED BY 'bench-password';
     GRANT ALL ON gpsrelay.* TO 'gpsrelay'@'%';"
-  redis FLUSHALL >/dev/null
-  start_relay "" "[locations]
-enabled = true
-history = true
-[mysql]
+  mysql_section="[mysql]
 host = 127.0.0.1
 port = $mysql_port
 user = gpsrelay
 password = bench-password
 database = gpsrelay"
+}
+sql() { mariadb --no-defaults -uroot -S "$work/mysql.sock" -N -B gpsrelay -e "$1"; }
+
+if [ "$mode" = locations ] || [ "$mode" = all ]; then
+  loc_rate=${RATE:-20000}
+  loc_duration=${DURATION:-60}
+  read_rate=${READ_RATE:-10000}
+  read_duration=${READ_DURATION:-30}
+  loc_drivers=${LOC_DRIVERS:-10000}
+  route_rows=${ROUTE_ROWS:-10000000}
+  echo "=== locations: $loc_drivers drivers at ~$loc_rate/s for ${loc_duration}s, history on"
+  start_mariadb
+  redis FLUSHALL >/dev/null
+  start_relay "" "[locations]
+enabled = true
+history = true
+$mysql_section"
   wait_for curl -sf "http://127.0.0.1:$relay_port/health"
   base_url="http://127.0.0.1:$relay_port"
   lua=scripts/bench-locations.lua
@@ -950,5 +957,52 @@ PY
   echo "the SELECT alone (mariadb client, incl. its start-up): ms$times"
   echo "EXPLAIN: $(sql "EXPLAIN $select" | tr '\t' ' ')"
   echo "RSS at the end: gpsrelayd $(rss_of "$relay_pid") MiB (peak $(hwm_of "$relay_pid")), redis-server $(rss_of "$redis_pid") MiB, mariadbd $(rss_of "$mysql_pid") MiB"
+  stop_relay
+fi
+
+if [ "$mode" = events ] || [ "$mode" = all ]; then
+  ev_duration=${DURATION:-20}
+  echo "=== events: entity events into MySQL (group commit), phases as the seed's k6 run"
+  [ -n "${mysql_pid:-}" ] || start_mariadb
+  redis FLUSHALL >/dev/null
+  start_relay "" "[events]
+enabled = true
+$mysql_section"
+  wait_for curl -sf "http://127.0.0.1:$relay_port/api/v1/events/health"
+  base_url="http://127.0.0.1:$relay_port"
+  ev_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  ev_metric() { curl -s "$base_url/metrics" | awk -v k="$1" '$1 == k {s += $2} END {printf "%d", s}'; }
+  ev_line() {  # wrk output file: "req/s p50 p99 max non-2xx errors"
+    awk '/^Requests\/sec:/ {r = $2} $1 == "50%" {a = $2} $1 == "99%" {b = $2} $1 == "Latency" && !m {m = $4}
+      /Non-2xx/ {e = $NF} /Socket errors/ {s = $0}
+      END {printf "%s/s, p50 %s, p99 %s, max %s, non-2xx %d%s", r, a, b, m, e, (s ? "; " s : "")}' "$1"
+  }
+  ev_run() {  # name connections [env...]
+    local name=$1 conns=$2
+    shift 2
+    local t0 m0 u0 c0
+    t0=$(ev_metric gpsrelay_events_transactions_total)
+    u0=$(ev_metric gpsrelay_events_entity_updates_total)
+    c0="$(ev_ticks "$relay_pid") $(ev_ticks "$mysql_pid")"
+    env "$@" wrk -t2 -c"$conns" -d"${ev_duration}s" --timeout 30s --latency -s scripts/bench-events.lua \
+      "$base_url/" >"$work/ev-$name.wrk"
+    local t1 u1
+    t1=$(ev_metric gpsrelay_events_transactions_total)
+    u1=$(ev_metric gpsrelay_events_entity_updates_total)
+    read -r g0 d0 <<<"$c0"
+    echo "$name (-c$conns): $(ev_line "$work/ev-$name.wrk"); entity updates $(((u1 - u0) / ev_duration))/s," \
+      "$((t1 - t0)) transactions ($(awk -v n=$((u1 - u0)) -v t=$((t1 - t0)) 'BEGIN {printf "%.0f", t ? n / t : 0}') updates each);" \
+      "CPU gpsrelayd $(awk -v a="$g0" -v b="$(ev_ticks "$relay_pid")" -v d="$ev_duration" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz / d * 100}') %," \
+      "mariadbd $(awk -v a="$d0" -v b="$(ev_ticks "$mysql_pid")" -v d="$ev_duration" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz / d * 100}') % of a core"
+  }
+  echo "mariadbd $(mariadbd --version | awk '{print $3}'), wrk -t2, ${ev_duration}s per phase, 10,000 vehicles"
+  env EV_ENTITIES=10000 wrk -t2 -c50 -d3s -s scripts/bench-events.lua "$base_url/" >/dev/null  # warm-up
+  for c in 10 50 100; do ev_run "single-$c" "$c"; done
+  ulimit -n 65536 2>/dev/null || true
+  ev_run single-2000 2000
+  ev_run bulk-100x10 8 EV_BULK=100 EV_PER_EVENT=10
+  ev_run bulk-100x1 8 EV_BULK=100
+  echo "rows: entities $(sql "SELECT COUNT(*) FROM entities"), applied_events $(sql "SELECT COUNT(*) FROM applied_events");" \
+    "gpsrelayd RSS $(awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status") MiB (peak $(rss_mib) MiB)"
   stop_relay
 fi

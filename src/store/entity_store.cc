@@ -181,12 +181,14 @@ void roll_back(MysqlConnection& connection) {
 EntityStore::EntityStore(core::MysqlConfig config, Options options, EntityStoreMetrics& metrics)
     : options_(options),
       metrics_(metrics),
-      writer_session_(config, "entity events", ensure_entity_schema),
-      // The writer creates the tables; a read before that finds none.
+      // The writers create the tables; a read before that finds none.
       reader_session_(config, "entity reads"),
       writer_(
-          "events-write", options.max_queued_requests, options.max_queued_requests,
-          [this](std::vector<WriteJob>& jobs) { write_batch(jobs); },
+          "events-write", options.writer_threads, options.max_queued_requests,
+          options.max_queued_requests,
+          [this](std::size_t thread, std::vector<WriteJob>& jobs) {
+            write_batch(*writer_sessions_[thread], jobs);
+          },
           [](std::vector<WriteJob>& jobs) {
             for (WriteJob& job : jobs) {
               job.done(std::vector<EventResult>(
@@ -194,14 +196,19 @@ EntityStore::EntityStore(core::MysqlConfig config, Options options, EntityStoreM
             }
           }),
       reader_(
-          "events-read", options.max_queued_reads, 64,
-          [this](std::vector<ReadJob>& jobs) { read_batch(jobs); },
+          "events-read", 1, options.max_queued_reads, 64,
+          [this](std::size_t /*thread*/, std::vector<ReadJob>& jobs) { read_batch(jobs); },
           [](std::vector<ReadJob>& jobs) {
             for (ReadJob& job : jobs) {
               if (job.ping_done) job.ping_done(false, "shutting down");
               if (job.lookup_done) job.lookup_done(EntityLookup{});
             }
-          }) {}
+          }) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(options.writer_threads, 1); ++i) {
+    writer_sessions_.push_back(
+        std::make_unique<MysqlSession>(config, "entity events", ensure_entity_schema));
+  }
+}
 
 EntityStore::~EntityStore() {
   request_stop();
@@ -241,14 +248,14 @@ bool EntityStore::ping(PingDone done) {
   return reader_.submit(ReadJob{{}, {}, {}, std::move(done)});
 }
 
-void EntityStore::write_batch(std::vector<WriteJob>& jobs) {
+void EntityStore::write_batch(MysqlSession& session, std::vector<WriteJob>& jobs) {
   // Consecutive requests share a transaction up to the update bound; a
   // request is never split, so a bulk answer is one commit's outcome.
   // Probes (no events) only connect.
   const auto probes = std::stable_partition(
       jobs.begin(), jobs.end(), [](const WriteJob& job) { return !job.events.empty(); });
   if (probes != jobs.end()) {
-    writer_session_.get();
+    writer_up_.store(session.get() != nullptr, std::memory_order_relaxed);
     jobs.erase(probes, jobs.end());
   }
   std::size_t begin = 0;
@@ -262,7 +269,7 @@ void EntityStore::write_batch(std::vector<WriteJob>& jobs) {
       updates += job_updates;
       ++end;
     }
-    commit_group(&jobs[begin], end - begin);
+    commit_group(session, &jobs[begin], end - begin);
     begin = end;
   }
 }
@@ -275,15 +282,16 @@ void EntityStore::answer_all(WriteJob* first, std::size_t count, EventOutcome ou
   }
 }
 
-void EntityStore::commit_group(WriteJob* first, std::size_t count) {
+void EntityStore::commit_group(MysqlSession& session, WriteJob* first, std::size_t count) {
   std::vector<const events::Event*> all;
   for (std::size_t j = 0; j < count; ++j) {
     for (const events::Event& event : first[j].events) all.push_back(&event);
   }
   for (int attempt = 1;; ++attempt) {
-    MysqlConnection* connection = writer_session_.get();
+    MysqlConnection* connection = session.get();
     if (connection == nullptr) {
-      answer_all(first, count, EventOutcome::kUnavailable, writer_session_.error());
+      writer_up_.store(false, std::memory_order_relaxed);
+      answer_all(first, count, EventOutcome::kUnavailable, session.error());
       return;
     }
     const auto started = std::chrono::steady_clock::now();
@@ -309,13 +317,14 @@ void EntityStore::commit_group(WriteJob* first, std::size_t count) {
         // Nothing took effect: a connection that went stale (a MySQL
         // restart) is replaced at once, and only an unreachable server
         // turns into 503s.
-        writer_session_.failed(error);
+        session.failed(error);
         continue;
       }
       if (error.connection_lost()) {
+        writer_up_.store(false, std::memory_order_relaxed);
         // Whether a COMMIT under way took effect is unknown: the client's
         // retry is answered duplicate if it did.
-        writer_session_.failed(error);
+        session.failed(error);
         core::log_warning("entity events: MySQL connection lost", {{"ERROR", error.what()}});
         answer_all(first, count, EventOutcome::kUnavailable, "MySQL connection lost");
         return;
@@ -327,7 +336,7 @@ void EntityStore::commit_group(WriteJob* first, std::size_t count) {
       if (count > 1) {
         // Something in one request's content: find it by committing each
         // request alone, so the others still go through.
-        for (std::size_t j = 0; j < count; ++j) commit_group(first + j, 1);
+        for (std::size_t j = 0; j < count; ++j) commit_group(session, first + j, 1);
         return;
       }
       core::log_error("entity events: MySQL refused a request's events",
@@ -335,6 +344,7 @@ void EntityStore::commit_group(WriteJob* first, std::size_t count) {
       answer_all(first, count, EventOutcome::kFailed, error.what());
       return;
     }
+    writer_up_.store(true, std::memory_order_relaxed);
     count_commit(batch.to_apply().size(), batch.update_count(),
                  std::chrono::steady_clock::now() - started);
     // Answers after the COMMIT, each request's events in its order.

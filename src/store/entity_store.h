@@ -85,6 +85,9 @@ class EntityStore {
     std::size_t max_updates_per_commit =
         5000;  // entity updates per transaction (a bigger request is alone)
     std::size_t max_queued_reads = 2000;
+    // Writer threads, each with its own connection: while one waits for
+    // MySQL another builds and sends the next transaction.
+    std::size_t writer_threads = 2;
   };
   // Callbacks run on the store's threads, once per accepted call; they
   // must not throw. The caller carries the answer to its own loop.
@@ -114,7 +117,7 @@ class EntityStore {
   void probe();
 
   // Whether the writer's last attempt to reach MySQL worked.
-  bool up() const { return writer_session_.up(); }
+  bool up() const { return writer_up_.load(std::memory_order_relaxed); }
   std::size_t queued() const { return writer_.queued(); }
 
  private:
@@ -129,8 +132,8 @@ class EntityStore {
     PingDone ping_done;
   };
 
-  void write_batch(std::vector<WriteJob>& jobs);
-  void commit_group(WriteJob* first, std::size_t count);
+  void write_batch(MysqlSession& session, std::vector<WriteJob>& jobs);
+  void commit_group(MysqlSession& session, WriteJob* first, std::size_t count);
   static void answer_all(WriteJob* first, std::size_t count, EventOutcome outcome,
                          const std::string& error);
   void count_commit(std::size_t events, std::size_t updates,
@@ -142,7 +145,8 @@ class EntityStore {
   const Options options_;
   EntityStoreMetrics& metrics_;
   // Declared before the workers: their threads use them until joined.
-  MysqlSession writer_session_;
+  std::vector<std::unique_ptr<MysqlSession>> writer_sessions_;  // one per writer thread
+  std::atomic<bool> writer_up_{false};  // how the latest write or probe went, on any writer
   MysqlSession reader_session_;
   MysqlWorker<WriteJob> writer_;
   MysqlWorker<ReadJob> reader_;

@@ -1,11 +1,13 @@
-// MysqlWorker<Job>: a thread of its own with a queue of jobs from other
+// MysqlWorker<Job>: threads of its own (one or more, each with its own
+// MySQL session in the caller's hands) sharing a queue of jobs from other
 // threads, taken in batches, for the MySQL work the HTTP loops must never
 // block on. The queue is bounded: a full one refuses at once (the caller
 // answers 503) instead of letting waits grow without limit.
 //
-// A batch is everything queued when the thread comes round, up to
-// max_batch jobs: while one transaction runs, the next one's jobs gather,
-// which is what makes group commit work without a timer. What a batch
+// A batch is everything queued when a thread comes round, up to max_batch
+// jobs: while one transaction runs, the next one's jobs gather, which is
+// what makes group commit work without a timer. With several threads a
+// second transaction runs while the first waits for MySQL. What a batch
 // means is the `Run` callback's business; the worker only guarantees that
 // every job accepted by submit() reaches exactly one call of Run or, when
 // the worker stops first, of Abandon.
@@ -30,13 +32,15 @@ namespace gpsrelay::store {
 template <class Job>
 class MysqlWorker {
  public:
-  // On the worker's thread. Neither may throw (core/thread.h).
-  using Run = std::function<void(std::vector<Job>& batch)>;
+  // On a worker thread (`thread` is its index, 0 to threads - 1). Neither
+  // may throw (core/thread.h).
+  using Run = std::function<void(std::size_t thread, std::vector<Job>& batch)>;
   using Abandon = std::function<void(std::vector<Job>& jobs)>;
 
-  MysqlWorker(std::string thread_name, std::size_t max_queued, std::size_t max_batch, Run run,
-              Abandon abandon)
+  MysqlWorker(std::string thread_name, std::size_t threads, std::size_t max_queued,
+              std::size_t max_batch, Run run, Abandon abandon)
       : thread_name_(std::move(thread_name)),
+        thread_count_(std::max<std::size_t>(threads, 1)),
         max_queued_(max_queued),
         max_batch_(max_batch),
         run_(std::move(run)),
@@ -51,7 +55,11 @@ class MysqlWorker {
   MysqlWorker& operator=(const MysqlWorker&) = delete;
 
   void start() {
-    thread_ = core::start_loop_thread(thread_name_, [this] { loop(); });
+    for (std::size_t i = 0; i < thread_count_; ++i) {
+      threads_.push_back(core::start_loop_thread(
+          thread_count_ == 1 ? thread_name_ : thread_name_ + "-" + std::to_string(i),
+          [this, i] { loop(i); }));
+    }
   }
 
   // From any thread. False (and `job` untouched by the worker) when the
@@ -73,10 +81,12 @@ class MysqlWorker {
       const std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
-    wake_.notify_one();
+    wake_.notify_all();
   }
   void join() {
-    if (thread_.joinable()) thread_.join();
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
   }
 
   // Jobs waiting, for /metrics; any thread.
@@ -86,7 +96,7 @@ class MysqlWorker {
   }
 
  private:
-  void loop() {
+  void loop(std::size_t thread) {
     std::vector<Job> batch;
     for (;;) {
       batch.clear();
@@ -99,7 +109,7 @@ class MysqlWorker {
                   std::back_inserter(batch));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
       }
-      run_(batch);
+      run_(thread, batch);
     }
     abandon_all();
   }
@@ -115,6 +125,7 @@ class MysqlWorker {
   }
 
   const std::string thread_name_;
+  const std::size_t thread_count_;
   const std::size_t max_queued_;
   const std::size_t max_batch_;
   const Run run_;
@@ -124,7 +135,7 @@ class MysqlWorker {
   std::condition_variable wake_;
   std::deque<Job> queue_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace gpsrelay::store
