@@ -107,34 +107,22 @@ void append_key(std::string& sql, MysqlConnection& connection, const EntityKey& 
   append_quoted(sql, connection, key.id);
 }
 
-// Creates the rows that do not exist yet (as {}), then reads and locks all
-// of them, in key order.
+// Reads and locks the rows of `keys` that exist. Rows that do not exist
+// are not locked (READ COMMITTED takes no gap locks): they are created by a
+// plain INSERT in write_entities, so an instance that created one of them
+// first makes ours fail with a duplicate key, and the retry merges onto
+// its row instead of overwriting it.
 std::map<EntityKey, std::string> lock_entities(MysqlConnection& connection,
-                                               const std::vector<EntityKey>& keys,
-                                               const std::string& now) {
-  std::string insert =
-      "INSERT IGNORE INTO entities (entity_type, entity_id, attributes, created_at, updated_at) "
-      "VALUES ";
+                                               const std::vector<EntityKey>& keys) {
   std::string select =
       "SELECT entity_type, entity_id, attributes FROM entities WHERE (entity_type, entity_id) IN (";
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (i > 0) {
-      insert += ',';
-      select += ',';
-    }
-    insert += '(';
-    append_key(insert, connection, keys[i]);
-    insert += ",'{}',";
-    insert += now;
-    insert += ',';
-    insert += now;
-    insert += ')';
+    if (i > 0) select += ',';
     select += '(';
     append_key(select, connection, keys[i]);
     select += ')';
   }
   select += ") FOR UPDATE";
-  connection.execute(insert);
   std::map<EntityKey, std::string> stored;
   for (auto& row : connection.query(select)) {
     if (row.size() != 3 || !row[0] || !row[1] || !row[2]) continue;
@@ -143,15 +131,17 @@ std::map<EntityKey, std::string> lock_entities(MysqlConnection& connection,
   return stored;
 }
 
+// New rows by INSERT, existing (locked) rows by an upsert that keeps
+// created_at; each one multi-row statement.
 void write_entities(MysqlConnection& connection, const std::map<EntityKey, std::string>& merged,
-                    const std::string& now) {
-  std::string sql =
-      "INSERT INTO entities (entity_type, entity_id, attributes, created_at, updated_at) VALUES ";
-  bool first = true;
+                    const std::map<EntityKey, std::string>& stored, const std::string& now) {
+  std::string inserts;
+  std::string updates;
   for (const auto& [key, attributes] : merged) {
-    if (!first) sql += ',';
-    first = false;
-    sql += '(';
+    std::string& sql = stored.count(key) != 0 ? updates : inserts;
+    sql += sql.empty() ? "INSERT INTO entities (entity_type, entity_id, attributes, created_at, "
+                         "updated_at) VALUES ("
+                       : ",(";
     append_key(sql, connection, key);
     sql += ',';
     append_quoted(sql, connection, attributes);
@@ -161,10 +151,13 @@ void write_entities(MysqlConnection& connection, const std::map<EntityKey, std::
     sql += now;
     sql += ')';
   }
-  sql +=
-      " ON DUPLICATE KEY UPDATE attributes = VALUES(attributes), updated_at = "
-      "VALUES(updated_at)";
-  connection.execute(sql);
+  if (!inserts.empty()) connection.execute(inserts);
+  if (!updates.empty()) {
+    updates +=
+        " ON DUPLICATE KEY UPDATE attributes = VALUES(attributes), updated_at = "
+        "VALUES(updated_at)";
+    connection.execute(updates);
+  }
 }
 
 // A rolled-back transaction on a connection that may be gone already.
@@ -206,7 +199,11 @@ EntityStore::EntityStore(core::MysqlConfig config, Options options, EntityStoreM
           }) {
   for (std::size_t i = 0; i < std::max<std::size_t>(options.writer_threads, 1); ++i) {
     writer_sessions_.push_back(
-        std::make_unique<MysqlSession>(config, "entity events", ensure_entity_schema));
+        std::make_unique<MysqlSession>(config, "entity events", [](MysqlConnection& connection) {
+          ensure_entity_schema(connection);
+          // No gap locks: see lock_entities.
+          connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        }));
   }
 }
 
@@ -304,10 +301,11 @@ void EntityStore::commit_group(MysqlSession& session, WriteJob* first, std::size
       if (!to_apply.empty()) {
         const std::string now = transaction_time();
         insert_applied(*connection, to_apply, now);
-        const auto merged = batch.merged(lock_entities(*connection, batch.keys(), now));
+        const std::map<EntityKey, std::string> stored = lock_entities(*connection, batch.keys());
+        const auto merged = batch.merged(stored);
         if (!merged)
           throw MysqlError("entities: a stored or patched document is not JSON", ER_JSON_SYNTAX);
-        write_entities(*connection, *merged, now);
+        write_entities(*connection, *merged, stored, now);
       }
       commit_sent = true;
       connection->execute("COMMIT");

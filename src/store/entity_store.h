@@ -14,11 +14,13 @@
 // JSON_MERGE_PATCH: a new entity must start from {} with the patch's nulls
 // dropped (RFC 7396), which an INSERT ... ON DUPLICATE KEY UPDATE cannot
 // express without the raw patch, and several updates of one entity in a
-// batch collapse into one row write. Rows are locked in one sorted order
-// (INSERT IGNORE of missing keys, then SELECT ... FOR UPDATE), so several
-// gpsrelayd instances on one database neither lose an update nor
-// deadlock on each other in the common case; a deadlock or a uuid another
-// instance applied concurrently rolls back and retries the transaction.
+// batch collapse into one row write. Existing rows are read and locked by
+// one SELECT ... FOR UPDATE (in READ COMMITTED: no gap locks), new ones
+// created by a plain INSERT, so two writers (threads, or gpsrelayd
+// instances on one database) never lose an update: one creating a row the
+// other just created fails with a duplicate key, like one applying a uuid
+// the other just applied, and rolls back and retries, as after a
+// deadlock.
 #pragma once
 
 #include <array>

@@ -60,12 +60,13 @@ std::string event_json(const std::string& uuid, const std::vector<Update>& updat
 
 class EventsTest : public ForwardingTest {
  protected:
-  void start_events(DaemonConfig extra = {}) {
+  DaemonConfig events_config() const {
     DaemonConfig config = forwarding_to({});
     config.erase("forward", "targets");
     config.set("events", "enabled", "true");
-    start_daemon(config.merge(extra));
+    return config;
   }
+  void start_events() { start_daemon(events_config()); }
 
   HttpResponse post_event(const std::string& body) {
     return http_request("POST", daemon().url("/api/v1/events"), body, kJsonContentType);
@@ -307,6 +308,45 @@ TEST_F(EventsTest, ConcurrentEventsOnOneEntityLoseNoUpdate) {
   const MetricsPage metrics = scrape_metrics();
   EXPECT_LT(metrics.sum("gpsrelay_events_transactions_total").value_or(1000), 1000);
   EXPECT_EQ(metrics.sum("gpsrelay_events_total", {{"result", "applied"}}).value_or(0), 1000);
+}
+
+// Two gpsrelayd instances on one database (four writer threads) create and
+// update the same new entities at once: a writer that loses the race to
+// create a row, or to apply a uuid, rolls back and merges onto the winner's
+// row on its retry. Every attribute arrives; every uuid is applied once.
+TEST_F(EventsTest, TwoInstancesOnOneDatabaseLoseNoUpdate) {
+  start_events();
+  DaemonOptions second_options;
+  second_options.config = events_config();
+  DaemonProcess second(redis().address(), second_options);
+  constexpr int kEntities = 5;
+  constexpr int kEvents = 600;
+  std::vector<HttpRequest> requests;
+  for (int i = 0; i < kEvents; ++i) {
+    // Each uuid goes to both instances: one applies it, the other answers
+    // duplicate (or applies it first).
+    const std::string body = event_json(
+        "two-" + std::to_string(i), {{"vehicle", "race-" + std::to_string(i % kEntities),
+                                      "{\"k" + std::to_string(i) + "\":" + std::to_string(i) + "}"}});
+    requests.push_back(make_post(daemon().url("/api/v1/events"), body));
+    requests.push_back(make_post(second.url("/api/v1/events"), body));
+  }
+  const std::vector<HttpResponse> responses = http_concurrently(requests, 64);
+  int applied = 0;
+  for (const HttpResponse& response : responses) {
+    ASSERT_EQ(response.status, 200) << response;
+    const JsonPtr body = parse_json(response.body);
+    if (json_string(body.get(), "status").value_or("") == "applied") ++applied;
+  }
+  EXPECT_EQ(applied, kEvents);
+  for (int e = 0; e < kEntities; ++e) {
+    JsonPtr holder;
+    const json_t* attrs = attributes(holder, "vehicle", "race-" + std::to_string(e));
+    ASSERT_NE(attrs, nullptr);
+    EXPECT_EQ(json_object_size(attrs), static_cast<std::size_t>(kEvents / kEntities));
+  }
+  EXPECT_EQ(mysql().scalar("SELECT COUNT(*) FROM applied_events WHERE uuid LIKE 'two-%'"),
+            std::to_string(kEvents));
 }
 
 TEST_F(EventsTest, MysqlDownAnswers503QuicklyAndRecoversWithoutRestart) {
