@@ -4,7 +4,9 @@
 #include "core/log.h"
 #include "events/events_module.h"
 #include "forward/forward_module.h"
+#include "grpc/events_service.h"
 #include "grpc/grpc_module.h"
+#include "grpc/topics_service.h"
 #include "ingest/ingest_module.h"
 #include "locations/locations_module.h"
 #include "map/map_module.h"
@@ -33,23 +35,35 @@ std::vector<std::unique_ptr<Module>> make_modules(
     modules.push_back(
         std::make_unique<map::MapModule>(config.locations, map::map_dirs_from_environment()));
   }
-  if (config.events.enabled) add_measured(std::make_unique<events::EventsModule>(config));
+  // The services of the gRPC server, from the modules that bring one. The
+  // server comes after those modules in the list: they stop and join
+  // first (the topics notifier posts to its bridge's inbox; the events
+  // store runs every callback it accepted, which finishes the calls).
+  const bool serve_grpc = config.grpc.listen.has_value();
+  std::vector<std::unique_ptr<grpc_api::GrpcService>> grpc_services;
+  if (config.events.enabled) {
+    auto events_module = std::make_unique<events::EventsModule>(config);
+    if (serve_grpc) {
+      grpc_services.push_back(
+          grpc_api::make_events_service(events_module->store(), events_module->metrics(), tokens));
+    }
+    add_measured(std::move(events_module));
+  }
   if (config.topics.enabled) {
-    const bool serve_grpc = config.grpc.listen.has_value();
     auto topics_module =
         std::make_unique<topics::TopicsModule>(config, consumer_name, serve_grpc ? 1 : 0);
-    topics::TopicNotifier& notifier = topics_module->notifier();
-    topics::TopicMetrics& topic_metrics = topics_module->metrics();
-    add_measured(std::move(topics_module));
-    // After the topics module: stopped and joined after its notifier,
-    // which posts to the gRPC bridge's inbox.
     if (serve_grpc) {
-      modules.push_back(std::make_unique<grpc_api::GrpcModule>(config, consumer_name, notifier,
-                                                               config.http.threads, topic_metrics,
-                                                               tokens, read_tokens));
+      grpc_services.push_back(grpc_api::make_topics_service(
+          config, consumer_name, topics_module->notifier(), config.http.threads,
+          topics_module->metrics(), tokens, read_tokens));
     }
-  } else if (config.grpc.listen) {
-    core::log_warning("grpc.listen is set but [topics] is not enabled: no gRPC server");
+    add_measured(std::move(topics_module));
+  }
+  if (!grpc_services.empty()) {
+    modules.push_back(std::make_unique<grpc_api::GrpcModule>(config, std::move(grpc_services)));
+  } else if (serve_grpc) {
+    core::log_warning(
+        "grpc.listen is set but neither [topics] nor [events] is enabled: no gRPC server");
   }
   return modules;
 }

@@ -3,6 +3,9 @@
 
 #include <grpcpp/security/server_credentials.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "core/file_reader.h"
 #include "core/log.h"
 
@@ -23,40 +26,54 @@ std::shared_ptr<grpc::ServerCredentials> credentials_for(const core::Config& con
 
 }  // namespace
 
-GrpcModule::GrpcModule(const core::Config& config, std::string instance,
-                       topics::TopicNotifier& notifier, std::size_t inbox_index,
-                       topics::TopicMetrics& metrics, const TokenSlot* write_tokens,
-                       const TokenSlot* read_tokens)
-    : config_(config),
-      bridge_(config, std::move(instance), notifier, inbox_index),
-      service_(bridge_, config.topics, metrics, write_tokens, read_tokens) {}
+GrpcModule::GrpcModule(const core::Config& config,
+                       std::vector<std::unique_ptr<GrpcService>> services)
+    : config_(config), services_(std::move(services)) {}
 
 // Not through the virtual join(): a destructor must not dispatch.
 GrpcModule::~GrpcModule() { stop_and_join(); }
 
 void GrpcModule::start() {
-  bridge_.start();
+  for (const auto& service : services_) service->start();
+  std::vector<grpc::Service*> served;
+  std::string names;
+  for (const auto& service : services_) {
+    served.push_back(&service->service());
+    names += (names.empty() ? "" : ",") + std::string(service->name());
+  }
   const std::string address = config_.grpc.listen->to_string();
-  server_.emplace(address, credentials_for(config_), std::vector<grpc::Service*>{&service_});
-  core::log_info("gRPC listening", {{"LISTEN", address}, {"TLS", config_.grpc.tls ? "on" : "off"}});
+  server_.emplace(address, credentials_for(config_), served);
+  core::log_info(
+      "gRPC listening",
+      {{"LISTEN", address}, {"TLS", config_.grpc.tls ? "on" : "off"}, {"SERVICES", names}});
 }
 
 void GrpcModule::join() { stop_and_join(); }
 
 void GrpcModule::stop_and_join() {
-  // Open Subscribe calls end now (their clients reconnect elsewhere); the
-  // bridge keeps answering while the server winds down: every call in
-  // flight needs its store callback to finish.
-  bridge_.drain();
+  // The services keep answering while the server winds down: every call
+  // in flight needs its answer to finish.
+  for (const auto& service : services_) service->drain();
   if (server_) server_->shutdown(kShutdownGrace);
-  bridge_.request_stop();
-  bridge_.join();
+  for (const auto& service : services_) service->stop();
+}
+
+bool GrpcModule::alive(std::chrono::steady_clock::time_point now,
+                       std::chrono::steady_clock::duration limit) const {
+  return std::all_of(services_.begin(), services_.end(),
+                     [&](const auto& service) { return service->alive(now, limit); });
 }
 
 void GrpcModule::add_health(http::HealthSnapshot& snapshot) const {
-  snapshot.modules.push_back(
-      {std::string(name()),
-       "{\"status\":\"ok\",\"listen\":\"" + config_.grpc.listen->to_string() + "\"}", true});
+  std::string services;
+  for (const auto& service : services_) {
+    services += (services.empty() ? "\"" : ",\"") + std::string(service->name()) + "\"";
+  }
+  snapshot.modules.push_back({std::string(name()),
+                              "{\"status\":\"ok\",\"listen\":\"" +
+                                  config_.grpc.listen->to_string() + "\",\"services\":[" +
+                                  services + "]}",
+                              true});
 }
 
 }  // namespace gpsrelay::grpc_api

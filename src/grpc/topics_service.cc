@@ -72,34 +72,6 @@ const grpc::Status kBadGroup{grpc::StatusCode::INVALID_ARGUMENT,
 const grpc::Status kBadTopic{grpc::StatusCode::INVALID_ARGUMENT,
                              "topic must be 1 to 200 characters of A-Z a-z 0-9 . _ -"};
 
-// nullopt when the call may go on: no tokens configured, or the
-// "authorization: Bearer <token>" metadata holds one of them.
-std::optional<grpc::Status> refusal(const grpc::CallbackServerContext& context,
-                                    const TokenSlot* slot) {
-  if (slot == nullptr) return std::nullopt;
-  const std::shared_ptr<const auth::TokenStore> tokens = slot->current();
-  std::optional<std::string_view> authorization;
-  const auto& metadata = context.client_metadata();
-  if (const auto found = metadata.find("authorization"); found != metadata.end()) {
-    authorization = std::string_view(found->second.data(), found->second.size());
-  }
-  const auth::AuthResult result = auth::check(*tokens, authorization, std::nullopt);
-  if (result == auth::AuthResult::kAccepted) return std::nullopt;
-  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                      result == auth::AuthResult::kMissing
-                          ? "a token is required (authorization: Bearer <token>)"
-                          : "the token is not valid");
-}
-
-// A unary call's start: true (and the call finished UNAUTHENTICATED) when
-// its token is refused.
-bool refused(const grpc::CallbackServerContext& context, const TokenSlot* slot,
-             grpc::ServerUnaryReactor* reactor) {
-  const std::optional<grpc::Status> refusal_status = refusal(context, slot);
-  if (refusal_status) reactor->Finish(*refusal_status);
-  return refusal_status.has_value();
-}
-
 // A consumer id nobody guesses: 16 random bytes, hex (as HTTP's join).
 std::string new_consumer_id() {
   std::array<unsigned char, 16> bytes{};
@@ -493,7 +465,48 @@ class SubscribeReactor final
   bool polling_ = false;
 };
 
+// The service and its bridge, as the GrpcModule drives them.
+class TopicsGrpcService final : public GrpcService {
+ public:
+  TopicsGrpcService(const core::Config& config, std::string instance,
+                    topics::TopicNotifier& notifier, std::size_t inbox_index,
+                    topics::TopicMetrics& metrics, const TokenSlot* write_tokens,
+                    const TokenSlot* read_tokens)
+      : bridge_(config, std::move(instance), notifier, inbox_index),
+        service_(bridge_, config.topics, metrics, write_tokens, read_tokens) {}
+
+  std::string_view name() const override { return "topics"; }
+  grpc::Service& service() override { return service_; }
+  void start() override { bridge_.start(); }
+  // Open Subscribe calls end now (their clients reconnect elsewhere); the
+  // bridge keeps answering while the server winds down: every call in
+  // flight needs its store callback to finish.
+  void drain() override { bridge_.drain(); }
+  void stop() override {
+    bridge_.request_stop();
+    bridge_.join();
+  }
+  bool alive(std::chrono::steady_clock::time_point now,
+             std::chrono::steady_clock::duration limit) const override {
+    return now - bridge_.last_heartbeat() < limit;
+  }
+
+ private:
+  TopicsBridge bridge_;
+  TopicsService service_;
+};
+
 }  // namespace
+
+std::unique_ptr<GrpcService> make_topics_service(const core::Config& config, std::string instance,
+                                                 topics::TopicNotifier& notifier,
+                                                 std::size_t inbox_index,
+                                                 topics::TopicMetrics& metrics,
+                                                 const TokenSlot* write_tokens,
+                                                 const TokenSlot* read_tokens) {
+  return std::make_unique<TopicsGrpcService>(config, std::move(instance), notifier, inbox_index,
+                                             metrics, write_tokens, read_tokens);
+}
 
 TopicsService::TopicsService(TopicsBridge& bridge, const core::TopicsConfig& config,
                              topics::TopicMetrics& metrics, const TokenSlot* write_tokens,

@@ -15,19 +15,19 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <string>
 
-#include "auth/token_store.h"
 #include "core/config.h"
-#include "core/shared_slot.h"
 #include "gpsrelay/topics/v1/topics.grpc.pb.h"
+#include "grpc/call_auth.h"
+#include "grpc/grpc_service.h"
 #include "grpc/topics_bridge.h"
 #include "topics/topic_metrics.h"
 
 namespace gpsrelay::grpc_api {
 
 namespace v1 = ::gpsrelay::topics::v1;
-
-using TokenSlot = core::SharedSlot<const auth::TokenStore>;
 
 // Messages of one PublishStream read but not yet answered.
 inline constexpr std::size_t kPublishInFlight = 64;
@@ -74,5 +74,18 @@ class TopicsService final : public v1::Topics::CallbackService {
   const TokenSlot* const write_tokens_;
   const TokenSlot* const read_tokens_;
 };
+
+// The topics service with the bridge thread ("grpc-topics") that serves it
+// from Redis, for the GrpcModule. `notifier`: the topics module's, with
+// room for an inbox at `inbox_index`; it must be joined before this is
+// destroyed. `metrics`: the topics module's counters (gRPC calls count as
+// HTTP's do). On drain() open Subscribe calls end with UNAVAILABLE; the
+// bridge keeps answering until stop(), after the server ended every call.
+std::unique_ptr<GrpcService> make_topics_service(const core::Config& config, std::string instance,
+                                                 topics::TopicNotifier& notifier,
+                                                 std::size_t inbox_index,
+                                                 topics::TopicMetrics& metrics,
+                                                 const TokenSlot* write_tokens,
+                                                 const TokenSlot* read_tokens);
 
 }  // namespace gpsrelay::grpc_api
