@@ -145,7 +145,8 @@ check "the /map page and Leaflet (libjs-leaflet, a dependency) are installed" \
   inside test -f /usr/share/gpsrelay/map/index.html -a -f /usr/share/gpsrelay/map/map.js \
   -a -f /usr/share/javascript/leaflet/leaflet.js
 check "the gRPC .proto files are installed" \
-  inside test -f /usr/share/gpsrelay/proto/gpsrelay/topics/v1/topics.proto
+  inside test -f /usr/share/gpsrelay/proto/gpsrelay/topics/v1/topics.proto \
+  -a -f /usr/share/gpsrelay/proto/gpsrelay/events/v1/events.proto
 
 inside sh -c "cat >>/etc/default/gpsrelay <<EOF
 GPSRELAY_REDIS_ADDRESS=127.0.0.1:$REDIS_PORT

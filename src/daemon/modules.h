@@ -15,8 +15,9 @@
 namespace gpsrelay::daemon {
 
 // Report ingest always, forwarding when forward.targets is set, locations
-// when [locations] enabled, topics when [topics] enabled, and the gRPC
-// server when [grpc] listen is set too; in that order (the order of their
+// when [locations] enabled, entity events when [events] enabled, topics
+// when [topics] enabled, and the gRPC server (serving the services of the
+// last two) when [grpc] listen is set too; in that order (the order of their
 // routes and of their parts of /health). `consumer_name`: this instance's
 // stable name in consumer groups. `tokens`/`read_tokens`: the daemon's
 // token stores (nullptr when not configured) for front ends that check

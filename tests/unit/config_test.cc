@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 66);
+  EXPECT_EQ(keys, 67);
 }
 
 // ---- Values of every key ----
@@ -834,6 +834,9 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "max_retries = 3\n"
             "max_poll_records = 500\n"
             "session_timeout = 30s\n"
+            "\n"
+            "[events]\n"
+            "enabled = false\n"
             "\n"
             "[grpc]\n"
             "listen =\n"
