@@ -10,6 +10,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <set>
@@ -37,10 +38,193 @@ RequestError bad(std::string message) { return {400, std::move(message)}; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) { return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 
-// The body as a JSON object, or the 400 for it.
-std::variant<JsonPtr, RequestError> load_object(std::string_view body) {
+// How parse_message and parse_batch do their work: kFast as the daemon
+// runs; kReference the straightforward way that kFast must agree with
+// byte for byte (jansson reads the body as it came, strings are written a
+// byte at a time), for the differential tests only.
+enum class Path { kFast, kReference };
+
+// ---- long strings lifted out of a body before jansson reads it ---------------
+//
+// jansson reads a string a byte at a time through its UTF-8 checking
+// stream and copies it twice: for a batch of 1 KB values that was most of
+// the request's CPU. A string of at least kMinStashedBytes without escapes
+// or control characters, in valid UTF-8, decodes to exactly its bytes, so
+// it is stashed: the body jansson reads has a short placeholder "\u0000<n>"
+// in its place, and the n-th stashed string goes back into the tree
+// jansson built. jansson still reads every token of the body.
+//
+// Why every answer stays the same:
+//  - Only strings right after ':' or '[' are stashed. jansson reads a
+//    token there as a value, never as an object key (or it has stopped at
+//    an error before it), so keys and the duplicate-key check see the
+//    body's own text; a stashed string and its placeholder are both valid
+//    string tokens, so jansson meets the same tokens and stops, if it
+//    does, at the same error.
+//  - jansson reads the placeholders with JSON_ALLOW_NUL, which only lets
+//    strings hold NUL; a body that has "\u0000" itself is read as it came,
+//    so the placeholders are the only strings with a NUL (and jansson
+//    refuses such a body as before).
+//  - The UTF-8 check below is jansson's (utf8_check_first/_full), and a
+//    string it doubts is left for jansson to judge.
+
+constexpr std::size_t kMinStashedBytes = 32;
+
+// Eight bytes at a time: the first index at or after `at` whose 8-byte
+// word (possibly) holds a byte below 0x20, a '"' or a '\\' -- and, with
+// `ascii`, one of 0x80 or above -- or the start of the last partial word.
+// The tests are exact for the word as a whole, so every byte before the
+// index returned is none of those.
+std::size_t skip_plain_words(std::string_view text, std::size_t at, bool ascii) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero_byte = [](std::uint64_t w) { return (w - kOnes) & ~w & kHighs; };
+  while (text.size() - at >= sizeof(std::uint64_t)) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data() + at, sizeof word);
+    const std::uint64_t special =
+        ((word - kOnes * 0x20) & ~word & kHighs) | has_zero_byte(word ^ (kOnes * '"')) |
+        has_zero_byte(word ^ (kOnes * '\\')) | (ascii ? word & kHighs : 0);
+    if (special != 0) break;
+    at += sizeof word;
+  }
+  return at;
+}
+
+struct StashedBody {
+  std::string text;                       // the body with placeholders
+  std::vector<std::string_view> strings;  // the n-th placeholder's bytes, in the body
+};
+
+bool is_json_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The length of the well-formed UTF-8 sequence of 2 to 4 bytes at
+// text[at], 0 when there is none: no overlong form, no surrogate, nothing
+// above U+10FFFF.
+std::size_t utf8_sequence(std::string_view text, std::size_t at) {
+  const auto lead = static_cast<unsigned char>(text[at]);
+  std::size_t size = 0;
+  std::uint32_t code = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    size = 2;
+    code = lead & 0x1FU;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    size = 3;
+    code = lead & 0x0FU;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    size = 4;
+    code = lead & 0x07U;
+  } else {
+    return 0;
+  }
+  if (text.size() - at < size) return 0;
+  for (std::size_t i = 1; i < size; ++i) {
+    const auto byte = static_cast<unsigned char>(text[at + i]);
+    if (byte < 0x80 || byte > 0xBF) return 0;
+    code = (code << 6U) | (byte & 0x3FU);
+  }
+  if (code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF) || (size == 3 && code < 0x800) ||
+      (size == 4 && code < 0x10000)) {
+    return 0;
+  }
+  return size;
+}
+
+// `body` with its long plain string values stashed; nullopt when there is
+// none to stash or the body has "\u0000".
+std::optional<StashedBody> stash_long_strings(std::string_view body) {
+  if (body.find("\\u0000") != std::string_view::npos) return std::nullopt;
+  StashedBody out;
+  std::size_t copied = 0;  // body[0, copied) is in out.text
+  char previous = '\0';    // the last byte outside strings that is not blank
+  std::size_t at = 0;
+  while (at < body.size()) {
+    if (body[at] != '"') {
+      if (!is_json_blank(body[at])) previous = body[at];
+      ++at;
+      continue;
+    }
+    // A string opens at `at`: find where it closes, and whether its bytes
+    // are its value.
+    std::size_t end = at + 1;
+    bool plain = true;
+    while (end < body.size() && body[end] != '"') {
+      end = skip_plain_words(body, end, true);
+      if (end >= body.size() || body[end] == '"') break;
+      const auto byte = static_cast<unsigned char>(body[end]);
+      if (byte == '\\') {
+        plain = false;
+        end += 2;
+      } else if (byte >= 0x20 && byte < 0x80) {
+        ++end;
+      } else if (const std::size_t n = byte >= 0x80 ? utf8_sequence(body, end) : 0; n > 0) {
+        end += n;
+      } else {
+        plain = false;  // jansson refuses the body here
+        ++end;
+      }
+    }
+    if (end >= body.size()) break;  // not closed: jansson refuses the body
+    const std::size_t length = end - at - 1;
+    if (plain && length >= kMinStashedBytes && (previous == ':' || previous == '[')) {
+      if (out.strings.empty()) out.text.reserve(body.size());
+      out.text.append(body, copied, at - copied);
+      out.text += "\"\\u0000";
+      out.text += std::to_string(out.strings.size());
+      out.text += '"';
+      out.strings.push_back(body.substr(at + 1, length));
+      copied = end + 1;
+    }
+    previous = '"';
+    at = end + 1;
+  }
+  if (out.strings.empty()) return std::nullopt;
+  out.text.append(body, copied);
+  return out;
+}
+
+// Puts the stashed strings back where their placeholders are in `value`;
+// false when a placeholder names none (which stash_long_strings never
+// makes).
+bool restore_stashed(json_t* value, const std::vector<std::string_view>& strings) {
+  switch (json_typeof(value)) {
+    case JSON_OBJECT:
+      for (void* it = json_object_iter(value); it != nullptr;
+           it = json_object_iter_next(value, it)) {
+        if (!restore_stashed(json_object_iter_value(it), strings)) return false;
+      }
+      return true;
+    case JSON_ARRAY:
+      for (std::size_t i = 0; i < json_array_size(value); ++i) {
+        if (!restore_stashed(json_array_get(value, i), strings)) return false;
+      }
+      return true;
+    case JSON_STRING: {
+      const char* text = json_string_value(value);
+      const std::size_t length = json_string_length(value);
+      if (length == 0 || text[0] != '\0') return true;
+      std::size_t n = 0;
+      const auto [end, ec] = std::from_chars(text + 1, text + length, n);
+      if (ec != std::errc() || end != text + length || n >= strings.size()) return false;
+      return json_string_setn_nocheck(value, strings[n].data(), strings[n].size()) == 0;
+    }
+    default:
+      return true;
+  }
+}
+
+// The body as a JSON object, or the 400 for it. kFast and kReference
+// build equal trees and refuse the same bodies with the same message.
+std::variant<JsonPtr, RequestError> load_object(std::string_view body, Path path = Path::kFast) {
+  std::optional<StashedBody> stashed;
+  if (path == Path::kFast) stashed = stash_long_strings(body);
+  const std::string_view text = stashed ? std::string_view(stashed->text) : body;
   json_error_t error;
-  JsonPtr root(json_loadb(body.data(), body.size(), JSON_REJECT_DUPLICATES, &error));
+  JsonPtr root(json_loadb(text.data(), text.size(),
+                          JSON_REJECT_DUPLICATES | (stashed ? JSON_ALLOW_NUL : 0), &error));
+  if (root && stashed && !restore_stashed(root.get(), stashed->strings)) {
+    return load_object(body, Path::kReference);
+  }
   if (!root) {
     switch (json_error_code(&error)) {
       case json_error_duplicate_key:
@@ -101,7 +285,42 @@ std::string duration_rule(std::string_view field, milliseconds max) {
 // so values are written here: shortest round-trip reals, strings as they
 // came (jansson has already checked they are UTF-8 without NUL).
 
-void write_string(std::string& out, std::string_view text) {
+void write_escape(std::string& out, unsigned char byte) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (byte) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    default:
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+  }
+}
+
+bool needs_escape(unsigned char byte) { return byte < 0x20 || byte == '"' || byte == '\\'; }
+
+// The reference: the writer as it was before runs were appended whole,
+// kept unchanged so that the differential tests compare against it.
+void write_string_per_byte(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (const char c : text) {
@@ -141,6 +360,28 @@ void write_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// The same text, appending each run of bytes that need no escape at once
+// (a 1 KB value of letters is one append, not 1,024).
+void write_string(std::string& out, std::string_view text, Path path) {
+  if (path == Path::kReference) {
+    write_string_per_byte(out, text);
+    return;
+  }
+  out += '"';
+  std::size_t run = 0;  // text[run, i) is not written yet and needs no escape
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    i = skip_plain_words(text, i, false);
+    if (i >= text.size()) break;
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (!needs_escape(byte)) continue;
+    out.append(text, run, i - run);
+    write_escape(out, byte);
+    run = i + 1;
+  }
+  out.append(text, run);
+  out += '"';
+}
+
 void write_real(std::string& out, double value) {
   std::array<char, 64> buffer{};
   const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
@@ -154,7 +395,7 @@ void write_real(std::string& out, double value) {
 }
 
 // Writes `value`; false when it nests deeper than `depth_left` containers.
-bool write_value(std::string& out, const json_t* value, std::size_t depth_left) {
+bool write_value(std::string& out, const json_t* value, std::size_t depth_left, Path path) {
   switch (json_typeof(value)) {
     case JSON_OBJECT: {
       if (depth_left == 0) return false;
@@ -163,9 +404,9 @@ bool write_value(std::string& out, const json_t* value, std::size_t depth_left) 
       const bool written = each_member(value, [&](std::string_view name, const json_t* member) {
         if (!first) out += ',';
         first = false;
-        write_string(out, name);
+        write_string(out, name, path);
         out += ':';
-        return write_value(out, member, depth_left - 1);
+        return write_value(out, member, depth_left - 1, path);
       });
       out += '}';
       return written;
@@ -175,13 +416,13 @@ bool write_value(std::string& out, const json_t* value, std::size_t depth_left) 
       out += '[';
       for (std::size_t i = 0; i < json_array_size(value); ++i) {
         if (i > 0) out += ',';
-        if (!write_value(out, json_array_get(value, i), depth_left - 1)) return false;
+        if (!write_value(out, json_array_get(value, i), depth_left - 1, path)) return false;
       }
       out += ']';
       return true;
     }
     case JSON_STRING:
-      write_string(out, string_of(value));
+      write_string(out, string_of(value), path);
       return true;
     case JSON_INTEGER:
       out += std::to_string(json_integer_value(value));
@@ -306,7 +547,7 @@ std::optional<RequestError> read_delay(const json_t* object, const std::string& 
 }
 
 std::optional<RequestError> read_headers(const json_t* object, const std::string& where,
-                                         std::string& out) {
+                                         std::string& out, Path path) {
   const json_t* headers = optional_member(object, "headers");
   if (headers == nullptr) {
     out = "{}";
@@ -326,9 +567,9 @@ std::optional<RequestError> read_headers(const json_t* object, const std::string
       error = bad(where + "headers." + std::string(name) + " must be a string");
     } else {
       if (out.size() > 1) out += ',';
-      write_string(out, name);
+      write_string(out, name, path);
       out += ':';
-      write_string(out, string_of(value));
+      write_string(out, string_of(value), path);
     }
     return !error;
   });
@@ -337,7 +578,7 @@ std::optional<RequestError> read_headers(const json_t* object, const std::string
 }
 
 std::optional<RequestError> read_message(const json_t* object, const std::string& where,
-                                         Message& out) {
+                                         Message& out, Path path) {
   if (const json_t* key = optional_member(object, "key")) {
     if (!json_is_string(key) || json_string_length(key) > kMaxKeyBytes) {
       return bad(where + "key must be a string of at most " + std::to_string(kMaxKeyBytes) +
@@ -353,7 +594,7 @@ std::optional<RequestError> read_message(const json_t* object, const std::string
   if (value != nullptr) {
     out.binary = false;
     out.value.clear();
-    if (!write_value(out.value, value, kMaxValueDepth)) {
+    if (!write_value(out.value, value, kMaxValueDepth, path)) {
       return bad(where + "value nests deeper than " + std::to_string(kMaxValueDepth) +
                  " arrays or objects");
     }
@@ -366,7 +607,7 @@ std::optional<RequestError> read_message(const json_t* object, const std::string
   } else {
     return bad(where + "value or value_b64 is required");
   }
-  if (auto error = read_headers(object, where, out.headers_json)) return error;
+  if (auto error = read_headers(object, where, out.headers_json, path)) return error;
   return read_delay(object, where, out.delay);
 }
 
@@ -404,6 +645,35 @@ bool is_json(std::string_view text) { return http::scan_json(text).ok; }
 bool is_json_object(std::string_view text) {
   const std::size_t first = text.find_first_not_of(" \t\r\n");
   return first != std::string_view::npos && text[first] == '{' && is_json(text);
+}
+
+Parsed<Message> parse_message_by(std::string_view body, Path path) {
+  auto loaded = load_object(body, path);
+  if (auto* error = std::get_if<RequestError>(&loaded)) return std::move(*error);
+  Message out;
+  if (auto error = read_message(std::get<JsonPtr>(loaded).get(), "", out, path)) return *error;
+  return out;
+}
+
+Parsed<std::vector<Message>> parse_batch_by(std::string_view body, Path path) {
+  auto loaded = load_object(body, path);
+  if (auto* error = std::get_if<RequestError>(&loaded)) return std::move(*error);
+  const json_t* messages = json_object_get(std::get<JsonPtr>(loaded).get(), "messages");
+  const std::string rule =
+      "messages must be an array of 1 to " + std::to_string(kMaxBatchMessages) + " messages";
+  if (!json_is_array(messages) || json_array_size(messages) == 0) return bad(rule);
+  if (json_array_size(messages) > kMaxBatchMessages) return RequestError{413, rule};
+
+  std::vector<Message> out(json_array_size(messages));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const json_t* message = json_array_get(messages, i);
+    const std::string where = index_prefix("messages", i);
+    if (!json_is_object(message)) {
+      return bad("messages[" + std::to_string(i) + "] must be an object");
+    }
+    if (auto error = read_message(message, where, out[i], path)) return *error;
+  }
+  return out;
 }
 
 }  // namespace
@@ -462,33 +732,18 @@ Parsed<CreateTopic> parse_create_topic(std::string_view body) {
   return out;
 }
 
-Parsed<Message> parse_message(std::string_view body) {
-  auto loaded = load_object(body);
-  if (auto* error = std::get_if<RequestError>(&loaded)) return std::move(*error);
-  Message out;
-  if (auto error = read_message(std::get<JsonPtr>(loaded).get(), "", out)) return *error;
-  return out;
-}
+Parsed<Message> parse_message(std::string_view body) { return parse_message_by(body, Path::kFast); }
 
 Parsed<std::vector<Message>> parse_batch(std::string_view body) {
-  auto loaded = load_object(body);
-  if (auto* error = std::get_if<RequestError>(&loaded)) return std::move(*error);
-  const json_t* messages = json_object_get(std::get<JsonPtr>(loaded).get(), "messages");
-  const std::string rule =
-      "messages must be an array of 1 to " + std::to_string(kMaxBatchMessages) + " messages";
-  if (!json_is_array(messages) || json_array_size(messages) == 0) return bad(rule);
-  if (json_array_size(messages) > kMaxBatchMessages) return RequestError{413, rule};
+  return parse_batch_by(body, Path::kFast);
+}
 
-  std::vector<Message> out(json_array_size(messages));
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const json_t* message = json_array_get(messages, i);
-    const std::string where = index_prefix("messages", i);
-    if (!json_is_object(message)) {
-      return bad("messages[" + std::to_string(i) + "] must be an object");
-    }
-    if (auto error = read_message(message, where, out[i])) return *error;
-  }
-  return out;
+Parsed<Message> parse_message_reference(std::string_view body) {
+  return parse_message_by(body, Path::kReference);
+}
+
+Parsed<std::vector<Message>> parse_batch_reference(std::string_view body) {
+  return parse_batch_by(body, Path::kReference);
 }
 
 std::optional<unsigned> partition_for_key(std::string_view key, unsigned partitions) {

@@ -127,6 +127,14 @@ Parsed<Message> parse_message(std::string_view body);
 // not valid base64".
 Parsed<std::vector<Message>> parse_batch(std::string_view body);
 
+// parse_message and parse_batch done the straightforward, slower way that
+// they must agree with byte for byte, on every input: jansson reads the
+// whole body as it came (no long strings set aside, see
+// topic_requests.cc) and every string is written a byte at a time. For
+// the differential unit test and fuzz target only.
+Parsed<Message> parse_message_reference(std::string_view body);
+Parsed<std::vector<Message>> parse_batch_reference(std::string_view body);
+
 // The partition for a message with `key`: FNV-1a 64 of the key's bytes mod
 // `partitions`, so one key always lands on one partition (and keeps its
 // order) for as long as the topic's partition count is unchanged. Changing

@@ -146,6 +146,11 @@ local n = partitions(t)
 if not n then return redis.error_reply('NOTOPIC no such topic') end
 local now = tonumber(ARGV[3])
 local seed = tonumber(ARGV[4])
+-- What append() works out per call is the same for every message of the
+-- batch: the trim bound (from the topic's retention, read at the first
+-- append) and each partition's stream key are made once.
+local minid
+local streams = {}
 local out = {}
 local appended = false
 local at = 6
@@ -153,18 +158,26 @@ for m = 1, tonumber(ARGV[5]) do
   local hash = tonumber(ARGV[at])
   local p
   if hash < 0 then p = (seed + m) % n else p = hash % n end
-  local fields = {'k', ARGV[at + 1], 'v', ARGV[at + 2], 'b', ARGV[at + 3], 'h', ARGV[at + 4],
-                  't', ARGV[3]}
   local delay = tonumber(ARGV[at + 5])
   out[#out + 1] = p
   if delay > 0 then
     -- Kept in Redis until due, so a restart loses no delayed message; the
     -- sequence number keeps equal messages apart in the set.
+    local fields = {'k', ARGV[at + 1], 'v', ARGV[at + 2], 'b', ARGV[at + 3], 'h', ARGV[at + 4],
+                    't', ARGV[3]}
     local seq = redis.call('INCR', P .. 'delayed:seq')
     redis.call('ZADD', P .. 'delayed', now + delay, cmsgpack.pack({t, p, seq, fields}))
     out[#out + 1] = ''
   else
-    out[#out + 1] = append(t, p, now, fields)
+    -- As append(t, p, now, fields) does it.
+    minid = minid or tostring(math.max(0, now - retention(t)))
+    local s = streams[p]
+    if not s then
+      s = P .. t .. ':' .. p
+      streams[p] = s
+    end
+    out[#out + 1] = redis.call('XADD', s, 'MINID', '~', minid, '*', 'k', ARGV[at + 1], 'v',
+                               ARGV[at + 2], 'b', ARGV[at + 3], 'h', ARGV[at + 4], 't', ARGV[3])
     appended = true
   end
   at = at + 6

@@ -6,7 +6,10 @@
 // kMaxHeaders strings, a key and delay in range, and a partition below the
 // count; its polled_json answer is valid JSON, and publishing what that
 // answer shows (key, value or value_b64, headers) parses to the same
-// message: stored text is a fixed point. Other requests stay within their
+// message: stored text is a fixed point. parse_message and parse_batch
+// answer exactly as their reference (no long strings set aside, strings
+// written a byte at a time): the same message bytes or the same refusal.
+// Other requests stay within their
 // documented ranges, and polled_json of arbitrary stored bytes is valid
 // JSON.
 #include <jansson.h>
@@ -105,6 +108,41 @@ void check_message(const Message& m) {
         "polled message round-trips");
 }
 
+bool same_message(const Message& a, const Message& b) {
+  return a.key == b.key && a.value == b.value && a.binary == b.binary &&
+         a.headers_json == b.headers_json && a.delay == b.delay;
+}
+
+template <class T>
+bool same_refusal(const Parsed<T>& a, const Parsed<T>& b) {
+  const RequestError* x = error_of(a);
+  const RequestError* y = error_of(b);
+  return x != nullptr && y != nullptr && x->status == y->status && x->message == y->message;
+}
+
+void check_same_as_reference(std::string_view input) {
+  const Parsed<Message> message = parse_message(input);
+  const Parsed<Message> message_reference = parse_message_reference(input);
+  check(message.index() == message_reference.index(), "message: accepted as by the reference");
+  check(error_of(message) != nullptr
+            ? same_refusal(message, message_reference)
+            : same_message(std::get<Message>(message), std::get<Message>(message_reference)),
+        "message: the same as by the reference");
+
+  const Parsed<std::vector<Message>> batch = parse_batch(input);
+  const Parsed<std::vector<Message>> batch_reference = parse_batch_reference(input);
+  check(batch.index() == batch_reference.index(), "batch: accepted as by the reference");
+  if (error_of(batch) != nullptr) {
+    check(same_refusal(batch, batch_reference), "batch: refused as by the reference");
+    return;
+  }
+  const auto& messages = std::get<std::vector<Message>>(batch);
+  const auto& expected = std::get<std::vector<Message>>(batch_reference);
+  check(messages.size() == expected.size() &&
+            std::equal(messages.begin(), messages.end(), expected.begin(), same_message),
+        "batch: the same messages as by the reference");
+}
+
 void check_ref(const MessageRef& ref) {
   check(is_valid_name(ref.topic), "ref: topic");
   check(ref.partition < kMaxPartitions, "ref: partition");
@@ -115,6 +153,7 @@ void check_ref(const MessageRef& ref) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  check_same_as_reference(input);
 
   if (const auto parsed = parse_message(input); const Message* m = accepted(parsed, false))
     check_message(*m);

@@ -8,8 +8,11 @@
 #include <jansson.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/json_handle.h"
@@ -364,6 +367,223 @@ TEST(TopicBatchTest, AnErrorNamesTheIndexAndField) {
   EXPECT_EQ(error(R"({"messages":[{"value":1},7]})"), "messages[1] must be an object");
   EXPECT_EQ(error(R"({"messages":[{"value":1,"value":2}]})"), "body has a duplicate key");
   EXPECT_EQ(error("[]"), "body is not a JSON object");
+}
+
+// ---- the fast path against the reference ---------------------------------
+//
+// parse_message and parse_batch set long plain strings aside before
+// jansson reads the body and write strings a run at a time; they must
+// answer exactly as parse_*_reference (jansson reads the body as it came,
+// strings written a byte at a time) for every body. These bodies sit on
+// the edges of that path: strings just below and above its length
+// threshold, each kind of escape, control byte and (in)valid UTF-8 at every
+// offset within an 8-byte word, strings in key and value positions, and
+// bodies jansson refuses at, before or after such a string.
+
+std::string describe(const Message& m) {
+  auto field = [](std::string_view text) {
+    return std::to_string(text.size()) + ":" + std::string(text);
+  };
+  return field(m.key) + field(m.value) + (m.binary ? "b" : "j") + field(m.headers_json) +
+         std::to_string(m.delay.count());
+}
+
+std::string describe(const Parsed<Message>& parsed) {
+  if (const RequestError* error = error_of(parsed)) {
+    return "error " + std::to_string(error->status) + " " + error->message;
+  }
+  return describe(std::get<Message>(parsed));
+}
+
+std::string describe(const Parsed<std::vector<Message>>& parsed) {
+  if (const RequestError* error = error_of(parsed)) {
+    return "error " + std::to_string(error->status) + " " + error->message;
+  }
+  std::string out;
+  for (const Message& m : std::get<std::vector<Message>>(parsed)) out += describe(m) + ";";
+  return out;
+}
+
+// Whether both paths agree on `body`, read as one message and as a batch
+// of it; a failure shows the body and both answers.
+::testing::AssertionResult same_as_reference(std::string_view body) {
+  const std::string message = describe(parse_message(body));
+  const std::string message_reference = describe(parse_message_reference(body));
+  const std::string batch = describe(parse_batch(body));
+  const std::string batch_reference = describe(parse_batch_reference(body));
+  if (message == message_reference && batch == batch_reference) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "body: " << body << "\nmessage: " << message << "\nreference: " << message_reference
+         << "\nbatch: " << batch << "\nreference: " << batch_reference;
+}
+
+// `pattern` with each '@' replaced by `text`.
+std::string fill(std::string_view pattern, std::string_view text) {
+  std::string out;
+  for (const char c : pattern) {
+    if (c == '@') {
+      out += text;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// String contents (without quotes) that make the path take each branch.
+std::vector<std::string> tricky_strings() {
+  const std::vector<std::string> pieces = {
+      "",
+      "\\\"",
+      "\\\\",
+      "\\n\\t\\r\\b\\f\\/",
+      "\\u00e9",
+      "\\u0000",
+      "\\\\u0000",
+      "\\u00000",
+      "\\ud83d\\ude00",
+      "\\ud800",
+      "\t",
+      std::string(1, '\x01'),
+      std::string(1, '\x1f'),
+      std::string(1, '\0'),
+      "\x7f",
+      "\xc3\xa9",          // é
+      "\xe2\x82\xac",      // €
+      "\xf0\x9f\x98\x80",  // U+1F600
+      "\xf4\x8f\xbf\xbf",  // U+10FFFF
+      "\xc0\x80",          // overlong NUL
+      "\xc1\xbf",          // overlong
+      "\xe0\x80\x80",      // overlong
+      "\xe0\x9f\xbf",      // overlong
+      "\xf0\x8f\xbf\xbf",  // overlong
+      "\xed\xa0\x80",      // surrogate
+      "\xed\x9f\xbf",      // last before the surrogates
+      "\xf4\x90\x80\x80",  // above U+10FFFF
+      "\xf5\x80\x80\x80",  // no such lead byte
+      "\xff",
+      "\x80",          // lone continuation
+      "\xc3",          // cut short
+      "\xe2\x82",      // cut short
+      "\xf0\x9f\x98",  // cut short
+      "\xc3\x28",      // continuation missing
+      ":[\\\"",        // what the stash looks for, inside a string
+  };
+  std::vector<std::string> out;
+  for (const std::string& piece : pieces) {
+    // Around the length threshold, and at each offset within a word.
+    for (const std::size_t before : {0, 1, 3, 7, 8, 9, 15, 31, 32, 40}) {
+      for (const std::size_t after : {0, 1, 5, 24, 31}) {
+        out.push_back(std::string(before, 'a') + piece + std::string(after, 'b'));
+      }
+    }
+  }
+  for (const std::size_t length : {0, 1, 30, 31, 32, 33, 64, 1024}) out.emplace_back(length, 'x');
+  out.emplace_back("QUJD" + std::string("QUJD") + std::string(32, 'A'));  // valid base64
+  return out;
+}
+
+TEST(TopicFastPathTest, AgreesWithTheReferenceWhereverAStringStands) {
+  // '@' is a tricky string's content.
+  const std::vector<std::string> patterns = {
+      R"({"value":"@"})",
+      R"( { "value" :	"@" } )",
+      "{\"value\":\n\"@\"}",
+      R"({"value_b64":"@"})",
+      R"({"value":1,"key":"@"})",
+      R"({"value":1,"headers":{"h":"@","i":"@"}})",
+      R"({"value":1,"headers":{"@":"x"}})",
+      R"({"value":1,"delay":"@"})",
+      R"({"value":["@","@",["@"]],"x":"@"})",
+      R"({"value":{"@":"@"}})",
+      R"({"value":{"a":"@","a":"@"}})",
+      R"({"value":{"@":1,"@":2}})",
+      R"({"value":{"@":1,"@"}})",
+      R"({"value":{"a":1,"@"}})",
+      R"({"value":["@":1]})",
+      R"({"value":[1:"@"]})",
+      R"({"value":{"a"::"@"}})",
+      R"({"value":"@","value":"@"})",
+      R"({"value":"@","value_b64":"@"})",
+      R"({"value":"@"})",
+      R"({"value":"@")",
+      R"({"value":"@"}x)",
+      R"({"value":"@"}{})",
+      R"({"value":"@)",
+      R"({"value":"@"},)",
+      R"({"value":"\u00000","key":"@"})",
+      R"({"value":"\u00001","key":"@"})",
+      R"({"value":1e999,"key":"@"})",
+      R"({"value":123456789012345678901234567890,"key":"@"})",
+      R"({"key":"@","value":123456789012345678901234567890})",
+      R"({"key":"@","value":tru})",
+      R"({"key":"@","value":"@","value":1})",
+      R"(["@"])",
+      R"("@")",
+      R"({"messages":["@"]})",
+      R"({"messages":[{"value":"@"},{"value":"@","key":"@"}]})",
+      R"({"messages":[{"value":"@"},{"value":"@","value_b64":"@"}]})",
+      R"({"messages":[{"value":"@"},{"value":"@","value":"@"}]})",
+      R"({"messages":[{"value":"@","delay":"1y"}]})",
+      R"({"messages":[{"value":"@"}],"messages":[]})",
+  };
+  std::size_t checked = 0;
+  for (const std::string& text : tricky_strings()) {
+    for (const std::string& pattern : patterns) {
+      ASSERT_TRUE(same_as_reference(fill(pattern, text)));
+      ++checked;
+    }
+  }
+  // A value nested deeper than allowed, with a long string at the bottom.
+  const std::string deep =
+      std::string(130, '[') + "\"" + std::string(40, 'z') + "\"" + std::string(130, ']');
+  EXPECT_TRUE(same_as_reference(R"({"value":)" + deep + "}"));
+  EXPECT_GT(checked, 50000u);
+}
+
+TEST(TopicFastPathTest, AgreesWithTheReferenceOnMutatedBodies) {
+  // Bodies near the valid ones, as a fuzzer would make them: a few bytes
+  // replaced, inserted or removed, mostly with JSON's syntax bytes.
+  const std::vector<std::string> seeds = {
+      R"({"messages":[{"key":"k1","value":"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH","headers":{"content-type":"application/json; charset=utf-8"}},{"value_b64":"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0123456789+/==","delay":"5s"}]})",
+      R"({"value":{"name":"Jos\u00e9 Mar\u00eda, 2nd floor, on the left","list":["x","a string long enough to be set aside",1.5,-0,1e2,null,true]},"key":"driver-0042-0042-0042-0042-0042"})",
+      "{\"value\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 long enough to be stashed, with UTF-8\"}",
+  };
+  const std::string bytes = "\"\\:[]{},  \t\n\x01\x7f\x80\xbf\xc3\xe2\xed\xf0\xf4u0aA9";
+  std::mt19937 random(13);  // fixed: the same bodies every run
+  for (int round = 0; round < 30000; ++round) {
+    std::string body = seeds[random() % seeds.size()];
+    const int edits = 1 + static_cast<int>(random() % 3);
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      const std::size_t at = random() % body.size();
+      const char byte = bytes[random() % bytes.size()];
+      switch (random() % 3) {
+        case 0:
+          body[at] = byte;
+          break;
+        case 1:
+          body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), byte);
+          break;
+        default:
+          body.erase(at, 1);
+      }
+    }
+    ASSERT_TRUE(same_as_reference(body));
+  }
+}
+
+TEST(TopicFastPathTest, LongStringsStayExact) {
+  const std::string letters(1024, 'q');
+  EXPECT_EQ(message_ok(R"({"value":")" + letters + R"("})").value, "\"" + letters + "\"");
+  const std::string utf8 = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80" + std::string(40, 'u');
+  const Message m = message_ok(R"({"key":")" + utf8 + R"(","value":[")" + utf8 +
+                               R"("],"headers":{"h":")" + utf8 + R"("}})");
+  EXPECT_EQ(m.key, utf8);
+  EXPECT_EQ(m.value, "[\"" + utf8 + "\"]");
+  EXPECT_EQ(m.headers_json, "{\"h\":\"" + utf8 + "\"}");
+  EXPECT_EQ(message_error(R"({"value":"\u0000)" + letters + R"("})"), "body is not a JSON object");
 }
 
 // ---- partitions -----------------------------------------------------------
