@@ -997,11 +997,25 @@ $mysql_section"
   }
   echo "mariadbd $(mariadbd --version | awk '{print $3}'), wrk -t2, ${ev_duration}s per phase, 10,000 vehicles"
   env EV_ENTITIES=10000 wrk -t2 -c50 -d3s -s scripts/bench-events.lua "$base_url/" >/dev/null  # warm-up
-  for c in 10 50 100; do ev_run "single-$c" "$c"; done
   ulimit -n 65536 2>/dev/null || true
-  ev_run single-2000 2000
-  ev_run bulk-100x10 8 EV_BULK=100 EV_PER_EVENT=10
-  ev_run bulk-100x1 8 EV_BULK=100
+  for phase in ${EV_PHASES:-single-10 single-50 single-100 single-2000 bulk-100x10 bulk-100x1}; do
+    perf_pid=
+    if [ -n "${PERF:-}" ]; then
+      # 10 s of the phase's middle, every CPU, call graphs.
+      (sleep 5 && perf record -a -g -F 499 -o "$work/perf-$phase.data" -- sleep 10 \
+        >/dev/null 2>&1 && perf report -i "$work/perf-$phase.data" --no-children -g none --sort comm,dso \
+        --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 >"${PERF_OUT:-/tmp}/events-perf-$phase.txt"
+        perf report -i "$work/perf-$phase.data" --no-children -g none --comm gpsrelayd --sort dso,sym \
+        --stdio 2>/dev/null | grep -v '^$' | grep '%' | head -60 >>"${PERF_OUT:-/tmp}/events-perf-$phase.txt") &
+      perf_pid=$!
+    fi
+    case "$phase" in
+      single-*) ev_run "$phase" "${phase#single-}" ;;
+      bulk-100x10) ev_run "$phase" 8 EV_BULK=100 EV_PER_EVENT=10 ;;
+      bulk-100x1) ev_run "$phase" 8 EV_BULK=100 ;;
+    esac
+    [ -z "$perf_pid" ] || wait "$perf_pid" || true
+  done
   echo "rows: entities $(sql "SELECT COUNT(*) FROM entities"), applied_events $(sql "SELECT COUNT(*) FROM applied_events");" \
     "gpsrelayd RSS $(awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status") MiB (peak $(rss_mib) MiB)"
   stop_relay
