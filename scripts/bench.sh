@@ -1016,6 +1016,26 @@ $mysql_section"
     esac
     [ -z "$perf_pid" ] || wait "$perf_pid" || true
   done
+  # Merge in SQL or in the daemon: the same multi-row upsert of 2,600 of
+  # the vehicles, 20 times each way, from the mariadb client — once
+  # writing the merged document as the daemon does, once leaving the merge
+  # to MariaDB's JSON_MERGE_PATCH as a SQL design would.
+  for how in daemon sql; do
+    python3 - "$how" >"$work/merge-$how.sql" <<'PY'
+import random, sys
+random.seed(7)
+expr = "VALUES(attributes)" if sys.argv[1] == "daemon" else "JSON_MERGE_PATCH(attributes, VALUES(attributes))"
+for n in range(20):
+    rows = ",".join("('vehicle','v-%d','{\"mileage\":%d,\"status\":{\"engine\":\"on\",\"fuel\":0.%d},\"driver\":\"d-%d\"}',NOW(3),NOW(3))"
+                    % (v, n * 10000 + v, n % 10, v % 500) for v in sorted(random.sample(range(1, 10001), 2600)))
+    print("INSERT INTO entities (entity_type, entity_id, attributes, created_at, updated_at) VALUES %s "
+          "ON DUPLICATE KEY UPDATE attributes = %s, updated_at = VALUES(updated_at);" % (rows, expr))
+PY
+    s0=$(now)
+    mariadb --no-defaults -uroot -S "$work/mysql.sock" gpsrelay <"$work/merge-$how.sql"
+    s1=$(now)
+    echo "merge in $how: 20 upserts of 2,600 rows in $(awk -v a="$s0" -v b="$s1" 'BEGIN {printf "%.0f ms, %.1f us per row", (b - a) * 1000, (b - a) * 1e6 / 52000}')"
+  done
   echo "rows: entities $(sql "SELECT COUNT(*) FROM entities"), applied_events $(sql "SELECT COUNT(*) FROM applied_events");" \
     "gpsrelayd RSS $(awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status") MiB (peak $(rss_mib) MiB)"
   stop_relay
