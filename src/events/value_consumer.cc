@@ -42,16 +42,20 @@ ValueConsumer::ValueConsumer(const core::Config& config, std::string consumer_na
     : metrics_(metrics),
       base_(core::make_event_base()),
       consumer_(base_.get(), consumer_options(config, std::move(consumer_name)), *this),
+      cache_(base_.get(), config.redis, config.events),
       tick_timer_(base_.get(), [this] { tick(); }),
       stop_trigger_(base_.get(), [this] { event_base_loopexit(base_.get(), nullptr); }),
       committed_trigger_(base_.get(), [this] { acknowledge_committed(); }),
       store_(std::make_unique<store::ValueStore>(
           config.mysql, store_options(config.events), metrics_.store,
-          [this](std::vector<std::string> ids) {
+          [this](std::vector<std::string> ids, std::vector<ValueRecord> records) {
             {
               const std::lock_guard<std::mutex> lock(committed_mutex_);
               committed_ids_.insert(committed_ids_.end(), std::make_move_iterator(ids.begin()),
                                     std::make_move_iterator(ids.end()));
+              committed_records_.insert(committed_records_.end(),
+                                        std::make_move_iterator(records.begin()),
+                                        std::make_move_iterator(records.end()));
             }
             committed_trigger_.trigger();
           })) {}
@@ -68,6 +72,7 @@ void ValueConsumer::start() {
   store_->start();
   thread_ = core::start_loop_thread("values", [this] {
     consumer_.start();
+    cache_.start();
     tick_timer_.start_periodic(kTickInterval);
     event_base_dispatch(base_.get());
   });
@@ -110,11 +115,16 @@ void ValueConsumer::on_entry(queue::StreamEntry entry) {
 
 void ValueConsumer::acknowledge_committed() {
   std::vector<std::string> ids;
+  std::vector<ValueRecord> records;
   {
     const std::lock_guard<std::mutex> lock(committed_mutex_);
     ids.swap(committed_ids_);
+    records.swap(committed_records_);
   }
   for (const std::string& id : ids) consumer_.finish(id);
+  // Best effort: with Redis down the fill fails, and the cache (if it
+  // still holds anything) expires after cache_ttl.
+  for (const ValueRecord& record : records) cache_.fill(record, [](bool) {});
   consumer_.wake();
 }
 

@@ -8,7 +8,11 @@
 // reached MySQL stays pending in Redis, so a crash (kill -9) or a MySQL
 // outage loses nothing: the seed design kept the batch in memory only.
 //
-// It does not touch the cache (the HTTP workers do, value_cache.h).
+// After a commit it also refreshes the cache with the committed records
+// (value_cache.h's newer-ts rule): a read that refilled the cache from
+// MySQL while a newer value still waited in the stream (MySQL back after
+// an outage longer than cache_ttl) would otherwise leave that older value
+// cached until it expires.
 #pragma once
 
 #include <atomic>
@@ -22,6 +26,7 @@
 
 #include "core/config.h"
 #include "core/event_loop.h"
+#include "events/value_cache.h"
 #include "events/value_metrics.h"
 #include "queue/stream_consumer.h"
 #include "store/value_store.h"
@@ -55,11 +60,13 @@ class ValueConsumer : private queue::StreamConsumerListener {
   // Destroyed bottom-up: everything registered on base_ goes before it.
   core::EventBasePtr base_;
   queue::StreamConsumer consumer_;
+  ValueCache cache_;
   core::Timer tick_timer_;
   core::CrossThreadTrigger stop_trigger_;
   // Entry ids whose rows are committed, from the store's thread.
   std::mutex committed_mutex_;
   std::vector<std::string> committed_ids_;
+  std::vector<ValueRecord> committed_records_;
   core::CrossThreadTrigger committed_trigger_;
   // Last of the loop's members: its thread is joined before they go.
   std::unique_ptr<store::ValueStore> store_;

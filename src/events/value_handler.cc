@@ -112,7 +112,8 @@ void ValuesHandler::read(http::Exchange& exchange) {
   });
 }
 
-void ValuesHandler::read_from_mysql(SharedRequest request, std::string user_id, bool redis_up) {
+void ValuesHandler::read_from_mysql(const SharedRequest& request, std::string user_id,
+                                    bool redis_up) {
   // The reader answers on its thread; the answer (and the refill) happens
   // here, on this worker's loop, or not at all once the worker is gone.
   const bool queued = reader_.lookup(std::move(user_id), [this, inbox = inbox_.poster(), request,

@@ -53,7 +53,7 @@ class ValuesHandler : public http::RequestHandler {
   void write(http::Exchange& exchange);
   void read(http::Exchange& exchange);
   // The cache could not answer (`redis_up` false) or had nothing.
-  void read_from_mysql(std::shared_ptr<http::HeldRequest> request, std::string user_id,
+  void read_from_mysql(const std::shared_ptr<http::HeldRequest>& request, std::string user_id,
                        bool redis_up);
 
   // Declared first, destroyed last; the inbox outlives the cache, whose

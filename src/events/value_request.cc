@@ -151,15 +151,16 @@ std::variant<std::string, ValueError> parse_value_read(std::string_view query) {
     if (pair.substr(0, eq) != "user_id") continue;
     const std::string_view raw =
         eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    std::optional<std::string> id = locations::percent_decode(raw, true);
+    const std::optional<std::string> id = locations::percent_decode(raw, true);
     // UTF-8 checked through jansson, which refuses anything else: the id
     // goes into JSON answers and MySQL's utf8mb4 column.
-    if (!id || !valid_user_id(*id) || !JsonPtr(json_stringn(id->data(), id->size()))) {
+    const bool utf8 = id && JsonPtr(json_stringn(id->data(), id->size())) != nullptr;
+    if (!utf8 || !valid_user_id(*id)) {
       return bad("user_id",
                  "must be 1 to 255 bytes of percent-encoded UTF-8 without control "
                  "characters");
     }
-    return std::move(*id);
+    return *id;
   }
   return bad("user_id", "is required");
 }

@@ -186,7 +186,7 @@ void ValueStore::run() {
 }
 
 void ValueStore::write(MysqlConnection& connection, std::vector<ValueEntry>& batch) {
-  const std::vector<const ValueEntry*> rows = newest_per_user(batch);
+  std::vector<const ValueEntry*> rows = newest_per_user(batch);
   std::vector<std::string> statements;
   std::string sql;
   for (const ValueEntry* entry : rows) {
@@ -212,9 +212,12 @@ void ValueStore::write(MysqlConnection& connection, std::vector<ValueEntry>& bat
     core::log_warning("MySQL refused a batch of values; writing its rows one by one",
                       {{"ERROR", error.what()}, {"ROWS", std::to_string(rows.size())}});
     connection.execute("ROLLBACK");
-    write_rows_alone(connection, rows);
+    rows = write_rows_alone(connection, rows);
   }
 
+  std::vector<events::ValueRecord> written;
+  written.reserve(rows.size());
+  for (const ValueEntry* entry : rows) written.push_back(entry->record);
   std::vector<std::string> ids;
   ids.reserve(batch.size());
   for (ValueEntry& entry : batch) ids.push_back(std::move(entry.entry_id));
@@ -225,11 +228,12 @@ void ValueStore::write(MysqlConnection& connection, std::vector<ValueEntry>& bat
     metrics_.backlog.store(backlog_.size(), std::memory_order_relaxed);
   }
   metrics_.entries_committed.fetch_add(ids.size(), std::memory_order_relaxed);
-  on_committed_(std::move(ids));
+  on_committed_(std::move(ids), std::move(written));
 }
 
-void ValueStore::write_rows_alone(MysqlConnection& connection,
-                                  const std::vector<const ValueEntry*>& rows) {
+std::vector<const ValueEntry*> ValueStore::write_rows_alone(
+    MysqlConnection& connection, const std::vector<const ValueEntry*>& rows) {
+  std::vector<const ValueEntry*> taken;
   for (const ValueEntry* entry : rows) {
     std::string sql(kInsertHead);
     append_row(sql, connection, entry->record);
@@ -238,6 +242,7 @@ void ValueStore::write_rows_alone(MysqlConnection& connection,
     try {
       connection.execute(sql);  // autocommit: one row, one transaction
       count_flush(1, Clock::now() - started);
+      taken.push_back(entry);
     } catch (const MysqlError& error) {
       if (error.connection_lost()) throw;
       metrics_.rows_refused.fetch_add(1, std::memory_order_relaxed);
@@ -246,6 +251,7 @@ void ValueStore::write_rows_alone(MysqlConnection& connection,
                                                                {"ERROR", error.what()}});
     }
   }
+  return taken;
 }
 
 void ValueStore::count_flush(std::size_t rows, Clock::duration took) {

@@ -76,8 +76,11 @@ class ValueStore {
     std::size_t max_backlog = 100000;  // entries waiting; more are refused
   };
   // On the store's thread, after COMMIT, with the ids of the entries that
-  // are written; each submitted entry once. Must not throw.
-  using CommittedCallback = std::function<void(std::vector<std::string> entry_ids)>;
+  // are written (each submitted entry once) and the records that decided
+  // their rows (the newest per user; none the server refused). Must not
+  // throw.
+  using CommittedCallback = std::function<void(std::vector<std::string> entry_ids,
+                                               std::vector<events::ValueRecord> written)>;
 
   ValueStore(core::MysqlConfig config, Options options, ValueStoreMetrics& metrics,
              CommittedCallback on_committed);
@@ -109,7 +112,9 @@ class ValueStore {
   void put_back(std::vector<ValueEntry>& batch);
   // Throws MysqlError when the connection is lost (nothing reported then).
   void write(MysqlConnection& connection, std::vector<ValueEntry>& batch);
-  void write_rows_alone(MysqlConnection& connection, const std::vector<const ValueEntry*>& rows);
+  // The rows the server took.
+  std::vector<const ValueEntry*> write_rows_alone(MysqlConnection& connection,
+                                                  const std::vector<const ValueEntry*>& rows);
   void count_flush(std::size_t rows, std::chrono::steady_clock::duration took);
 
   const Options options_;

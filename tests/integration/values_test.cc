@@ -107,6 +107,17 @@ TEST_F(ValuesTest, AWriteIsReadFromTheCacheAtOnceAndReachesMysqlAfterTheFlush) {
   EXPECT_EQ(metrics.sum("gpsrelay_values_writes_accepted_total").value_or(0), 1);
   EXPECT_EQ(metrics.sum("gpsrelay_values_cache_hits_total").value_or(0), 1);
   EXPECT_EQ(metrics.sum("gpsrelay_values_rows_written_total").value_or(0), 1);
+  // /health shows the values consumer under the events module (the
+  // backlog once the consumer has sampled its group: every second).
+  EXPECT_TRUE(eventually(
+      [&] {
+        return http_get(daemon().url("/health"))
+                   .body.find(
+                       R"("values":{"consumer":"up","mysql":"up","backlog":0,"queued":0})") !=
+               std::string::npos;
+      },
+      seconds(5)))
+      << http_get(daemon().url("/health"));
 }
 
 TEST_F(ValuesTest, AFullBatchIsWrittenWithoutWaitingForTheInterval) {
@@ -218,6 +229,22 @@ TEST_F(ValuesTest, WithMysqlDownWritesAndCachedReadsGoOnAndTheBacklogIsFlushedLa
   ASSERT_TRUE(eventually([&] { return row_count() == 11; }, seconds(30))) << row_count();
   EXPECT_EQ(row("m-7"), "7|7");
   EXPECT_TRUE(eventually([&] { return stream_empty(); }, seconds(5)));
+}
+
+TEST_F(ValuesTest, AnOlderValueCachedDuringAnOutageIsReplacedOnceTheNewerOneIsCommitted) {
+  start_values();
+  ASSERT_EQ(write("r-1", R"("v1")", 1000).status, 202);
+  ASSERT_TRUE(eventually([&] { return row("r-1") == R"("v1"|1000)"; }, seconds(10)));
+  mariadb().stop();
+  ASSERT_EQ(write("r-1", R"("v2")", 2000).status, 202);
+  // What a read-through refill leaves when the cache had expired and MySQL
+  // answered (its row still v1) before the backlog with v2 was flushed.
+  redis_client().command({"SET", std::string(kValuesStream) + ":user:r-1",
+                          R"({"user_id":"r-1","value":"v1","ts":1000})"});
+  mariadb().start();
+  ASSERT_TRUE(eventually([&] { return row("r-1") == R"("v2"|2000)"; }, seconds(30))) << row("r-1");
+  EXPECT_TRUE(
+      eventually([&] { return member_json(read("r-1"), "value") == R"("v2")"; }, seconds(5)));
 }
 
 TEST_F(ValuesTest, BadInputIsRefusedNamingTheFieldAndAnUnknownUserIs404) {
