@@ -91,6 +91,8 @@ enabled = true
 osmand_listen = 127.0.0.1:$osmand_port
 [topics]
 enabled = true
+[events]
+enabled = true
 [log]
 level = info
 target = stderr
@@ -142,6 +144,11 @@ Topics ([topics] is on): create one, publish, and have a worker take it:
   curl -s "http://127.0.0.1:$port/v1/groups/workers/poll?consumer_id=\$id&wait=5s"
   (then POST /v1/groups/workers/ack {"consumer_id":"\$id","messages":[{"topic","partition","id"}]};
    unacked it comes again after 30 s, after 3 deliveries it is in jobs.dlq)
+Write-behind values ([events] is on): 202 once in Redis, in MySQL within 2 s:
+  curl -si -H 'Content-Type: application/json' -d '{"user_id":"u-1","value":{"score":7}}' \
+       http://127.0.0.1:$port/write
+  curl -s "http://127.0.0.1:$port/read?user_id=u-1"     # "source":"cache"
+  redis-cli -p $redis_port del gpsrelay:values:user:u-1; curl -s "http://127.0.0.1:$port/read?user_id=u-1"   # "source":"mysql"
 Queue and targets:  $ctl status
 Health and metrics: curl -s http://127.0.0.1:$port/health; curl -s http://127.0.0.1:$port/metrics
 Ctrl-C stops everything.

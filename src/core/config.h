@@ -135,9 +135,14 @@ struct TopicsConfig {
   bool operator==(const TopicsConfig&) const = default;
 };
 
-// [events]: the entity-event API (src/events/). Off by default.
+// [events]: the entity-event API and the write-behind values
+// (src/events/). Off by default.
 struct EventsConfig {
   bool enabled = false;
+  std::string values_stream = "gpsrelay:values";  // POST /write appends here; cache keys too.
+  std::chrono::milliseconds cache_ttl{5LL * 60 * 1000};  // A cached value expires after this.
+  unsigned batch_size = 50;                        // user_values rows per transaction at most.
+  std::chrono::milliseconds batch_interval{2000};  // A partial batch waits at most this.
   bool operator==(const EventsConfig&) const = default;
 };
 

@@ -24,6 +24,7 @@ constexpr unsigned kMaxConcurrency = 1000000;
 constexpr std::uint64_t kMaxConnections = 1000000;
 constexpr std::uint64_t kMaxInflightBytes = 64ULL * 1024 * 1024 * 1024;
 // A multi-row INSERT of this many rows stays far below max_allowed_packet.
+// (user_values rows can be large: the value store splits its INSERTs by size.)
 constexpr unsigned kMaxHistoryBatch = 10000;
 // Half the Earth's circumference: every point is within it.
 constexpr std::uint64_t kMaxRadiusMetres = 20000000;
@@ -335,6 +336,24 @@ constexpr KeySpec kKeys[] = {
     {"events", "enabled", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.events.enabled = parse_bool(v); },
      [](const Config& c) { return render_bool(c.events.enabled); }},
+    {"events", "values_stream", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.events.values_stream = parse_non_empty(v); },
+     [](const Config& c) { return c.events.values_stream; }},
+    {"events", "cache_ttl", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.events.cache_ttl = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.events.cache_ttl); }},
+    {"events", "batch_size", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.events.batch_size = parse_integer<unsigned>(v, 1, kMaxHistoryBatch);
+     },
+     [](const Config& c) { return std::to_string(c.events.batch_size); }},
+    {"events", "batch_interval", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.events.batch_interval = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.events.batch_interval); }},
 
     {"grpc", "listen", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.grpc.listen = parse_optional_endpoint(v); },

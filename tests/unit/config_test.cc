@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 67);
+  EXPECT_EQ(keys, 71);
 }
 
 // ---- Values of every key ----
@@ -837,6 +837,10 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "\n"
             "[events]\n"
             "enabled = false\n"
+            "values_stream = gpsrelay:values\n"
+            "cache_ttl = 5m\n"
+            "batch_size = 50\n"
+            "batch_interval = 2s\n"
             "\n"
             "[grpc]\n"
             "listen =\n"
@@ -951,6 +955,76 @@ TEST(LocationsConfig, LiveOriginsAndTiles) {
   EXPECT_EQ(config.locations.live_origins,
             (std::vector<std::string>{"https://dispatch.example.com", "http://localhost:8080"}));
   EXPECT_EQ(config.locations.map_tiles, "https://tile.example/{z}/{x}/{y}.png");
+}
+
+// ---- [events] ----
+
+TEST(EventsConfig, ValuesKeysHaveTheContractDefaults) {
+  const Config config = parse("");
+  EXPECT_FALSE(config.events.enabled);
+  EXPECT_EQ(config.events.values_stream, "gpsrelay:values");
+  EXPECT_EQ(config.events.cache_ttl, std::chrono::minutes(5));
+  EXPECT_EQ(config.events.batch_size, 50u);
+  EXPECT_EQ(config.events.batch_interval, std::chrono::seconds(2));
+}
+
+TEST(EventsConfig, ParsesEveryValuesKey) {
+  const Config config = parse_config(
+      "[events]\nenabled = true\nvalues_stream = app:values\ncache_ttl = 90s\n"
+      "batch_size = 200\nbatch_interval = 500ms\n",
+      "test.conf", [](const std::string&) { return std::nullopt; });
+  EXPECT_TRUE(config.events.enabled);
+  EXPECT_EQ(config.events.values_stream, "app:values");
+  EXPECT_EQ(config.events.cache_ttl, std::chrono::seconds(90));
+  EXPECT_EQ(config.events.batch_size, 200u);
+  EXPECT_EQ(config.events.batch_interval, std::chrono::milliseconds(500));
+}
+
+TEST(EventsConfig, EnvironmentOverridesValuesKeys) {
+  const Config config =
+      parse_config("[events]\nbatch_size = 10\n", "test.conf", [](const std::string& name) {
+        if (name == "GPSRELAY_EVENTS_BATCH_SIZE") return std::optional<std::string>("7");
+        if (name == "GPSRELAY_EVENTS_CACHE_TTL") return std::optional<std::string>("1h");
+        return std::optional<std::string>();
+      });
+  EXPECT_EQ(config.events.batch_size, 7u);
+  EXPECT_EQ(config.events.cache_ttl, std::chrono::hours(1));
+}
+
+TEST(EventsConfig, RefusesValuesKeysThatCannotWork) {
+  const auto error_of = [](const std::string& text) {
+    try {
+      parse_config(text, "test.conf", [](const std::string&) { return std::nullopt; });
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of("[events]\nvalues_stream =\n").find("test.conf:2:"), std::string::npos);
+  EXPECT_NE(error_of("[events]\nvalues_stream =\n").find("'values_stream' in [events]"),
+            std::string::npos);
+  for (const char* line :
+       {"cache_ttl = 0s", "cache_ttl = 5", "cache_ttl = soon", "batch_interval = 0ms",
+        "batch_interval = -1s", "batch_size = 0", "batch_size = 10001", "batch_size = x"}) {
+    const std::string error = error_of(std::string("[events]\n") + line + "\n");
+    EXPECT_EQ(error.rfind("test.conf:2: invalid value", 0), 0u) << line << ": " << error;
+    EXPECT_NE(error.find("in [events]"), std::string::npos) << error;
+  }
+}
+
+TEST(EventsConfig, ValuesKeysRenderAndParseBack) {
+  Config config;
+  config.events.enabled = true;
+  config.events.values_stream = "v:s";
+  config.events.cache_ttl = std::chrono::seconds(30);
+  config.events.batch_size = 5;
+  config.events.batch_interval = std::chrono::milliseconds(250);
+  const std::string rendered = render_config(config);
+  EXPECT_NE(rendered.find("[events]\nenabled = true\nvalues_stream = v:s\ncache_ttl = 30s\n"
+                          "batch_size = 5\nbatch_interval = 250ms\n"),
+            std::string::npos)
+      << rendered;
+  EXPECT_EQ(parse(rendered), config);
 }
 
 }  // namespace
