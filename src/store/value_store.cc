@@ -267,8 +267,8 @@ void ValueStore::count_flush(std::size_t rows, Clock::duration took) {
 ValueReader::ValueReader(core::MysqlConfig config, std::size_t max_queued)
     : session_(std::move(config), "value reads", ensure_value_schema),
       worker_(
-          "values-read", max_queued, 64,
-          [this](std::vector<Job>& jobs) {
+          "values-read", 1, max_queued, 64,
+          [this](std::size_t /*thread*/, std::vector<Job>& jobs) {
             for (Job& job : jobs) read(job);
           },
           [](std::vector<Job>& jobs) {
