@@ -191,6 +191,11 @@ class ConfigBuilder {
       throw ConfigError(origin_of("locations.group").describe(),
                         "group must differ from [redis] group");
     }
+    if (config_.events.enabled && config_.events.values_stream == config_.redis.stream) {
+      // Value records are not reports: forwarding would post them upstream.
+      throw ConfigError(origin_of("events.values_stream").describe(),
+                        "values_stream must differ from [redis] stream");
+    }
     if (locations.osmand_listen &&
         (*locations.osmand_listen == http.listen || locations.osmand_listen == http.tls_listen)) {
       throw ConfigError(origin_of("locations.osmand_listen").describe(),

@@ -42,7 +42,7 @@ std::vector<std::unique_ptr<Module>> make_modules(
   const bool serve_grpc = config.grpc.listen.has_value();
   std::vector<std::unique_ptr<grpc_api::GrpcService>> grpc_services;
   if (config.events.enabled) {
-    auto events_module = std::make_unique<events::EventsModule>(config);
+    auto events_module = std::make_unique<events::EventsModule>(config, consumer_name);
     if (serve_grpc) {
       grpc_services.push_back(
           grpc_api::make_events_service(events_module->store(), events_module->metrics(), tokens));

@@ -1,10 +1,6 @@
 // The entity-event module (see events_module.h).
 #include "events/events_module.h"
 
-#include <unistd.h>
-
-#include <cstdio>
-
 #include "core/json_handle.h"
 #include "events/events_handler.h"
 #include "events/value_handler.h"
@@ -13,17 +9,6 @@ namespace gpsrelay::events {
 namespace {
 
 constexpr std::size_t kMaxQueuedValueReads = 2000;
-
-// The values consumer's name in its group: the daemon's consumer name
-// (daemon.cc, hostname-port), stable across restarts of one instance so
-// that it reads its own pending entries again at once. The module list
-// does not pass that name to this module yet, so it is made the same way
-// here.
-std::string consumer_name(const core::Config& config) {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
-  return std::string(host) + "-" + std::to_string(config.http.listen.port);
-}
 
 // One handler per worker for both APIs: the router hands the module's
 // routes to one handler, which sends each to its API's.
@@ -56,13 +41,12 @@ class EventsAndValuesHandler : public http::RequestHandler {
 
 }  // namespace
 
-EventsModule::EventsModule(const core::Config& config)
+EventsModule::EventsModule(const core::Config& config, const std::string& instance)
     : config_(config),
       mysql_address_(core::mysql_address(config.mysql)),
       store_(config.mysql, store::EntityStore::Options{}, metrics_.store()),
       value_reader_(config.mysql, kMaxQueuedValueReads),
-      value_consumer_(
-          std::make_unique<ValueConsumer>(config, consumer_name(config), value_metrics_)) {}
+      value_consumer_(std::make_unique<ValueConsumer>(config, instance, value_metrics_)) {}
 
 void EventsModule::add_routes(http::RouteTable& routes) const {
   add_event_routes(routes);

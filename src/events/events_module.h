@@ -21,7 +21,9 @@ namespace gpsrelay::events {
 
 class EventsModule : public daemon::Module {
  public:
-  explicit EventsModule(const core::Config& config);
+  // `instance`: this gpsrelayd's stable consumer name (the values
+  // consumer's, so that it reads its own pending entries again at once).
+  EventsModule(const core::Config& config, const std::string& instance);
 
   // For the gRPC front end: the same store and counters.
   store::EntityStore& store() { return store_; }

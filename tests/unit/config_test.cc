@@ -935,6 +935,8 @@ TEST(LocationsConfig, RefusesWhatCannotWork) {
             "least 1d");
   EXPECT_EQ(error_of("[redis]\ngroup = g\n[locations]\nenabled = true\ngroup = g\n"),
             "test.conf:5: group must differ from [redis] group");
+  EXPECT_EQ(error_of("[redis]\nstream = s\n[events]\nenabled = true\nvalues_stream = s\n"),
+            "test.conf:5: values_stream must differ from [redis] stream");
   EXPECT_EQ(error_of("[http]\nlisten = 127.0.0.1:9000\n[locations]\nosmand_listen = "
                      "127.0.0.1:9000\n"),
             "test.conf:4: osmand_listen must differ from [http] listen and tls_listen");
