@@ -1016,6 +1016,38 @@ $mysql_section"
     esac
     [ -z "$perf_pid" ] || wait "$perf_pid" || true
   done
+  if [ -z "${EV_PHASES:-}" ] || [ -n "${VAL_PHASES:-}" ]; then
+    # Write-behind values: /write for 20 s (100,000 users), then how long
+    # the flush needs for what is left; /read of random users (1 % never
+    # written: 404 from MySQL) paced at ~20,000/s (52 connections, 2 ms
+    # pause before each request).
+    v_pending() {
+      redis XPENDING gpsrelay:values values 2>/dev/null | head -1 | tr -d '\r' || echo 0
+    }
+    w0=$(ev_metric gpsrelay_values_rows_written_total)
+    vc0="$(ev_ticks "$relay_pid") $(ev_ticks "${pids[0]}") $(ev_ticks "$mysql_pid")"
+    VAL_MODE=write wrk -t2 -c64 -d"${ev_duration}s" --latency -s scripts/bench-values.lua \
+      "$base_url/" >"$work/val-write.wrk"
+    t_end=$(now)
+    read -r g0 r0 d0 <<<"$vc0"
+    echo "write (-c64): $(ev_line "$work/val-write.wrk"); stream $(redis XLEN gpsrelay:values) entries left," \
+      "pending $(v_pending); CPU gpsrelayd / redis-server / mariadbd" \
+      "$(awk -v g="$(( $(ev_ticks "$relay_pid") - g0 ))" -v r="$(( $(ev_ticks "${pids[0]}") - r0 ))" \
+        -v d="$(( $(ev_ticks "$mysql_pid") - d0 ))" -v s="$ev_duration" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN {printf "%.0f / %.0f / %.0f", g / hz / s * 100, r / hz / s * 100, d / hz / s * 100}') % of a core"
+    for _ in $(seq 600); do
+      [ "$(redis XLEN gpsrelay:values)" = 0 ] && break
+      sleep 0.1
+    done
+    echo "flush: stream empty $(awk -v a="$t_end" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}') s after the load;" \
+      "rows written $(($(ev_metric gpsrelay_values_rows_written_total) - w0)), user_values $(sql "SELECT COUNT(*) FROM user_values") rows;" \
+      "$(ev_metric gpsrelay_values_batch_rows_count) flushes"
+    hits0=$(ev_metric gpsrelay_values_cache_hits_total)
+    VAL_MODE=read VAL_DELAY_MS=2 wrk -t2 -c52 -d"${ev_duration}s" --latency -s scripts/bench-values.lua \
+      "$base_url/" >"$work/val-read.wrk"
+    echo "read (-c52, 2 ms pause each): $(ev_line "$work/val-read.wrk");" \
+      "cache hits $(($(ev_metric gpsrelay_values_cache_hits_total) - hits0))"
+  fi
   # Merge in SQL or in the daemon: the same multi-row upsert of 2,600 of
   # the vehicles, 20 times each way, from the mariadb client — once
   # writing the merged document as the daemon does, once leaving the merge
