@@ -22,6 +22,9 @@ namespace {
 // retry's SELECT sees it and answers duplicate).
 constexpr int kAttempts = 4;
 
+// Events applied between two "persisted" debug lines.
+constexpr std::uint64_t kLogEveryEvents = 10000;
+
 bool worth_retrying(const MysqlError& error) {
   return error.code() == ER_LOCK_DEADLOCK || error.code() == ER_LOCK_WAIT_TIMEOUT ||
          error.code() == ER_DUP_ENTRY;
@@ -365,7 +368,16 @@ void EntityStore::commit_group(MysqlSession& session, WriteJob* first, std::size
 void EntityStore::count_commit(std::size_t events, std::size_t updates,
                                std::chrono::steady_clock::duration took) {
   metrics_.transactions.fetch_add(1, std::memory_order_relaxed);
-  metrics_.events_applied.fetch_add(events, std::memory_order_relaxed);
+  const std::uint64_t before = metrics_.events_applied.fetch_add(events, std::memory_order_relaxed);
+  // A sign of life at debug level only: at info it would be a line every
+  // second under load, for what /metrics counts anyway.
+  if ((before + events) / kLogEveryEvents != before / kLogEveryEvents) {
+    core::log_debug(
+        "entity events persisted",
+        {{"EVENTS", std::to_string(before + events)},
+         {"ENTITY_UPDATES",
+          std::to_string(metrics_.entity_updates.load(std::memory_order_relaxed) + updates)}});
+  }
   metrics_.entity_updates.fetch_add(updates, std::memory_order_relaxed);
   metrics_.commit_duration.observe(took);
   std::size_t bucket = 0;
