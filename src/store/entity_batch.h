@@ -9,12 +9,12 @@
 // the order and merge rules are unit-tested without a server.
 #pragma once
 
-#include <compare>
 #include <cstddef>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "events/event_request.h"
@@ -24,7 +24,10 @@ namespace gpsrelay::store {
 struct EntityKey {
   std::string type;
   std::string id;
-  auto operator<=>(const EntityKey&) const = default;
+  bool operator==(const EntityKey&) const = default;
+  bool operator<(const EntityKey& other) const {
+    return std::tie(type, id) < std::tie(other.type, other.id);
+  }
 };
 
 class EntityBatch {

@@ -174,7 +174,8 @@ void roll_back(MysqlConnection& connection) {
 
 }  // namespace
 
-EntityStore::EntityStore(core::MysqlConfig config, Options options, EntityStoreMetrics& metrics)
+EntityStore::EntityStore(const core::MysqlConfig& config, Options options,
+                         EntityStoreMetrics& metrics)
     : options_(options),
       metrics_(metrics),
       // The writers create the tables; a read before that finds none.
@@ -223,7 +224,7 @@ void EntityStore::start() {
 
 void EntityStore::probe() {
   // An empty job: the writer connects for it and has nothing to answer.
-  writer_.submit(WriteJob{{}, [](std::vector<EventResult>) {}});
+  writer_.submit(WriteJob{{}, [](const std::vector<EventResult>&) {}});
 }
 
 void EntityStore::request_stop() {

@@ -97,7 +97,7 @@ class EntityStore {
   using LookupDone = std::function<void(EntityLookup)>;
   using PingDone = std::function<void(bool up, std::string error)>;
 
-  EntityStore(core::MysqlConfig config, Options options, EntityStoreMetrics& metrics);
+  EntityStore(const core::MysqlConfig& config, Options options, EntityStoreMetrics& metrics);
   ~EntityStore();
   EntityStore(const EntityStore&) = delete;
   EntityStore& operator=(const EntityStore&) = delete;

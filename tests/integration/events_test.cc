@@ -325,9 +325,10 @@ TEST_F(EventsTest, TwoInstancesOnOneDatabaseLoseNoUpdate) {
   for (int i = 0; i < kEvents; ++i) {
     // Each uuid goes to both instances: one applies it, the other answers
     // duplicate (or applies it first).
-    const std::string body = event_json(
-        "two-" + std::to_string(i), {{"vehicle", "race-" + std::to_string(i % kEntities),
-                                      "{\"k" + std::to_string(i) + "\":" + std::to_string(i) + "}"}});
+    const std::string body =
+        event_json("two-" + std::to_string(i),
+                   {{"vehicle", "race-" + std::to_string(i % kEntities),
+                     "{\"k" + std::to_string(i) + "\":" + std::to_string(i) + "}"}});
     requests.push_back(make_post(daemon().url("/api/v1/events"), body));
     requests.push_back(make_post(second.url("/api/v1/events"), body));
   }

@@ -63,7 +63,8 @@ TEST(EntityBatch, KeysAreDistinctAndSortedByTypeThenId) {
 TEST(EntityBatch, UpdatesMergeInEventOrderOntoStoredDocuments) {
   const std::vector<events::Event> events = {
       event("1", {{"v", "a", R"({"n":1,"keep":{"x":1,"y":2}})"}}),
-      event("2", {{"v", "a", R"({"n":2,"keep":{"y":null}})"}, {"v", "new", R"({"z":null,"w":1})"}})};
+      event("2",
+            {{"v", "a", R"({"n":2,"keep":{"y":null}})"}, {"v", "new", R"({"z":null,"w":1})"}})};
   EntityBatch batch(pointers(events));
   batch.settle_duplicates({});
   const auto merged = batch.merged({{{"v", "a"}, R"({"old":true,"n":0})"}});
