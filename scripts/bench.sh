@@ -965,9 +965,15 @@ if [ "$mode" = events ] || [ "$mode" = all ]; then
   echo "=== events: entity events into MySQL (group commit), phases as the seed's k6 run"
   [ -n "${mysql_pid:-}" ] || start_mariadb
   redis FLUSHALL >/dev/null
+  ev_phases=${EV_PHASES:-single-10 single-50 single-100 single-2000 bulk-100x10 bulk-100x1 grpc-100}
+  # The grpc-N phases: ProcessEvent over gRPC from tests/load/grpc_events_load.cc.
+  case " $ev_phases " in *" grpc-"*) cmake --build build --target grpc_events_load >/dev/null ;; esac
+  grpc_port=$(free_port)
   start_relay "" "[events]
 enabled = true
-$mysql_section"
+$mysql_section
+[grpc]
+listen = 127.0.0.1:$grpc_port"
   wait_for curl -sf "http://127.0.0.1:$relay_port/api/v1/events/health"
   base_url="http://127.0.0.1:$relay_port"
   ev_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -995,10 +1001,30 @@ $mysql_section"
       "CPU gpsrelayd $(awk -v a="$g0" -v b="$(ev_ticks "$relay_pid")" -v d="$ev_duration" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz / d * 100}') %," \
       "mariadbd $(awk -v a="$d0" -v b="$(ev_ticks "$mysql_pid")" -v d="$ev_duration" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz / d * 100}') % of a core"
   }
+  ev_grpc_run() {  # name calls-in-flight: the same events as gRPC ProcessEvent calls
+    local name=$1 calls=$2
+    local t0 u0 t1 u1
+    t0=$(ev_metric gpsrelay_events_transactions_total)
+    u0=$(ev_metric gpsrelay_events_entity_updates_total)
+    build/tests/grpc_events_load --port "$grpc_port" --calls "$calls" --seconds "$ev_duration" \
+      --entities 10000 --watch gpsrelayd="$relay_pid" --watch mariadbd="$mysql_pid" \
+      >"$work/ev-$name.out" 2>"$work/ev-$name.err" || {
+      echo "bench events: grpc_events_load $name failed:" >&2
+      cat "$work/ev-$name.err" "$work/ev-$name.out" >&2
+      return 1
+    }
+    t1=$(ev_metric gpsrelay_events_transactions_total)
+    u1=$(ev_metric gpsrelay_events_entity_updates_total)
+    echo "$name ($calls calls in flight, $(awk '$1 == "client_threads:" {print $2}' "$work/ev-$name.out") client threads and channels): $(awk '$1 == "calls_per_s:" {r = $2} $1 == "ok:" {o = $2}
+      $1 == "non_ok:" {$1 = ""; n = $0} $1 == "latency_ms" {l = $(NF-4) " / " $(NF-3) " / " $(NF-2) " / " $(NF-1) " / " $NF}
+      $1 == "cpu_percent_gpsrelayd:" {g = $2} $1 == "cpu_percent_mariadbd:" {d = $2} $1 == "client_cpu_percent:" {c = $2}
+      END {printf "%s calls/s, OK %s, non-OK%s; latency p50 / p90 / p99 / p99.9 / max %s ms; CPU gpsrelayd %s %%, mariadbd %s %%, client %s %% of a core", r, o, n, l, g, d, c}' "$work/ev-$name.out");" \
+      "entity updates $(((u1 - u0) / ev_duration))/s, $((t1 - t0)) transactions ($(awk -v n=$((u1 - u0)) -v t=$((t1 - t0)) 'BEGIN {printf "%.0f", t ? n / t : 0}') updates each)"
+  }
   echo "mariadbd $(mariadbd --version | awk '{print $3}'), wrk -t2, ${ev_duration}s per phase, 10,000 vehicles"
   env EV_ENTITIES=10000 wrk -t2 -c50 -d3s -s scripts/bench-events.lua "$base_url/" >/dev/null  # warm-up
   ulimit -n 65536 2>/dev/null || true
-  for phase in ${EV_PHASES:-single-10 single-50 single-100 single-2000 bulk-100x10 bulk-100x1}; do
+  for phase in $ev_phases; do
     perf_pid=
     if [ -n "${PERF:-}" ]; then
       # 10 s of the phase's middle, every CPU, call graphs.
@@ -1013,6 +1039,7 @@ $mysql_section"
       single-*) ev_run "$phase" "${phase#single-}" ;;
       bulk-100x10) ev_run "$phase" 8 EV_BULK=100 EV_PER_EVENT=10 ;;
       bulk-100x1) ev_run "$phase" 8 EV_BULK=100 ;;
+      grpc-*) ev_grpc_run "$phase" "${phase#grpc-}" ;;
     esac
     [ -z "$perf_pid" ] || wait "$perf_pid" || true
   done
