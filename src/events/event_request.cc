@@ -10,6 +10,7 @@
 
 #include "core/iso8601.h"
 #include "core/json_handle.h"
+#include "events/json_checks.h"
 
 namespace gpsrelay::events {
 namespace {
@@ -31,27 +32,9 @@ const json_t* member(const json_t* object, const char* key) {
   return json_is_null(value) ? nullptr : value;
 }
 
-bool has_control_character(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == 0x7F;
-  });
-}
-
 bool is_entity_type_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '.' || c == '-';
-}
-
-// jansson's error text quotes the input near the error: keep it printable
-// ASCII so the message is safe in any answer and log line.
-std::string printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte > 0x7E) c = '?';
-  }
-  return out;
 }
 
 // `body` as a JSON value of any type, or the message saying where it is
@@ -109,27 +92,6 @@ std::optional<EventError> read_date(const json_t* header, const char* key, bool 
                "milliseconds, from 1970-01-01 to 9999-12-31");
   }
   return std::nullopt;
-}
-
-// Whether `value` nests at most `levels` objects/arrays, itself included.
-// Stops descending past the limit, so the recursion is bounded by it.
-bool nests_at_most(const json_t* value, std::size_t levels) {
-  if (json_is_object(value)) {
-    if (levels == 0) return false;
-    const char* key = nullptr;
-    json_t* child = nullptr;
-    // jansson's iteration macro takes a non-const object but only reads it.
-    auto* object = const_cast<json_t*>(value);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-    json_object_foreach(object, key, child) {
-      if (!nests_at_most(child, levels - 1)) return false;
-    }
-  } else if (json_is_array(value)) {
-    if (levels == 0) return false;
-    for (std::size_t i = 0; i < json_array_size(value); ++i) {
-      if (!nests_at_most(json_array_get(value, i), levels - 1)) return false;
-    }
-  }
-  return true;
 }
 
 std::optional<EventError> read_entity(const json_t* entity, const std::string& prefix,

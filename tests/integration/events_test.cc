@@ -45,19 +45,6 @@ std::string event_json(const std::string& uuid, const std::vector<Update>& updat
   return body + "]}}";
 }
 
-// True when `text` and `expected` are equal JSON values.
-::testing::AssertionResult same_json(const json_t* actual, const std::string& expected) {
-  const JsonPtr want = parse_json(expected);
-  if (!want) return ::testing::AssertionFailure() << "expected is not JSON: " << expected;
-  if (actual != nullptr && json_equal(actual, want.get())) return ::testing::AssertionSuccess();
-  char* dumped = actual ? json_dumps(actual, JSON_COMPACT | JSON_ENCODE_ANY) : nullptr;
-  ::testing::AssertionResult failure = ::testing::AssertionFailure()
-                                       << "got " << (dumped ? dumped : "(absent)") << ", expected "
-                                       << expected;
-  std::free(dumped);
-  return failure;
-}
-
 class EventsTest : public ForwardingTest {
  protected:
   DaemonConfig events_config() const {

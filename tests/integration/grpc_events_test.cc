@@ -59,18 +59,6 @@ v1::EventRequest event(const std::string& uuid, const std::vector<Update>& updat
   return request;
 }
 
-::testing::AssertionResult same_json(const json_t* actual, const std::string& expected) {
-  const JsonPtr want = parse_json(expected);
-  if (!want) return ::testing::AssertionFailure() << "expected is not JSON: " << expected;
-  if (actual != nullptr && json_equal(actual, want.get())) return ::testing::AssertionSuccess();
-  char* dumped = actual ? json_dumps(actual, JSON_COMPACT | JSON_ENCODE_ANY) : nullptr;
-  ::testing::AssertionResult failure = ::testing::AssertionFailure()
-                                       << "got " << (dumped ? dumped : "(absent)") << ", expected "
-                                       << expected;
-  std::free(dumped);
-  return failure;
-}
-
 class GrpcEventsTest : public ForwardingTest {
  protected:
   // gpsrelayd with [events] on this test's database and gRPC on a free

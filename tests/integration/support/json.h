@@ -3,6 +3,7 @@
 // build request bodies as literal text, byte for byte.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <jansson.h>
 
 #include <memory>
@@ -23,5 +24,10 @@ JsonPtr parse_json(std::string_view text);
 // The string member `key` of `object`; nullopt when `object` is not an
 // object, has no such member, or it is not a string.
 std::optional<std::string> json_string(const json_t* object, const char* key);
+
+// Passes when `actual` is the JSON value `expected` (json_equal: object
+// members in any order); says what it got otherwise. `actual` may be null
+// (absent).
+::testing::AssertionResult same_json(const json_t* actual, const std::string& expected);
 
 }  // namespace gpsrelay::testing
