@@ -144,6 +144,12 @@ Topics ([topics] is on): create one, publish, and have a worker take it:
   curl -s "http://127.0.0.1:$port/v1/groups/workers/poll?consumer_id=\$id&wait=5s"
   (then POST /v1/groups/workers/ack {"consumer_id":"\$id","messages":[{"topic","partition","id"}]};
    unacked it comes again after 30 s, after 3 deliveries it is in jobs.dlq)
+Entity events ([events] is on): create or merge an entity (RFC 7396), read it back:
+  curl -s -H 'Content-Type: application/json' -d '{"eventHeader":{"uuid":"e-1","eventName":"vehicle.updated",
+       "eventType":"update","createdDate":"2026-11-30T08:00:00Z"},"eventBody":{"entities":[{"entityType":"vehicle",
+       "entityId":"truck-7","updatedAttributes":{"mileage":1200,"service":{"next":"2027-01-01"}}}]}}' \
+       http://127.0.0.1:$port/api/v1/events            # again: "status":"duplicate"
+  curl -s http://127.0.0.1:$port/api/v1/entities/vehicle/truck-7
 Write-behind values ([events] is on): 202 once in Redis, in MySQL within 2 s:
   curl -si -H 'Content-Type: application/json' -d '{"user_id":"u-1","value":{"score":7}}' \
        http://127.0.0.1:$port/write
