@@ -10,6 +10,7 @@
 
 #include "core/iso8601.h"
 #include "core/json_handle.h"
+#include "core/json_text.h"
 #include "events/json_checks.h"
 
 namespace gpsrelay::events {
@@ -128,18 +129,12 @@ std::optional<EventError> read_entity(const json_t* entity, const std::string& p
     return bad(attributes_path,
                "must not nest deeper than " + std::to_string(kMaxAttributesDepth) + " levels");
   }
-  // First the size alone (json_dumpb with no buffer), so an oversized
-  // object is refused without being copied.
-  const std::size_t size = json_dumpb(attributes, nullptr, 0, JSON_COMPACT);
-  if (size > limits.max_attributes_bytes) {
+  // The body is bounded (http.max_body_size), so writing the text before
+  // checking its size costs at most that much.
+  out.attributes_json = core::compact_json(attributes);
+  if (out.attributes_json.size() > limits.max_attributes_bytes) {
     return bad(attributes_path, "must be at most " + std::to_string(limits.max_attributes_bytes) +
                                     " bytes as compact JSON");
-  }
-  out.attributes_json.resize(size);
-  if (size == 0 || json_dumpb(attributes, out.attributes_json.data(), size, JSON_COMPACT) != size) {
-    // jansson could not allocate while dumping; not the producer's fault,
-    // but nothing better to answer from a parser.
-    return bad(attributes_path, "could not be serialised");
   }
   return std::nullopt;
 }

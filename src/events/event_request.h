@@ -79,11 +79,10 @@ inline constexpr std::int64_t kMaxDateMs = 253402300799999;
 struct EntityUpdate {
   std::string entity_type;
   std::string entity_id;
-  // The updatedAttributes object as compact JSON text (jansson's
-  // JSON_COMPACT dump, members in the order they came, strings as UTF-8;
-  // reals with up to 17 significant digits, e.g. 0.1 becomes
-  // 0.10000000000000001, which reads back as the same double). Always an
-  // object; null members are kept (they delete in the merge).
+  // The updatedAttributes object as compact JSON text (core/json_text.h:
+  // members in the order they came, strings as UTF-8, reals in their
+  // shortest round-trip form, 0.1 as 0.1). Always an object; null members
+  // are kept (they delete in the merge).
   std::string attributes_json;
 };
 

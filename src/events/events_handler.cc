@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/json_handle.h"
+#include "core/json_text.h"
 #include "locations/location_record.h"
 #include "locations/normalizer.h"
 
@@ -22,10 +23,9 @@ using store::EventResult;
 // std::function wants a copyable callback; a held request is not.
 using SharedRequest = std::shared_ptr<http::HeldRequest>;
 
+// Reals in their shortest form (core/json_text.h), unlike jansson's dump.
 std::string dump(const core::JsonPtr& value) {
-  const std::unique_ptr<char, decltype(&std::free)> text(
-      value ? json_dumps(value.get(), JSON_COMPACT) : nullptr, &std::free);
-  return text ? std::string(text.get()) : std::string("{}");
+  return value ? core::compact_json(value.get()) : std::string("{}");
 }
 
 const char* status_name(EventOutcome outcome) {

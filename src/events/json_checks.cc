@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/json_text.h"
+
 namespace gpsrelay::events {
 
 bool has_control_character(std::string_view text) {
@@ -42,10 +44,6 @@ bool nests_at_most(const json_t* value, std::size_t levels) {
   return true;
 }
 
-std::string dump_compact(const json_t* value) {
-  const std::unique_ptr<char, decltype(&std::free)> text(
-      json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY), &std::free);
-  return text ? std::string(text.get()) : std::string();
-}
+std::string dump_compact(const json_t* value) { return core::compact_json(value); }
 
 }  // namespace gpsrelay::events

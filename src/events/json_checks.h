@@ -24,7 +24,8 @@ std::string printable(std::string_view text);
 // Stops descending past the limit, so the recursion is bounded by it.
 bool nests_at_most(const json_t* value, std::size_t levels);
 
-// jansson's compact text of `value` (any type); "" if it cannot be written.
+// The compact text of `value` (any type), reals in their shortest form
+// (core/json_text.h).
 std::string dump_compact(const json_t* value);
 
 }  // namespace gpsrelay::events

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/json_text.h"
+
 namespace gpsrelay::events {
 namespace {
 
@@ -69,10 +71,7 @@ std::optional<std::string> merge_patch_text(std::string_view target_json,
   if (!patch) return std::nullopt;
   const JsonPtr result = merge_patch(target.get(), patch.get());
   if (!result) return std::nullopt;
-  const std::unique_ptr<char, decltype(&std::free)> text(
-      json_dumps(result.get(), JSON_COMPACT | JSON_ENCODE_ANY), &std::free);
-  if (!text) return std::nullopt;
-  return std::string(text.get());
+  return core::compact_json(result.get());
 }
 
 }  // namespace gpsrelay::events

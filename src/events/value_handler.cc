@@ -11,16 +11,16 @@
 #include <variant>
 
 #include "core/json_handle.h"
+#include "core/json_text.h"
 
 namespace gpsrelay::events {
 namespace {
 
 using SharedRequest = std::shared_ptr<http::HeldRequest>;
 
+// Reals in their shortest form (core/json_text.h), unlike jansson's dump.
 std::string dump(const core::JsonPtr& value) {
-  const std::unique_ptr<char, decltype(&std::free)> text(
-      value ? json_dumps(value.get(), JSON_COMPACT) : nullptr, &std::free);
-  return text ? std::string(text.get()) : std::string("{}");
+  return value ? core::compact_json(value.get()) : std::string("{}");
 }
 
 std::string invalid_body(const ValueError& error, const std::string& request_id) {

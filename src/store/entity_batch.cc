@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/json_handle.h"
+#include "core/json_text.h"
 #include "events/merge_patch.h"
 
 namespace gpsrelay::store {
@@ -86,10 +87,7 @@ std::optional<std::map<EntityKey, std::string>> EntityBatch::merged(
   }
   std::map<EntityKey, std::string> out;
   for (const auto& [key, document] : documents) {
-    const std::unique_ptr<char, decltype(&std::free)> text(
-        json_dumps(document.get(), JSON_COMPACT | JSON_ENCODE_ANY), &std::free);
-    if (!text) return std::nullopt;
-    out.emplace(key, text.get());
+    out.emplace(key, core::compact_json(document.get()));
   }
   return out;
 }

@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "core/json_handle.h"
+#include "core/json_text.h"
 #include "core/units.h"
 #include "http/json_scan.h"
 #include "locations/location_record.h"
@@ -382,18 +383,6 @@ void write_string(std::string& out, std::string_view text, Path path) {
   out += '"';
 }
 
-void write_real(std::string& out, double value) {
-  std::array<char, 64> buffer{};
-  const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  if (ec != std::errc()) {  // cannot happen for a finite double and 64 bytes
-    out += "0.0";
-    return;
-  }
-  const std::string_view text(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
-  out += text;
-  if (text.find_first_of(".eE") == std::string_view::npos) out += ".0";
-}
-
 // Writes `value`; false when it nests deeper than `depth_left` containers.
 bool write_value(std::string& out, const json_t* value, std::size_t depth_left, Path path) {
   switch (json_typeof(value)) {
@@ -428,7 +417,7 @@ bool write_value(std::string& out, const json_t* value, std::size_t depth_left, 
       out += std::to_string(json_integer_value(value));
       return true;
     case JSON_REAL:
-      write_real(out, json_real_value(value));
+      core::append_json_real(out, json_real_value(value));
       return true;
     case JSON_TRUE:
       out += "true";

@@ -129,6 +129,10 @@ TEST_F(EventsTest, UpdatesMergeNestedObjectsDeleteNullsAndReplaceArrays) {
   // A new entity starts from {}: nulls in its first update are dropped.
   apply("m-3", {{"vehicle", "v2", R"({"x":null,"y":{"z":null}})"}});
   EXPECT_TRUE(same_json(attributes(holder, "vehicle", "v2"), R"({"y":{}})"));
+  // Reals come back as they were sent, not in jansson's 17 digits.
+  apply("m-4", {{"vehicle", "v2", R"({"fuel":0.3})"}});
+  const HttpResponse read = get("/api/v1/entities/vehicle/v2");
+  EXPECT_NE(read.body.find(R"("fuel":0.3})"), std::string::npos) << read;
 }
 
 // RFC 7396, Appendix A, run through the API: each example's target is

@@ -249,6 +249,14 @@ TEST(EventRequestTest, AttributeValuesOfEveryTypeAreKept) {
             R"("a":[1,[],{}],"o":{"x":{"y":[]}},"":"empty name"})");
 }
 
+TEST(EventRequestTest, RealsKeepTheirShortestForm) {
+  // Not jansson's 17 digits (0.10000000000000001): what the producer sent
+  // comes back from GET /api/v1/entities as it was written.
+  const Event event =
+      event_ok(with_entity(0, "updatedAttributes", R"({"fuel":0.1,"odo":12.3,"e":1e2})"));
+  EXPECT_EQ(event.entities[0].attributes_json, R"({"fuel":0.1,"odo":12.3,"e":100.0})");
+}
+
 // ---- limits at their boundaries ---------------------------------------------
 
 TEST(EventRequestTest, TextLengthsAtTheirLimits) {
