@@ -15,6 +15,14 @@
 
 namespace gpsrelay::core {
 
+// Whether a byte of a JSON string must be written escaped: '"', '\\' and
+// the control characters (nothing else: UTF-8 goes out as it is).
+inline bool json_needs_escape(unsigned char byte) {
+  return byte < 0x20 || byte == '"' || byte == '\\';
+}
+// Appends the escape of such a byte as jansson writes it (\n, \u0001, ...).
+void append_json_escape(std::string& out, unsigned char byte);
+
 // Appends the shortest round-trip text of a finite double, with ".0" when
 // it would otherwise read as an integer.
 void append_json_real(std::string& out, double value);

@@ -286,39 +286,6 @@ std::string duration_rule(std::string_view field, milliseconds max) {
 // so values are written here: shortest round-trip reals, strings as they
 // came (jansson has already checked they are UTF-8 without NUL).
 
-void write_escape(std::string& out, unsigned char byte) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  switch (byte) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    case '\b':
-      out += "\\b";
-      break;
-    case '\f':
-      out += "\\f";
-      break;
-    default:
-      out += "\\u00";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-  }
-}
-
-bool needs_escape(unsigned char byte) { return byte < 0x20 || byte == '"' || byte == '\\'; }
-
 // The reference: the writer as it was before runs were appended whole,
 // kept unchanged so that the differential tests compare against it.
 void write_string_per_byte(std::string& out, std::string_view text) {
@@ -374,9 +341,9 @@ void write_string(std::string& out, std::string_view text, Path path) {
     i = skip_plain_words(text, i, false);
     if (i >= text.size()) break;
     const auto byte = static_cast<unsigned char>(text[i]);
-    if (!needs_escape(byte)) continue;
+    if (!core::json_needs_escape(byte)) continue;
     out.append(text, run, i - run);
-    write_escape(out, byte);
+    core::append_json_escape(out, byte);
     run = i + 1;
   }
   out.append(text, run);
