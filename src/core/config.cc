@@ -270,6 +270,12 @@ std::string Endpoint::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
+std::string to_string(const std::vector<Endpoint>& endpoints) {
+  std::string out;
+  for (const Endpoint& endpoint : endpoints) out += (out.empty() ? "" : ",") + endpoint.to_string();
+  return out;
+}
+
 std::string mysql_address(const MysqlConfig& mysql) {
   if (!mysql.socket.empty()) return "unix:" + mysql.socket;
   const bool ipv6 = mysql.host.find(':') != std::string::npos;

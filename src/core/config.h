@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -30,6 +31,10 @@ struct Endpoint {
   std::string to_string() const;
   bool operator==(const Endpoint&) const = default;
 };
+// "a:1,b:2": the form of a list of endpoints in the config file.
+std::string to_string(const std::vector<Endpoint>& endpoints);
+
+class RedisPrimary;
 
 // Number of event-loop threads when the config says 0: one per CPU, at least 1.
 unsigned default_thread_count();
@@ -73,6 +78,18 @@ struct RedisConfig {
   // A command unanswered this long fails and the connection is reset.
   std::chrono::milliseconds command_timeout{1000};
   std::chrono::milliseconds idempotency_ttl{24LL * 60 * 60 * 1000};
+  // Set = the primary is found through these Redis Sentinels (and followed
+  // across failovers) and `address` is not used.
+  std::vector<Endpoint> sentinels;
+  std::string master_name = "mymaster";  // Non-empty.
+  std::string sentinel_password;         // Secret; empty = no AUTH at the sentinels.
+  // > 0: a write is answered only once this many replicas have it (WAIT).
+  unsigned min_replicas_acked = 0;
+  std::chrono::milliseconds replica_ack_timeout{100};  // > 0.
+  // Not a key: where the primary is now, while sentinels are configured.
+  // The daemon sets it before any connection starts (queue/redis_primary.h);
+  // null = connect to `address`.
+  std::shared_ptr<RedisPrimary> primary;
   bool operator==(const RedisConfig&) const = default;
 };
 

@@ -28,6 +28,8 @@ constexpr std::uint64_t kMaxInflightBytes = 64ULL * 1024 * 1024 * 1024;
 constexpr unsigned kMaxHistoryBatch = 10000;
 // Half the Earth's circumference: every point is within it.
 constexpr std::uint64_t kMaxRadiusMetres = 20000000;
+// More replicas than any real deployment; WAIT itself takes any count.
+constexpr unsigned kMaxReplicas = 100;
 
 constexpr Choices<std::string_view, 2> kTlsVersions{{{"1.2", "1.2"}, {"1.3", "1.3"}}};
 constexpr Choices<AuthConfig::Mode, 2> kAuthModes{
@@ -157,6 +159,27 @@ constexpr KeySpec kKeys[] = {
        c.redis.idempotency_ttl = parse_duration_value(v, false);
      },
      [](const Config& c) { return format_duration(c.redis.idempotency_ttl); }},
+    {"redis", "sentinels", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.redis.sentinels = parse_endpoint_list(v); },
+     [](const Config& c) { return to_string(c.redis.sentinels); }},
+    {"redis", "master_name", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.redis.master_name = parse_non_empty(v); },
+     [](const Config& c) { return c.redis.master_name; }},
+    {"redis", "sentinel_password", mask_all,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.redis.sentinel_password = parse_password(v);
+     },
+     [](const Config& c) { return c.redis.sentinel_password; }},
+    {"redis", "min_replicas_acked", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.redis.min_replicas_acked = parse_integer<unsigned>(v, 0, kMaxReplicas);
+     },
+     [](const Config& c) { return std::to_string(c.redis.min_replicas_acked); }},
+    {"redis", "replica_ack_timeout", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.redis.replica_ack_timeout = parse_duration_value(v, false);
+     },
+     [](const Config& c) { return format_duration(c.redis.replica_ack_timeout); }},
 
     {"forward", "targets", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.forward.targets = parse_targets(v); },

@@ -49,6 +49,22 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+// The entries of a comma-separated list, trimmed; an empty value is an
+// empty list, an empty entry ("a,,b") an error.
+std::vector<std::string_view> list_items(std::string_view value) {
+  std::vector<std::string_view> items;
+  if (trim(value).empty()) return items;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = value.find(',', start);
+    const std::string_view item = trim(value.substr(start, comma - start));
+    if (item.empty()) throw ValueError("empty entry in the comma-separated list");
+    items.push_back(item);
+    if (comma == std::string_view::npos) return items;
+    start = comma + 1;
+  }
+}
+
 std::string_view strip_comment(std::string_view line) {
   bool after_space = true;  // The start of a line counts as whitespace.
   for (std::size_t i = 0; i < line.size(); ++i) {
@@ -95,16 +111,10 @@ milliseconds parse_duration_value(std::string_view value, bool allow_zero) {
 
 std::vector<milliseconds> parse_duration_list(std::string_view value) {
   std::vector<milliseconds> durations;
-  if (value.empty()) return durations;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = value.find(',', start);
-    const std::string_view item = trim(value.substr(start, comma - start));
-    if (item.empty()) throw ValueError("empty entry in the comma-separated list");
+  for (const std::string_view item : list_items(value)) {
     durations.push_back(parse_duration_value(item, /*allow_zero=*/true));
-    if (comma == std::string_view::npos) return durations;
-    start = comma + 1;
   }
+  return durations;
 }
 
 std::uint64_t parse_size_value(std::string_view value, std::uint64_t min, std::uint64_t max) {
@@ -229,12 +239,7 @@ std::string parse_non_empty(std::string_view value) {
 
 std::vector<std::string> parse_targets(std::string_view value) {
   std::vector<std::string> targets;
-  if (value.empty()) return targets;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = value.find(',', start);
-    const std::string_view url = trim(value.substr(start, comma - start));
-    if (url.empty()) throw ValueError("empty entry in the comma-separated list");
+  for (const std::string_view url : list_items(value)) {
     std::string_view rest = url;
     if (rest.starts_with("http://")) {
       rest.remove_prefix(7);
@@ -250,9 +255,8 @@ std::vector<std::string> parse_targets(std::string_view value) {
       throw ValueError("'" + printable(url) + "' contains whitespace");
     }
     targets.emplace_back(url);
-    if (comma == std::string_view::npos) return targets;
-    start = comma + 1;
   }
+  return targets;
 }
 
 std::string parse_tile_url(std::string_view value) {
@@ -277,12 +281,7 @@ std::string parse_tile_url(std::string_view value) {
 
 std::vector<std::string> parse_origins(std::string_view value) {
   std::vector<std::string> origins;
-  if (trim(value).empty()) return origins;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = value.find(',', start);
-    const std::string_view origin = trim(value.substr(start, comma - start));
-    if (origin.empty()) throw ValueError("empty entry in the comma-separated list");
+  for (const std::string_view origin : list_items(value)) {
     const std::size_t scheme_end = origin.find("://");
     const std::string_view scheme = origin.substr(0, scheme_end);
     const std::string_view host =
@@ -298,9 +297,16 @@ std::vector<std::string> parse_origins(std::string_view value) {
     std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     origins.push_back(std::move(lowered));
-    if (comma == std::string_view::npos) return origins;
-    start = comma + 1;
   }
+  return origins;
+}
+
+std::vector<Endpoint> parse_endpoint_list(std::string_view value) {
+  std::vector<Endpoint> endpoints;
+  for (const std::string_view item : list_items(value)) {
+    endpoints.push_back(parse_endpoint(item, /*allow_unix=*/false));
+  }
+  return endpoints;
 }
 
 std::string join(const std::vector<std::string>& items) {

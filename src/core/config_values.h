@@ -104,6 +104,9 @@ Endpoint parse_endpoint(std::string_view value, bool allow_unix);
 std::optional<Endpoint> parse_optional_endpoint(std::string_view value);
 std::string render_optional_endpoint(const std::optional<Endpoint>& endpoint);
 
+// Comma-separated host:port endpoints; an empty value is an empty list.
+std::vector<Endpoint> parse_endpoint_list(std::string_view value);
+
 // A file path; relative ones are anchored at the config file's directory.
 std::string parse_path(const ValueContext& context, std::string_view value);
 

@@ -3,6 +3,8 @@
 
 #include <sys/time.h>
 
+#include "queue/sentinel_query.h"
+
 namespace gpsrelay::ctl {
 namespace {
 
@@ -19,14 +21,26 @@ std::vector<const char*> argv_of(const std::vector<std::string>& args,
   return argv;
 }
 
+// With sentinels, the primary they name now (so the commands that write,
+// like replay and purge, reach the primary).
+core::Endpoint target_of(const core::RedisConfig& config) {
+  try {
+    return queue::primary_address(config);
+  } catch (const queue::SentinelQueryError& e) {
+    throw Unavailable(e.what());
+  }
+}
+
 }  // namespace
 
 RedisSession::RedisSession(const core::RedisConfig& config)
-    : address_(config.address.to_string()),
-      context_(
-          config.address.unix_path.empty()
-              ? redisConnectWithTimeout(config.address.host.c_str(), config.address.port, kTimeout)
-              : redisConnectUnixWithTimeout(config.address.unix_path.c_str(), kTimeout)) {
+    : RedisSession(config, target_of(config)) {}
+
+RedisSession::RedisSession(const core::RedisConfig& config, const core::Endpoint& target)
+    : address_(target.to_string()),
+      context_(target.unix_path.empty()
+                   ? redisConnectWithTimeout(target.host.c_str(), target.port, kTimeout)
+                   : redisConnectUnixWithTimeout(target.unix_path.c_str(), kTimeout)) {
   if (!context_) throw Unavailable("cannot reach Redis at " + address_ + ": out of memory");
   if (context_->err != 0) {
     throw Unavailable("cannot reach Redis at " + address_ + ": " + context_->errstr);

@@ -25,7 +25,10 @@ using ReplyPtr = core::CHandle<redisReply, freeReplyObject>;
 class RedisSession {
  public:
   // Connects, AUTHs and SELECTs as the daemon does; throws Unavailable.
+  // With [redis] sentinels it connects to the primary they name now.
   explicit RedisSession(const core::RedisConfig& config);
+  // To `target` (a server the sentinels named), with config's credentials.
+  RedisSession(const core::RedisConfig& config, const core::Endpoint& target);
 
   // One command; throws Unavailable on I/O errors and error replies.
   ReplyPtr command(const std::vector<std::string>& args);

@@ -106,6 +106,12 @@ JsonPtr queue_status(const core::Config& config) {
   const std::string& stream = config.redis.stream;
   JsonPtr out(json_object());
   json_object_set_new(out.get(), "redis", json_string(redis.address().c_str()));
+  if (!config.redis.sentinels.empty()) {
+    // Which primary the sentinels name now: the one the daemon follows too.
+    json_object_set_new(out.get(), "master_name", json_string(config.redis.master_name.c_str()));
+    json_object_set_new(out.get(), "sentinels",
+                        json_string(core::to_string(config.redis.sentinels).c_str()));
+  }
   json_object_set_new(out.get(), "stream", json_string(stream.c_str()));
   json_object_set_new(out.get(), "length", json_integer(redis.command({"XLEN", stream})->integer));
   json_object_set_new(out.get(), "group", json_string(config.redis.group.c_str()));
@@ -266,8 +272,14 @@ void print_locations(std::ostream& out, const core::Config& config, const json_t
 
 void print_text(std::ostream& out, const core::Config& config, const json_t* queue,
                 const json_t* daemon, const json_t* failed, const json_t* locations) {
-  out << "Queue: stream " << config.redis.stream << " on " << config.redis.address.to_string()
-      << "\n";
+  const char* primary = json_string_value(json_object_get(queue, "redis"));
+  out << "Queue: stream " << config.redis.stream << " on "
+      << (primary != nullptr ? primary : config.redis.address.to_string().c_str());
+  if (!config.redis.sentinels.empty()) {
+    out << " (primary '" << config.redis.master_name << "' named by the sentinels "
+        << core::to_string(config.redis.sentinels) << ")";
+  }
+  out << "\n";
   if (const char* error = json_string_value(json_object_get(queue, "error"))) {
     out << "  " << error << "\n";
   } else {

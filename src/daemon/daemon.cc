@@ -98,6 +98,12 @@ Daemon::Daemon(std::string config_path, core::Config config)
       base_(core::make_event_base()),
       supervisor_timer_(base_.get(), [this] { supervise(); }),
       watchdog_timeout_(core::SystemdNotifier::watchdog_timeout()) {
+  if (!config_.redis.sentinels.empty()) {
+    // Before any module or worker copies the config: they all connect to
+    // whatever this names.
+    config_.redis.primary = std::make_shared<core::RedisPrimary>();
+    sentinel_watcher_ = std::make_unique<queue::SentinelWatcher>(base_.get(), config_.redis);
+  }
   if (config_.http.rate_limit > 0) {
     rate_limiter_ =
         std::make_unique<http::ClientRateLimiter>(config_.http.rate_limit, config_.http.rate_burst);
@@ -142,10 +148,17 @@ Daemon::Daemon(std::string config_path, core::Config config)
   }
 }
 
+std::string Daemon::redis_address() const {
+  if (!config_.redis.primary) return config_.redis.address.to_string();
+  const core::RedisPrimary::Snapshot primary = config_.redis.primary->current();
+  return primary.address ? primary.address->to_string()
+                         : "(asking the sentinels for " + config_.redis.master_name + ")";
+}
+
 http::HealthSnapshot Daemon::health_snapshot() const {
   http::HealthSnapshot snapshot;
   snapshot.redis_up = metrics_.redis_up();
-  snapshot.redis_address = config_.redis.address.to_string();
+  snapshot.redis_address = redis_address();
   const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::steady_clock::now().time_since_epoch())
                                   .count();
@@ -168,10 +181,15 @@ Daemon::~Daemon() {
 }
 
 int Daemon::run() {
+  const std::string redis = config_.redis.sentinels.empty()
+                                ? config_.redis.address.to_string()
+                                : "sentinels " + core::to_string(config_.redis.sentinels) + " (" +
+                                      config_.redis.master_name + ")";
   core::log_info("starting", {{"LISTEN", config_.http.listen.to_string()},
-                              {"REDIS", config_.redis.address.to_string()},
+                              {"REDIS", redis},
                               {"THREADS", std::to_string(config_.http.threads)}});
-  notifier_.status("Waiting for Redis at " + config_.redis.address.to_string());
+  notifier_.status("Waiting for Redis at " + redis);
+  if (sentinel_watcher_) sentinel_watcher_->start();
   for (auto& worker : workers_) worker->start();
   for (auto& module : modules_) module->start();
   supervisor_timer_.start_periodic(kSupervisorInterval);
@@ -314,8 +332,7 @@ void Daemon::supervise() {
   } else if (ready_sent_ && reported_redis_up_ != redis_up) {
     reported_redis_up_ = redis_up;
     notifier_.status(redis_up ? "Accepting reports on " + config_.http.listen.to_string()
-                              : "Redis unavailable at " + config_.redis.address.to_string() +
-                                    "; answering 503");
+                              : "Redis unavailable at " + redis_address() + "; answering 503");
   }
   http::SharedBudget& inflight = edge_budgets_.inflight_bytes;
   if (memory_return_.should_trim(inflight.take_peak(), inflight.used())) {

@@ -22,6 +22,7 @@
 #include "http/ingest_worker.h"
 #include "http/rate_limiter.h"
 #include "http/tls_context.h"
+#include "queue/sentinel_watcher.h"
 
 namespace gpsrelay::daemon {
 
@@ -48,6 +49,8 @@ class Daemon {
   void supervise();
   // What /health and /ready render; read on the HTTP threads.
   http::HealthSnapshot health_snapshot() const;
+  // The primary in use: redis.address, or the one the sentinels named.
+  std::string redis_address() const;
   void reload();
   void reload_tls(const core::Config& fresh);
   void reload_tokens(const core::Config& fresh);
@@ -70,6 +73,8 @@ class Daemon {
   core::EventBasePtr base_;
   std::vector<core::EventPtr> signal_events_;
   core::Timer supervisor_timer_;
+  // Only with redis.sentinels: keeps config_.redis.primary current.
+  std::unique_ptr<queue::SentinelWatcher> sentinel_watcher_;
   // Before the workers, whose handlers they made; stopped after them.
   std::vector<std::unique_ptr<Module>> modules_;
   std::vector<std::unique_ptr<http::IngestWorker>> workers_;

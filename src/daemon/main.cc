@@ -12,6 +12,7 @@
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "daemon/daemon.h"
+#include "queue/sentinel_query.h"
 
 namespace {
 
@@ -106,6 +107,19 @@ int main(int argc, char** argv) {
   }
   if (check_only) {
     std::fputs(gpsrelay::core::render_config(config).c_str(), stdout);
+    if (!config.redis.sentinels.empty()) {
+      // Not a verdict on the file (the sentinels may be down right now),
+      // but what an operator checking a failover setup wants to see.
+      try {
+        const gpsrelay::queue::ResolvedPrimary primary =
+            gpsrelay::queue::resolve_primary(config.redis);
+        std::fprintf(stderr, "gpsrelayd: Redis primary '%s' is %s (named by sentinel %s)\n",
+                     config.redis.master_name.c_str(), primary.address.to_string().c_str(),
+                     primary.sentinel.to_string().c_str());
+      } catch (const gpsrelay::queue::SentinelQueryError& e) {
+        std::fprintf(stderr, "gpsrelayd: warning: %s\n", e.what());
+      }
+    }
     std::fprintf(stderr, "gpsrelayd: configuration %s is valid\n", config_path.c_str());
     return kExitClean;
   }

@@ -168,6 +168,8 @@ queue::ReportQueue::Options queue_options(const core::Config& config) {
   options.max_queue_length = config.redis.max_queue_length;
   options.command_timeout = config.redis.command_timeout;
   options.idempotency_ttl = config.redis.idempotency_ttl;
+  options.min_replicas_acked = config.redis.min_replicas_acked;
+  options.replica_ack_timeout = config.redis.replica_ack_timeout;
   return options;
 }
 

@@ -17,40 +17,67 @@ RedisConnection::RedisConnection(event_base* base, Options options, StateCallbac
       on_state_(std::move(on_state)),
       backoff_(options_.min_backoff),
       reconnect_timer_(base, [this] { connect(); }),
-      connect_timer_(base, [this] {
-        if (!up_) reset("connect timeout");
-      }) {}
+      connect_timer_(base,
+                     [this] {
+                       if (!up_) reset("connect timeout");
+                     }),
+      primary_timer_(base, [this] { check_primary(); }) {}
 
 RedisConnection::~RedisConnection() { close(); }
 
-void RedisConnection::start() { connect(); }
+void RedisConnection::start() {
+  if (options_.primary) primary_timer_.start_periodic(options_.primary_poll);
+  connect();
+}
 
 void RedisConnection::close() {
   closed_ = true;
   reconnect_timer_.stop();
   connect_timer_.stop();
-  if (context_ != nullptr) {
-    redisAsyncContext* context = context_;
-    context_ = nullptr;
-    redisAsyncFree(context);
-  }
+  primary_timer_.stop();
+  free_context();
   set_up(false);
 }
 
 void RedisConnection::reset(const char* reason) {
   if (closed_) return;
   core::log_warning("dropping Redis connection", {{"REASON", reason}});
-  if (context_ != nullptr) {
-    redisAsyncContext* context = context_;
-    context_ = nullptr;  // on_disconnect sees a foreign context and leaves us alone
-    redisAsyncFree(context);
-  }
+  free_context();
   handle_lost(reason);
+}
+
+void RedisConnection::free_context() {
+  if (context_ == nullptr) return;
+  redisAsyncContext* context = context_;
+  context_ = nullptr;  // on_disconnect sees a foreign context and leaves us alone
+  redisAsyncFree(context);
+}
+
+void RedisConnection::check_primary() {
+  if (closed_ || options_.primary->generation() == primary_generation_) return;
+  // A failover: whatever this connection has is now the old primary (dead,
+  // or a replica refusing writes). Replies still owed come back null, so
+  // their requests are answered 503 and retried by their clients.
+  free_context();
+  set_up(false);
+  connect_timer_.stop();
+  reconnect_timer_.stop();
+  backoff_ = options_.min_backoff;
+  connect();
 }
 
 void RedisConnection::connect() {
   if (closed_ || context_ != nullptr) return;
-  const core::Endpoint& address = options_.address;
+  core::Endpoint address = options_.address;
+  if (options_.primary) {
+    core::RedisPrimary::Snapshot primary = options_.primary->current();
+    primary_generation_ = primary.generation;
+    if (!primary.address) {
+      handle_lost("no sentinel has named the primary yet");
+      return;
+    }
+    address = std::move(*primary.address);
+  }
   redisAsyncContext* context = address.unix_path.empty()
                                    ? redisAsyncConnect(address.host.c_str(), address.port)
                                    : redisAsyncConnectUnix(address.unix_path.c_str());
@@ -88,11 +115,15 @@ void RedisConnection::handle_connect(const redisAsyncContext* context, int statu
     handle_lost(context->errstr);
     return;
   }
-  // AUTH and SELECT are pipelined; the connection counts as up only when
-  // every handshake reply is positive.
+  // AUTH, SELECT and ROLE are pipelined; the connection counts as up only
+  // when every handshake reply is positive.
   handshake_replies_pending_ = 0;
   if (!options_.password.empty()) send_handshake({"AUTH", options_.password});
-  send_handshake({"SELECT", std::to_string(options_.db)});
+  if (options_.db) send_handshake({"SELECT", std::to_string(*options_.db)});
+  // The sentinels' word can be stale (a failover under way, a restarted old
+  // primary not yet demoted): writes must only ever go to a real primary.
+  if (options_.primary) send_handshake({"ROLE"});
+  if (handshake_replies_pending_ == 0) handshake_done();
 }
 
 void RedisConnection::send_handshake(std::initializer_list<std::string_view> args) {
@@ -118,7 +149,18 @@ void RedisConnection::handle_handshake_reply(const redisAsyncContext* context,
     reset("handshake failed");
     return;
   }
+  // Only ROLE answers an array; its first element names the role.
+  if (r->type == REDIS_REPLY_ARRAY &&
+      (r->elements == 0 || r->element[0]->type != REDIS_REPLY_STRING ||
+       std::string_view(r->element[0]->str, r->element[0]->len) != "master")) {
+    reset("the server the sentinels named is not the primary (yet)");
+    return;
+  }
   if (--handshake_replies_pending_ > 0) return;
+  handshake_done();
+}
+
+void RedisConnection::handshake_done() {
   connect_timer_.stop();
   backoff_ = options_.min_backoff;
   if (was_up_before_) ++reconnects_;

@@ -18,10 +18,14 @@ ReportQueue::ReportQueue(event_base* base, Options options, ReportQueueListener&
       listener_(listener),
       connection_(base, options_.connection, [this](bool up) { on_connection_state(up); }),
       idempotency_ttl_ms_(std::to_string(options_.idempotency_ttl.count())),
-      poll_timer_(base, [this] { poll(); }) {}
+      min_replicas_text_(std::to_string(options_.min_replicas_acked)),
+      replica_ack_timeout_text_(std::to_string(options_.replica_ack_timeout.count())),
+      poll_timer_(base, [this] { poll(); }),
+      wait_timer_(base, [this] { send_wait(); }) {}
 
 ReportQueue::~ReportQueue() {
   poll_timer_.stop();
+  wait_timer_.stop();
   // Closing while this object is intact lets the null-reply callbacks of
   // outstanding appends reach the listener.
   connection_.close();
@@ -76,7 +80,71 @@ AppendStatus ReportQueue::append(const Report& report) {
                                      std::span<const std::string_view>(args.data(), count));
   if (!sent) return AppendStatus::kUnavailable;
   sent_at_.push_back(std::chrono::steady_clock::now());
+  // A zero delay runs after this iteration's other callbacks: every append
+  // they make rides on the same WAIT.
+  if (options_.min_replicas_acked > 0 && !wait_timer_.pending()) {
+    wait_timer_.start_once(std::chrono::milliseconds(0));
+  }
   return AppendStatus::kSent;
+}
+
+void ReportQueue::report_stored(std::string_view message_id, bool replayed) {
+  if (options_.min_replicas_acked == 0) {
+    listener_.on_report_stored(message_id, replayed);
+    return;
+  }
+  awaiting_replicas_.push_back({std::string(message_id), replayed, {}});
+}
+
+void ReportQueue::report_failed(std::string_view reason) {
+  // Held too, when results wait for a WAIT: the listener hears of every
+  // append in the order they were made.
+  if (options_.min_replicas_acked == 0) {
+    listener_.on_report_failed(reason);
+    return;
+  }
+  awaiting_replicas_.push_back({{}, false, std::string(reason)});
+}
+
+void ReportQueue::send_wait() {
+  if (awaiting_replicas_.empty() && sent_at_.empty()) return;
+  if (connection_.send(&ReportQueue::on_wait_reply, this,
+                       {"WAIT", min_replicas_text_, replica_ack_timeout_text_})) {
+    sent_at_.push_back(std::chrono::steady_clock::now());
+    return;
+  }
+  // The connection dropped: appends still unanswered come back null (and
+  // fail) on their own; those answered cannot be confirmed any more.
+  handle_wait_reply(nullptr);
+}
+
+void ReportQueue::on_wait_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<ReportQueue*>(privdata);
+  core::guarded("WAIT reply", [&] {
+    self->sent_at_.pop_front();
+    self->handle_wait_reply(static_cast<const redisReply*>(reply));
+  });
+}
+
+void ReportQueue::handle_wait_reply(const redisReply* r) {
+  // Every append answered before this reply was sent before this WAIT.
+  const bool acked = r != nullptr && r->type == REDIS_REPLY_INTEGER &&
+                     r->integer >= static_cast<long long>(options_.min_replicas_acked);
+  if (!acked) ++replica_ack_failures_;
+  const std::string_view not_acked =
+      r == nullptr ? "Redis connection lost before the replicas confirmed the write"
+                   : "too few Redis replicas confirmed the write in time";
+  std::vector<HeldResult> results;
+  results.swap(awaiting_replicas_);
+  for (const HeldResult& result : results) {
+    if (!result.error.empty()) {
+      listener_.on_report_failed(result.error);
+    } else if (acked) {
+      listener_.on_report_stored(result.message_id, result.replayed);
+    } else {
+      listener_.on_report_failed(not_acked);
+    }
+  }
 }
 
 void ReportQueue::on_append_reply(redisAsyncContext*, void* reply, void* privdata) {
@@ -88,7 +156,7 @@ void ReportQueue::on_append_reply(redisAsyncContext*, void* reply, void* privdat
 void ReportQueue::handle_append_reply(const redisReply* r) {
   sent_at_.pop_front();
   if (r == nullptr) {
-    listener_.on_report_failed("Redis connection lost");
+    report_failed("Redis connection lost");
     return;
   }
   // XADD answers the id; the idempotent script answers [id, replayed].
@@ -100,13 +168,13 @@ void ReportQueue::handle_append_reply(const redisReply* r) {
     const bool replayed = scripted && r->element[1]->integer != 0;
     if (!replayed && queue_length_ >= 0) ++queue_length_;
     last_refusal_.reset();
-    listener_.on_report_stored(std::string_view(id->str, id->len), replayed);
+    report_stored(std::string_view(id->str, id->len), replayed);
     return;
   }
   const std::string_view error = r->type == REDIS_REPLY_ERROR ? std::string_view(r->str, r->len)
                                                               : "unexpected reply to an append";
   handle_refusal(error);
-  listener_.on_report_failed(error);
+  report_failed(error);
 }
 
 void ReportQueue::handle_refusal(std::string_view error) {
@@ -116,14 +184,26 @@ void ReportQueue::handle_refusal(std::string_view error) {
   // SCRIPT FLUSH, or a Redis that lost its script cache without us
   // noticing a reconnect: load it again for the next request.
   if (error.starts_with("NOSCRIPT")) load_script();
+  // The primary became a replica under us (a failover; Sentinel normally
+  // drops our connection itself): reconnect, which finds the new primary.
+  // Not from here: this runs inside a hiredis reply callback.
+  if (kind == WriteError::kReadOnly) reset_wanted_ = true;
   // One line per interval however many requests Redis refuses.
   refusal_log_.log(core::LogLevel::kError, "Redis refused an append",
                    {{"ERROR", error}, {"STREAM", options_.stream}});
 }
 
 void ReportQueue::poll() {
-  if (!sent_at_.empty() &&
-      std::chrono::steady_clock::now() - sent_at_.front() > options_.command_timeout) {
+  if (reset_wanted_) {
+    reset_wanted_ = false;
+    connection_.reset("Redis answered READONLY: it is a replica now");
+    return;
+  }
+  // A WAIT may rightly take replica_ack_timeout on top of the round trip.
+  const auto overdue =
+      options_.command_timeout + (options_.min_replicas_acked > 0 ? options_.replica_ack_timeout
+                                                                  : std::chrono::milliseconds(0));
+  if (!sent_at_.empty() && std::chrono::steady_clock::now() - sent_at_.front() > overdue) {
     connection_.reset("Redis reply overdue");
     return;
   }

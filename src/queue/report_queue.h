@@ -6,7 +6,8 @@
 // created later would start at 0 but could miss entries the others already
 // deleted), watches the backlog (XLEN) for the max_queue_length limit, declares the connection
 // broken when a reply is redis.command_timeout late, and keeps track of writes Redis refuses (OOM,
-// READONLY, MISCONF) so /health can say so.
+// READONLY, MISCONF) so /health can say so. With min_replicas_acked it
+// answers a report only once a WAIT confirms that enough replicas have it.
 //
 // Replies on one connection come back in command order, so outstanding
 // appends form a FIFO: the listener is told about each append exactly once,
@@ -82,6 +83,11 @@ class ReportQueue {
     std::chrono::milliseconds command_timeout{1000};
     std::chrono::milliseconds idempotency_ttl{24LL * 60 * 60 * 1000};
     std::chrono::milliseconds length_poll_interval{100};
+    // > 0: a report counts as stored only once this many replicas have it.
+    // One WAIT follows each loop iteration's appends (pipelined behind
+    // them, so a batch costs one replication round trip, not one each).
+    unsigned min_replicas_acked = 0;
+    std::chrono::milliseconds replica_ack_timeout{100};
   };
 
   ReportQueue(event_base* base, Options options, ReportQueueListener& listener);
@@ -93,7 +99,7 @@ class ReportQueue {
   AppendStatus append(const Report& report);
 
   bool ready() const { return ready_; }
-  std::size_t in_flight() const { return sent_at_.size(); }
+  std::size_t in_flight() const { return sent_at_.size() + awaiting_replicas_.size(); }
   // Backlog estimate: last XLEN plus appends since; -1 before the first XLEN.
   std::int64_t queue_length() const { return queue_length_; }
   std::uint64_t reconnects() const { return connection_.reconnects(); }
@@ -105,14 +111,29 @@ class ReportQueue {
     std::chrono::steady_clock::time_point at;
   };
   const std::optional<Refusal>& last_refusal() const { return last_refusal_; }
+  // WAITs that came back with fewer replicas than min_replicas_acked (or
+  // none at all); each turned its batch of appends into 503s.
+  std::uint64_t replica_ack_failures() const { return replica_ack_failures_; }
 
  private:
   static void on_append_reply(redisAsyncContext*, void* reply, void* self);
   static void on_length_reply(redisAsyncContext*, void* reply, void* self);
   static void on_group_reply(redisAsyncContext*, void* reply, void* self);
   static void on_script_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_wait_reply(redisAsyncContext*, void* reply, void* self);
+
+  // An append's result held until a WAIT says whether replicas have it.
+  struct HeldResult {
+    std::string message_id;  // empty: the append itself failed (`error`)
+    bool replayed = false;
+    std::string error;
+  };
 
   void handle_append_reply(const redisReply* reply);
+  void report_stored(std::string_view message_id, bool replayed);
+  void report_failed(std::string_view reason);
+  void send_wait();
+  void handle_wait_reply(const redisReply* reply);
   void handle_refusal(std::string_view error);
   void load_script();
   void setup_step_done();
@@ -134,7 +155,14 @@ class ReportQueue {
   WriteErrorCounts write_errors_{};
   std::optional<Refusal> last_refusal_;
   core::ThrottledLog refusal_log_;
+  // Results of appends answered since the last WAIT was sent, in order.
+  std::vector<HeldResult> awaiting_replicas_;
+  std::string min_replicas_text_;
+  std::string replica_ack_timeout_text_;
+  std::uint64_t replica_ack_failures_ = 0;
+  bool reset_wanted_ = false;  // a READONLY reply: this is no primary any more
   core::Timer poll_timer_;
+  core::Timer wait_timer_;
 };
 
 }  // namespace gpsrelay::queue

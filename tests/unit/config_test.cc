@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 71);
+  EXPECT_EQ(keys, 76);
 }
 
 // ---- Values of every key ----
@@ -788,6 +788,11 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "max_queue_length = 1000000\n"
             "command_timeout = 1s\n"
             "idempotency_ttl = 1d\n"
+            "sentinels =\n"
+            "master_name = mymaster\n"
+            "sentinel_password =\n"
+            "min_replicas_acked = 0\n"
+            "replica_ack_timeout = 100ms\n"
             "\n"
             "[forward]\n"
             "targets =\n"
@@ -1027,6 +1032,58 @@ TEST(EventsConfig, ValuesKeysRenderAndParseBack) {
             std::string::npos)
       << rendered;
   EXPECT_EQ(parse(rendered), config);
+}
+
+TEST(ConfigValues, SentinelKeysDescribeTheHighAvailabilitySetup) {
+  const Config defaults = parse("");
+  EXPECT_TRUE(defaults.redis.sentinels.empty());
+  EXPECT_EQ(defaults.redis.master_name, "mymaster");
+  EXPECT_EQ(defaults.redis.min_replicas_acked, 0u);
+  EXPECT_EQ(defaults.redis.replica_ack_timeout, std::chrono::milliseconds(100));
+  EXPECT_EQ(defaults.redis.primary, nullptr);
+
+  const Config config = parse(
+      "[redis]\nsentinels = 10.0.0.1:26379, [fd00::2]:26379 ,sentinel-3:26380\n"
+      "master_name = gps\nsentinel_password = s3cret\nmin_replicas_acked = 1\n"
+      "replica_ack_timeout = 250ms\n");
+  ASSERT_EQ(config.redis.sentinels.size(), 3u);
+  EXPECT_EQ(config.redis.sentinels[0], (Endpoint{"10.0.0.1", 26379, ""}));
+  EXPECT_EQ(config.redis.sentinels[1], (Endpoint{"fd00::2", 26379, ""}));
+  EXPECT_EQ(config.redis.sentinels[2], (Endpoint{"sentinel-3", 26380, ""}));
+  EXPECT_EQ(to_string(config.redis.sentinels), "10.0.0.1:26379,[fd00::2]:26379,sentinel-3:26380");
+  EXPECT_EQ(config.redis.master_name, "gps");
+  EXPECT_EQ(config.redis.sentinel_password, "s3cret");
+  EXPECT_EQ(config.redis.min_replicas_acked, 1u);
+  EXPECT_EQ(config.redis.replica_ack_timeout, std::chrono::milliseconds(250));
+  // Rendered back, it parses to the same values; the password is masked.
+  const std::string rendered = render_config(config);
+  EXPECT_NE(rendered.find("sentinels = 10.0.0.1:26379,[fd00::2]:26379,sentinel-3:26380"),
+            std::string::npos);
+  EXPECT_EQ(rendered.find("s3cret"), std::string::npos);
+}
+
+TEST(ConfigErrors, BadSentinelKeysNameTheirLine) {
+  EXPECT_EQ(error_of("[redis]\nsentinels = 10.0.0.1:26379,,10.0.0.2:26379\n"),
+            "gpsrelay.conf:2: invalid value '10.0.0.1:26379,,10.0.0.2:26379' for 'sentinels' in "
+            "[redis]: empty entry in the comma-separated list");
+  EXPECT_NE(error_of("[redis]\n\nsentinels = unix:/run/sentinel.sock\n").find("gpsrelay.conf:3:"),
+            std::string::npos);
+  EXPECT_NE(error_of("[redis]\nsentinels = sentinel-1\n").find("gpsrelay.conf:2:"),
+            std::string::npos);
+  EXPECT_NE(error_of("[redis]\nmaster_name =\n").find("gpsrelay.conf:2:"), std::string::npos);
+  EXPECT_NE(error_of("[redis]\nmin_replicas_acked = -1\n").find("gpsrelay.conf:2:"),
+            std::string::npos);
+  EXPECT_NE(error_of("[redis]\nreplica_ack_timeout = 0\n").find("gpsrelay.conf:2:"),
+            std::string::npos);
+}
+
+TEST(ConfigValues, SentinelsComeFromTheEnvironmentToo) {
+  const Config config = parse("[redis]\nsentinels = 10.0.0.1:26379\n",
+                              environment({{"GPSRELAY_REDIS_SENTINELS", "127.0.0.1:1,127.0.0.1:2"},
+                                           {"GPSRELAY_REDIS_MIN_REPLICAS_ACKED", "2"}}));
+  ASSERT_EQ(config.redis.sentinels.size(), 2u);
+  EXPECT_EQ(config.redis.sentinels[1].port, 2);
+  EXPECT_EQ(config.redis.min_replicas_acked, 2u);
 }
 
 }  // namespace
