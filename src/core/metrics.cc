@@ -228,6 +228,10 @@ std::string MetricsRegistry::render_prometheus() const {
                       kRedisWriteErrorNames[i] + "\"}",
                   static_cast<double>(total));
   }
+  append_metric(out, "gpsrelay_redis_replica_ack_failures_total", "counter",
+                "Batches of appends fewer than redis.min_replicas_acked replicas confirmed in "
+                "time (their reports were answered 503).",
+                sum_of(&WorkerMetrics::redis_replica_ack_failures));
   append_metric(out, "gpsrelay_idempotent_replays_total", "counter",
                 "Reports answered with the message id of an earlier report with the same "
                 "Idempotency-Key.",

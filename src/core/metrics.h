@@ -98,6 +98,8 @@ struct WorkerMetrics {
   std::atomic<bool> redis_up{false};
   // Appends Redis refused, by queue::WriteError (oom, readonly, misconf, other).
   std::array<std::atomic<std::uint64_t>, kRedisWriteErrorNames.size()> redis_write_errors{};
+  // WAITs answered with too few replicas (redis.min_replicas_acked).
+  std::atomic<std::uint64_t> redis_replica_ack_failures{0};
   // 1 + queue::WriteError of the latest refusal when no append succeeded
   // since; 0 otherwise. With the steady-clock time of that refusal.
   std::atomic<int> redis_refusing{0};

@@ -775,6 +775,8 @@ void IngestWorker::publish_write_errors() {
   for (std::size_t i = 0; i < counts.size(); ++i) {
     metrics_.redis_write_errors[i].store(counts[i], std::memory_order_relaxed);
   }
+  metrics_.redis_replica_ack_failures.store(queue_.replica_ack_failures(),
+                                            std::memory_order_relaxed);
   const auto& refusal = queue_.last_refusal();
   metrics_.redis_refusing.store(refusal ? static_cast<int>(refusal->kind) + 1 : 0,
                                 std::memory_order_relaxed);
