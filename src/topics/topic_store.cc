@@ -86,6 +86,7 @@ TopicStore::TopicStore(event_base* base, const core::RedisConfig& redis,
       default_retention_(topics.retention),
       config_(topics),
       instance_(std::move(instance)),
+      acks_(base, connection_, redis.min_replicas_acked, redis.replica_ack_timeout),
       connection_(base, queue::RedisConnection::Options::from(redis), [this](bool up) {
         if (up) load_scripts();
       }) {}
@@ -119,6 +120,11 @@ void TopicStore::send(std::span<const std::string_view> args, ReplyFn done) {
   pending->done(nullptr);
 }
 
+void TopicStore::send_write(std::span<const std::string_view> args, ReplyFn done) {
+  send(args, std::move(done));
+  acks_.note_write();
+}
+
 void TopicStore::on_reply(redisAsyncContext*, void* reply, void* privdata) {
   const std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
   const auto* r = static_cast<const redisReply*>(reply);
@@ -138,9 +144,11 @@ void TopicStore::create(const CreateTopic& topic, std::function<void(Outcome)> d
   const std::string now = std::to_string(unix_ms_now());
   const std::string_view args[] = {"EVAL",     kCreateScript, "1",       meta,
                                    topic.name, partitions,    retention, now};
-  send(args, [done = std::move(done)](const redisReply* r) {
+  send_write(args, [this, done = std::move(done)](const redisReply* r) {
     if (failed(r)) return done(Outcome::kUnavailable);
-    done(integer(r) == 1 ? Outcome::kOk : Outcome::kExists);
+    if (integer(r) != 1) return done(Outcome::kExists);
+    acks_.after_replicas(
+        [done](bool acked) { done(acked ? Outcome::kOk : Outcome::kUnavailable); });
   });
 }
 
@@ -227,7 +235,7 @@ void TopicStore::publish(std::string_view name, std::span<const Message> message
     args.insert(args.end(), {numbers[2 * i], message.key, message.value, message.binary ? "1" : "0",
                              message.headers_json, numbers[2 * i + 1]});
   }
-  send(args, [done = std::move(done)](const redisReply* r) {
+  send_write(args, [this, done = std::move(done)](const redisReply* r) {
     std::vector<Published> published;
     if (r != nullptr && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOTOPIC")) {
       return done(Outcome::kNotFound, published);
@@ -237,7 +245,11 @@ void TopicStore::publish(std::string_view name, std::span<const Message> message
       published.push_back(
           {static_cast<unsigned>(integer(r->element[i])), std::string(text(r->element[i + 1]))});
     }
-    done(Outcome::kOk, std::move(published));
+    if (!acks_.enabled()) return done(Outcome::kOk, std::move(published));
+    acks_.after_replicas([done, published = std::move(published)](bool acked) mutable {
+      if (!acked) return done(Outcome::kUnavailable, {});
+      done(Outcome::kOk, std::move(published));
+    });
   });
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "queue/redis_connection.h"
+#include "queue/replica_acks.h"
 #include "topics/topic_meta.h"
 #include "topics/topic_requests.h"
 #include "topics/topic_scripts.h"
@@ -86,7 +87,8 @@ class TopicStore {
   void list(std::function<void(Outcome, std::vector<TopicInfo>)> done);
   void describe(std::string_view name, std::function<void(Outcome, TopicDetail)> done);
   void remove(std::string_view name, bool force, std::function<void(Outcome)> done);
-  // Appends `messages` in one round trip; answers once Redis has them all.
+  // Appends `messages` in one round trip; answers once Redis has them all
+  // (and with redis.min_replicas_acked, once that many replicas have them).
   void publish(std::string_view name, std::span<const Message> messages,
                std::function<void(Outcome, std::vector<Published>)> done);
 
@@ -117,6 +119,9 @@ class TopicStore {
   void load_scripts();
   // Sends `args`; an EVAL goes as EVALSHA of its script.
   void send(std::span<const std::string_view> args, ReplyFn done);
+  // The same for a write whose answer promises durability: a WAIT follows
+  // it when min_replicas_acked is set (see queue/replica_acks.h).
+  void send_write(std::span<const std::string_view> args, ReplyFn done);
   static void on_reply(redisAsyncContext*, void* reply, void* pending);
 
   const TopicKeys keys_;
@@ -124,6 +129,8 @@ class TopicStore {
   const core::TopicsConfig config_;
   const std::string instance_;
   std::uint64_t round_robin_ = 0;
+  // Before the connection: closing it calls back into both.
+  queue::ReplicaAcks acks_;
   queue::RedisConnection connection_;
 };
 

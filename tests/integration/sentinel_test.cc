@@ -208,6 +208,30 @@ TEST_F(SentinelTest, TooFewReplicasMeans503WithRetryAfterNeverA200) {
   EXPECT_TRUE(is_accepted(accepted)) << accepted;
 }
 
+TEST_F(SentinelTest, TopicPublishesWaitForTheReplicasToo) {
+  UpstreamServer upstream;
+  DaemonConfig config = sentinel_config(upstream, 2);
+  config.set("topics", "enabled", "true");
+  start(config);
+  const HttpResponse created =
+      http_request(make_post(daemon().url("/v1/topics"), R"({"name":"orders","partitions":2})"));
+  ASSERT_EQ(created.status, 201) << created;
+  const HttpResponse published = http_request(
+      make_post(daemon().url("/v1/topics/orders/publish"), R"({"key":"k","value":{"n":1}})"));
+  EXPECT_EQ(published.status, 201) << published;
+
+  // More replicas than exist: the publish is not confirmed, so not a 201.
+  config.set("redis", "min_replicas_acked", "3");
+  config.set("redis", "replica_ack_timeout", "50ms");
+  start(config);
+  const HttpResponse refused = http_request(
+      make_post(daemon().url("/v1/topics/orders/publish"), R"({"key":"k","value":{"n":2}})"));
+  EXPECT_EQ(refused.status, 503) << refused;
+  const HttpResponse batch = http_request(make_post(daemon().url("/v1/topics/orders/batch"),
+                                                    R"({"messages":[{"value":1},{"value":2}]})"));
+  EXPECT_EQ(batch.status, 503) << batch;
+}
+
 TEST_F(SentinelTest, ASentinelDownIsNoProblemAndTheFailoverIsStillFollowed) {
   topology_.kill_sentinel(0);  // the first one the daemon asks
   UpstreamServer upstream;
