@@ -97,6 +97,7 @@ ValueCache::ValueCache(event_base* base, const core::RedisConfig& redis,
                        const core::EventsConfig& events)
     : stream_(events.values_stream),
       ttl_ms_(std::to_string(events.cache_ttl.count())),
+      acks_(base, connection_, redis.min_replicas_acked, redis.replica_ack_timeout),
       connection_(base, queue::RedisConnection::Options::from(redis), [this](bool up) {
         if (up) load_scripts();
       }) {}
@@ -114,7 +115,7 @@ void ValueCache::write(const ValueRecord& record, std::string_view request_id,
   send(
       {"EVALSHA", sha_of(kWriteScript), "2", stream_, value_cache_key(stream_, record.user_id),
        format_value_record(record), std::to_string(record.ts_ms), ttl_ms_, std::string(request_id)},
-      [done = std::move(done)](const redisReply* r) {
+      [this, done = std::move(done)](const redisReply* r) {
         Written out;
         if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
             r->element[0]->type != REDIS_REPLY_STRING) {
@@ -124,8 +125,12 @@ void ValueCache::write(const ValueRecord& record, std::string_view request_id,
         out.ok = true;
         out.stream_id = std::string(text(r->element[0]));
         out.cached = r->element[1]->type == REDIS_REPLY_INTEGER && r->element[1]->integer == 1;
-        done(std::move(out));
-      });
+        acks_.after_replicas([done, out = std::move(out)](bool acked) mutable {
+          if (!acked) out = Written{false, {}, false, "too few Redis replicas confirmed the write"};
+          done(std::move(out));
+        });
+      },
+      /*write=*/true);
 }
 
 void ValueCache::read(std::string_view user_id, std::function<void(Cached)> done) {
@@ -149,8 +154,8 @@ void ValueCache::fill(const ValueRecord& record, std::function<void(bool ok)> do
        });
 }
 
-void ValueCache::send(std::vector<std::string> args, ReplyFn done) {
-  auto pending = std::make_unique<Pending>(Pending{std::move(args), std::move(done), this});
+void ValueCache::send(std::vector<std::string> args, ReplyFn done, bool write) {
+  auto pending = std::make_unique<Pending>(Pending{std::move(args), std::move(done), this, write});
   if (send_pending(pending)) return;
   core::guarded("values reply", [&] { pending->done(nullptr); });
 }
@@ -160,6 +165,7 @@ bool ValueCache::send_pending(std::unique_ptr<Pending>& pending) {
   // hiredis calls back exactly once for a sent command: the callback takes
   // the Pending back from there.
   if (!connection_.send(&ValueCache::on_reply, pending.get(), std::span(args))) return false;
+  if (pending->write) acks_.note_write();
   static_cast<void>(pending.release());
   return true;
 }

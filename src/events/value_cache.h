@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "events/value_request.h"
 #include "queue/redis_connection.h"
+#include "queue/replica_acks.h"
 
 struct redisReply;
 
@@ -63,15 +64,18 @@ class ValueCache {
     std::vector<std::string> args;
     ReplyFn done;
     ValueCache* cache;
+    bool write = false;  // a WAIT must follow it (redis.min_replicas_acked)
     bool resent = false;
   };
   void load_scripts();
-  void send(std::vector<std::string> args, ReplyFn done);
+  void send(std::vector<std::string> args, ReplyFn done, bool write = false);
   bool send_pending(std::unique_ptr<Pending>& pending);
   static void on_reply(redisAsyncContext*, void* reply, void* pending);
 
   const std::string stream_;
   const std::string ttl_ms_;
+  // Before the connection: closing it calls back into both.
+  queue::ReplicaAcks acks_;
   queue::RedisConnection connection_;
 };
 

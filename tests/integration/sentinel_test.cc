@@ -232,6 +232,22 @@ TEST_F(SentinelTest, TopicPublishesWaitForTheReplicasToo) {
   EXPECT_EQ(batch.status, 503) << batch;
 }
 
+TEST_F(SentinelTest, ValueWritesWaitForTheReplicasToo) {
+  UpstreamServer upstream;
+  DaemonConfig config = sentinel_config(upstream, 2);
+  config.set("events", "enabled", "true");
+  start(config);
+  const std::string body = R"({"user_id":"u-1","value":"v","ts":1000})";
+  const HttpResponse written = http_request("POST", daemon().url("/write"), body, kJsonContentType);
+  EXPECT_EQ(written.status, 202) << written;
+
+  config.set("redis", "min_replicas_acked", "3");
+  config.set("redis", "replica_ack_timeout", "50ms");
+  start(config);
+  const HttpResponse refused = http_request("POST", daemon().url("/write"), body, kJsonContentType);
+  EXPECT_EQ(refused.status, 503) << refused;
+}
+
 TEST_F(SentinelTest, ASentinelDownIsNoProblemAndTheFailoverIsStillFollowed) {
   topology_.kill_sentinel(0);  // the first one the daemon asks
   UpstreamServer upstream;
