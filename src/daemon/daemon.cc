@@ -135,8 +135,11 @@ Daemon::Daemon(std::string config_path, core::Config config)
         std::make_shared<const auth::TokenStore>(
             auth::TokenStore::load_file(config_.auth.read_tokens_file)));
   }
-  modules_ =
-      make_modules(config_, consumer_name(config_), metrics_, tokens_.get(), read_tokens_.get());
+  leases_ =
+      std::make_unique<queue::LeaseKeeper>(base_.get(), config_.redis, consumer_name(config_));
+  modules_ = make_modules(config_, consumer_name(config_), metrics_, tokens_.get(),
+                          read_tokens_.get(), *leases_);
+  metrics_.add_renderer([this](std::string& out) { leases_->render_metrics(out); });
   std::vector<http::HandlerFactory*> factories;
   for (const auto& module : modules_) factories.push_back(module.get());
   const http::WorkerContext context{
@@ -190,6 +193,7 @@ int Daemon::run() {
                               {"THREADS", std::to_string(config_.http.threads)}});
   notifier_.status("Waiting for Redis at " + redis);
   if (sentinel_watcher_) sentinel_watcher_->start();
+  leases_->start();
   for (auto& worker : workers_) worker->start();
   for (auto& module : modules_) module->start();
   supervisor_timer_.start_periodic(kSupervisorInterval);

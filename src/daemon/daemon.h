@@ -22,6 +22,7 @@
 #include "http/ingest_worker.h"
 #include "http/rate_limiter.h"
 #include "http/tls_context.h"
+#include "queue/lease.h"
 #include "queue/sentinel_watcher.h"
 
 namespace gpsrelay::daemon {
@@ -75,6 +76,8 @@ class Daemon {
   core::Timer supervisor_timer_;
   // Only with redis.sentinels: keeps config_.redis.primary current.
   std::unique_ptr<queue::SentinelWatcher> sentinel_watcher_;
+  // Leases of the modules' once-per-fleet jobs; outlives the modules.
+  std::unique_ptr<queue::LeaseKeeper> leases_;
   // Before the workers, whose handlers they made; stopped after them.
   std::vector<std::unique_ptr<Module>> modules_;
   std::vector<std::unique_ptr<http::IngestWorker>> workers_;

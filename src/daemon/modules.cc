@@ -17,11 +17,12 @@ namespace gpsrelay::daemon {
 std::vector<std::unique_ptr<Module>> make_modules(
     const core::Config& config, const std::string& consumer_name, core::MetricsRegistry& metrics,
     const core::SharedSlot<const auth::TokenStore>* tokens,
-    const core::SharedSlot<const auth::TokenStore>* read_tokens) {
+    const core::SharedSlot<const auth::TokenStore>* read_tokens, queue::LeaseKeeper& leases) {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(std::make_unique<ingest::IngestModule>(config.http));
   if (!config.forward.targets.empty()) {
-    modules.push_back(std::make_unique<forward::ForwardModule>(config, consumer_name, metrics));
+    modules.push_back(
+        std::make_unique<forward::ForwardModule>(config, consumer_name, metrics, leases));
   } else {
     core::log_warning("forward.targets is empty: reports are queued but not forwarded");
   }
@@ -31,7 +32,7 @@ std::vector<std::unique_ptr<Module>> make_modules(
     modules.push_back(std::move(module));
   };
   if (config.locations.enabled) {
-    add_measured(std::make_unique<locations::LocationsModule>(config, consumer_name));
+    add_measured(std::make_unique<locations::LocationsModule>(config, consumer_name, leases));
     modules.push_back(
         std::make_unique<map::MapModule>(config.locations, map::map_dirs_from_environment()));
   }
@@ -51,7 +52,7 @@ std::vector<std::unique_ptr<Module>> make_modules(
   }
   if (config.topics.enabled) {
     auto topics_module =
-        std::make_unique<topics::TopicsModule>(config, consumer_name, serve_grpc ? 1 : 0);
+        std::make_unique<topics::TopicsModule>(config, consumer_name, leases, serve_grpc ? 1 : 0);
     if (serve_grpc) {
       grpc_services.push_back(grpc_api::make_topics_service(
           config, consumer_name, topics_module->notifier(), config.http.threads,

@@ -11,6 +11,7 @@
 #include "core/metrics.h"
 #include "core/shared_slot.h"
 #include "daemon/module.h"
+#include "queue/lease.h"
 
 namespace gpsrelay::daemon {
 
@@ -21,10 +22,11 @@ namespace gpsrelay::daemon {
 // routes and of their parts of /health). `consumer_name`: this instance's
 // stable name in consumer groups. `tokens`/`read_tokens`: the daemon's
 // token stores (nullptr when not configured) for front ends that check
-// tokens themselves (gRPC).
+// tokens themselves (gRPC). `leases`: where modules with once-per-fleet
+// jobs get their leases (queue/lease.h).
 std::vector<std::unique_ptr<Module>> make_modules(
     const core::Config& config, const std::string& consumer_name, core::MetricsRegistry& metrics,
-    const core::SharedSlot<const auth::TokenStore>* tokens = nullptr,
-    const core::SharedSlot<const auth::TokenStore>* read_tokens = nullptr);
+    const core::SharedSlot<const auth::TokenStore>* tokens,
+    const core::SharedSlot<const auth::TokenStore>* read_tokens, queue::LeaseKeeper& leases);
 
 }  // namespace gpsrelay::daemon

@@ -13,11 +13,12 @@ core::ForwardMetrics& register_metrics(core::MetricsRegistry& metrics,
 }  // namespace
 
 ForwardModule::ForwardModule(const core::Config& config, std::string consumer_name,
-                             core::MetricsRegistry& metrics)
+                             core::MetricsRegistry& metrics, queue::LeaseKeeper& leases)
     : group_(config.redis.group),
       mysql_address_(core::mysql_address(config.mysql)),
       metrics_(register_metrics(metrics, config.forward.targets)),
-      forwarder_(std::make_unique<Forwarder>(config, std::move(consumer_name), metrics_)) {}
+      forwarder_(std::make_unique<Forwarder>(config, std::move(consumer_name), metrics_,
+                                             &leases.lease("failed-packets-retention"))) {}
 
 void ForwardModule::add_health(http::HealthSnapshot& snapshot) const {
   snapshot.forwarding_configured = true;

@@ -11,13 +11,14 @@
 #include "core/metrics.h"
 #include "daemon/module.h"
 #include "forward/forwarder.h"
+#include "queue/lease.h"
 
 namespace gpsrelay::forward {
 
 class ForwardModule : public daemon::Module {
  public:
   ForwardModule(const core::Config& config, std::string consumer_name,
-                core::MetricsRegistry& metrics);
+                core::MetricsRegistry& metrics, queue::LeaseKeeper& leases);
 
   std::string_view name() const override { return "forwarding"; }
   void add_routes(http::RouteTable&) const override {}

@@ -36,7 +36,7 @@ queue::StreamConsumer::Options consumer_options(const core::Config& config, std:
 }  // namespace
 
 Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
-                     core::ForwardMetrics& metrics)
+                     core::ForwardMetrics& metrics, const queue::Lease* purge_lease)
     : targets_(config.forward.targets),
       extra_header_(config.forward.header),
       timeout_(config.forward.timeout),
@@ -60,7 +60,7 @@ Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
                       event_base_loopexit(base_.get(), nullptr);
                     }),
       stored_trigger_(base_.get(), [this] { acknowledge_stored(); }),
-      store_(config.mysql, store::FailureStore::Options{}, metrics.store,
+      store_(config.mysql, store::FailureStore::Options{.purge_lease = purge_lease}, metrics.store,
              [this](std::vector<std::string> ids) {
                {
                  const std::lock_guard<std::mutex> lock(stored_mutex_);

@@ -28,6 +28,7 @@
 #include "forward/balancer.h"
 #include "forward/http_sender.h"
 #include "forward/retry_schedule.h"
+#include "queue/lease.h"
 #include "queue/stream_consumer.h"
 #include "store/failure_store.h"
 
@@ -35,7 +36,9 @@ namespace gpsrelay::forward {
 
 class Forwarder : private queue::StreamConsumerListener {
  public:
-  Forwarder(const core::Config& config, std::string consumer_name, core::ForwardMetrics& metrics);
+  // `purge_lease`: the failed-packets retention runs while it is held.
+  Forwarder(const core::Config& config, std::string consumer_name, core::ForwardMetrics& metrics,
+            const queue::Lease* purge_lease = nullptr);
   ~Forwarder() override;
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;

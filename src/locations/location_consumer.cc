@@ -56,8 +56,10 @@ queue::StreamConsumer::Options consumer_options(const core::Config& config,
   return options;
 }
 
-store::HistoryStore::Options history_options(const core::LocationsConfig& locations) {
+store::HistoryStore::Options history_options(const core::LocationsConfig& locations,
+                                             const queue::Lease* upkeep_lease) {
   store::HistoryStore::Options options;
+  options.upkeep_lease = upkeep_lease;
   options.batch_size = locations.batch_size;
   options.batch_interval = locations.batch_interval;
   options.retention = locations.history_retention;
@@ -74,7 +76,7 @@ Source source_from_field(std::string_view field) {
 }
 
 LocationConsumer::LocationConsumer(const core::Config& config, std::string consumer_name,
-                                   LocationMetrics& metrics)
+                                   LocationMetrics& metrics, const queue::Lease* upkeep_lease)
     : keys_(config.redis.stream),
       ttl_ms_(config.locations.ttl.count()),
       metrics_(metrics),
@@ -89,7 +91,7 @@ LocationConsumer::LocationConsumer(const core::Config& config, std::string consu
       committed_trigger_(base_.get(), [this] { acknowledge_committed(); }) {
   if (config.locations.history) {
     history_ = std::make_unique<store::HistoryStore>(
-        config.mysql, history_options(config.locations), metrics_.history,
+        config.mysql, history_options(config.locations, upkeep_lease), metrics_.history,
         [this](std::vector<std::string> ids) {
           {
             const std::lock_guard<std::mutex> lock(committed_mutex_);

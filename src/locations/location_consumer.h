@@ -29,6 +29,7 @@
 #include "locations/location_metrics.h"
 #include "locations/location_record.h"
 #include "locations/location_state.h"
+#include "queue/lease.h"
 #include "queue/redis_connection.h"
 #include "queue/stream_consumer.h"
 #include "store/history_store.h"
@@ -37,7 +38,10 @@ namespace gpsrelay::locations {
 
 class LocationConsumer : private queue::StreamConsumerListener {
  public:
-  LocationConsumer(const core::Config& config, std::string consumer_name, LocationMetrics& metrics);
+  // `upkeep_lease`: the history table's hourly partition upkeep runs while
+  // it is held (null: always).
+  LocationConsumer(const core::Config& config, std::string consumer_name, LocationMetrics& metrics,
+                   const queue::Lease* upkeep_lease = nullptr);
   ~LocationConsumer() override;
   LocationConsumer(const LocationConsumer&) = delete;
   LocationConsumer& operator=(const LocationConsumer&) = delete;

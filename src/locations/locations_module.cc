@@ -23,7 +23,8 @@ void render_by_source(std::string& out, const char* name, const char* help,
 
 }  // namespace
 
-LocationsModule::LocationsModule(const core::Config& config, std::string consumer_name)
+LocationsModule::LocationsModule(const core::Config& config, std::string consumer_name,
+                                 queue::LeaseKeeper& leases)
     : config_(config),
       osmand_connections_(config.http.max_connections),
       live_clients_(config.locations.live_max_clients),
@@ -31,7 +32,9 @@ LocationsModule::LocationsModule(const core::Config& config, std::string consume
   if (config_.locations.history) {
     routes_ = std::make_unique<store::RouteReader>(config_.mysql, store::RouteReader::Options{});
   }
-  consumer_ = std::make_unique<LocationConsumer>(config_, std::move(consumer_name), metrics_);
+  consumer_ = std::make_unique<LocationConsumer>(
+      config_, std::move(consumer_name), metrics_,
+      config_.locations.history ? &leases.lease("history-partitions") : nullptr);
 }
 
 void LocationsModule::add_routes(http::RouteTable& routes) const { add_location_routes(routes); }

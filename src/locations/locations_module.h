@@ -15,6 +15,7 @@
 #include "live/live_metrics.h"
 #include "locations/location_consumer.h"
 #include "locations/location_metrics.h"
+#include "queue/lease.h"
 #include "store/route_reader.h"
 
 namespace gpsrelay::locations {
@@ -22,7 +23,8 @@ namespace gpsrelay::locations {
 class LocationsModule : public daemon::Module {
  public:
   // Destroying it stops and joins its threads (the members' destructors).
-  LocationsModule(const core::Config& config, std::string consumer_name);
+  LocationsModule(const core::Config& config, std::string consumer_name,
+                  queue::LeaseKeeper& leases);
 
   std::string_view name() const override { return "locations"; }
 

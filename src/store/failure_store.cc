@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "core/thread.h"
+#include "queue/lease.h"
 #include "store/mysql_connection.h"
 #include "store/schema.h"
 
@@ -121,7 +122,7 @@ void FailureStore::run() {
       }
       if (!batch.empty()) store(batch);
       if (std::chrono::steady_clock::now() >= next_purge_) {
-        purge_expired();
+        if (options_.purge_lease == nullptr || options_.purge_lease->held()) purge_expired();
         next_purge_ = std::chrono::steady_clock::now() + interval;
       }
     } catch (const MysqlError& error) {

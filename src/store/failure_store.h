@@ -26,6 +26,10 @@
 #include "core/config.h"
 #include "core/metrics.h"
 
+namespace gpsrelay::queue {
+class Lease;
+}  // namespace gpsrelay::queue
+
 namespace gpsrelay::store {
 
 struct FailedPacket {
@@ -44,6 +48,9 @@ class FailureStore {
     std::size_t max_backlog = 10000;  // packets waiting for MySQL
     std::size_t max_batch = 256;      // rows per transaction
     std::size_t purge_batch = 1000;   // rows per retention DELETE
+    // When set, the retention purge runs only while it is held: one
+    // instance of a fleet purges (queue/lease.h). Null = always.
+    const queue::Lease* purge_lease = nullptr;
   };
   // Called on the store's thread with the ids whose rows are committed.
   using StoredCallback = std::function<void(std::vector<std::string> message_ids)>;

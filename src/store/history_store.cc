@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/thread.h"
+#include "queue/lease.h"
 #include "store/history_schema.h"
 #include "store/mysql_connection.h"
 
@@ -204,7 +205,13 @@ void HistoryStore::run() {
         continue;
       }
       if (!batch.empty()) write(batch);
-      if (Clock::now() >= next_maintenance_) maintain();
+      if (Clock::now() >= next_maintenance_) {
+        if (options_.upkeep_lease == nullptr || options_.upkeep_lease->held()) {
+          maintain();
+        } else {
+          next_maintenance_ = Clock::now() + kMaintenanceInterval;
+        }
+      }
     } catch (const MysqlError& error) {
       if (session_) {
         core::log_error("MySQL failed; location history waits, unacknowledged, until it is back",

@@ -31,6 +31,10 @@
 #include "core/metrics.h"
 #include "locations/location_record.h"
 
+namespace gpsrelay::queue {
+class Lease;
+}  // namespace gpsrelay::queue
+
 namespace gpsrelay::store {
 
 // One stream entry's records (at least one).
@@ -46,6 +50,10 @@ class HistoryStore {
     std::chrono::milliseconds batch_interval{1000};  // the oldest entry waits at most this
     std::chrono::milliseconds retention{90LL * 24 * 60 * 60 * 1000};  // whole days are dropped
     std::size_t max_backlog_rows = 200000;                            // rows waiting for MySQL
+    // When set, the hourly partition upkeep runs only while it is held: one
+    // instance of a fleet alters the table (queue/lease.h). The upkeep at
+    // connect always runs. Null = always.
+    const queue::Lease* upkeep_lease = nullptr;
   };
   // Called on the store's thread, after COMMIT, with the ids of the entries
   // whose rows are all committed; each submitted entry once. It must not

@@ -27,10 +27,12 @@ std::int64_t unix_ms_now() {
 }  // namespace
 
 TopicNotifier::TopicNotifier(const core::RedisConfig& redis, const core::TopicsConfig& topics,
-                             std::size_t workers, std::string instance)
+                             std::size_t workers, std::string instance,
+                             const queue::Lease* release_lease)
     : keys_(topics.prefix),
       channel_(topics.prefix + "notify"),
       instance_(std::move(instance)),
+      release_lease_(release_lease),
       started_ms_(std::to_string(unix_ms_now())),
       inboxes_(workers, nullptr),
       base_(core::make_event_base()),
@@ -146,6 +148,7 @@ std::vector<LagSample> TopicNotifier::lag() const {
 
 void TopicNotifier::release_due() {
   if (releasing_ || !commands_.up()) return;
+  if (release_lease_ != nullptr && !release_lease_->held()) return;
   const std::string now = std::to_string(unix_ms_now());
   const std::string_view args[] = {"EVAL", kReleaseDelayedScript, "0", keys_.prefix(),
                                    now,    kReleaseBatch};

@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/event_loop.h"
 #include "core/mailbox.h"
+#include "queue/lease.h"
 #include "queue/redis_connection.h"
 #include "topics/topic_scripts.h"
 
@@ -44,8 +45,11 @@ struct LagSample {
 
 class TopicNotifier {
  public:
+  // `release_lease`: delayed messages are moved to their topics only while
+  // it is held, by one instance of a fleet (null: always).
   TopicNotifier(const core::RedisConfig& redis, const core::TopicsConfig& topics,
-                std::size_t workers, std::string instance);
+                std::size_t workers, std::string instance,
+                const queue::Lease* release_lease = nullptr);
   ~TopicNotifier();
   TopicNotifier(const TopicNotifier&) = delete;
   TopicNotifier& operator=(const TopicNotifier&) = delete;
@@ -74,6 +78,7 @@ class TopicNotifier {
   const TopicKeys keys_;
   const std::string channel_;
   const std::string instance_;
+  const queue::Lease* release_lease_;
   const std::string started_ms_;
   std::vector<TopicInbox*> inboxes_;
   core::EventBasePtr base_;

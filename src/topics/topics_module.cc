@@ -14,10 +14,11 @@ std::string labelled(const char* name, const LagSample& s) {
 }  // namespace
 
 TopicsModule::TopicsModule(const core::Config& config, std::string instance,
-                           std::size_t extra_inboxes)
+                           queue::LeaseKeeper& leases, std::size_t extra_inboxes)
     : config_(config),
       instance_(std::move(instance)),
-      notifier_(config.redis, config.topics, config.http.threads + extra_inboxes, instance_) {}
+      notifier_(config.redis, config.topics, config.http.threads + extra_inboxes, instance_,
+                &leases.lease("topics-delayed")) {}
 
 void TopicsModule::add_routes(http::RouteTable& routes) const { add_topic_routes(routes); }
 

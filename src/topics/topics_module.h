@@ -19,7 +19,8 @@ class TopicsModule : public daemon::Module {
   // `instance` names this gpsrelayd to the others (the consumer name).
   // `extra_inboxes`: notification inboxes beyond the HTTP workers' (the
   // gRPC service's), attached at indexes http.threads and up.
-  TopicsModule(const core::Config& config, std::string instance, std::size_t extra_inboxes = 0);
+  TopicsModule(const core::Config& config, std::string instance, queue::LeaseKeeper& leases,
+               std::size_t extra_inboxes = 0);
 
   // For the other front ends of the topics (gRPC) to attach their inboxes.
   TopicNotifier& notifier() { return notifier_; }
