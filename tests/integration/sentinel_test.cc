@@ -143,6 +143,13 @@ TEST_F(SentinelTest, IngestGoesToThePrimaryTheSentinelsNameAndCtlShowsIt) {
   EXPECT_EQ(exit_code(status), 0) << status.err;
   EXPECT_NE(status.out.find(primary_address), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("named by the sentinels"), std::string::npos) << status.out;
+
+  const CommandResult check =
+      run_gpsrelayd({"--check-config", "-c", daemon().config_path().string()}, scratch.path());
+  EXPECT_EQ(exit_code(check), 0) << check.err;
+  EXPECT_NE(check.err.find("Redis primary 'gpsrelay-test' is " + primary_address),
+            std::string::npos)
+      << check.err;
 }
 
 TEST_F(SentinelTest, PrimaryKilledUnderLoadLosesNoReplicaAcknowledgedReport) {
