@@ -103,6 +103,12 @@ Daemon::Daemon(std::string config_path, core::Config config)
     // whatever this names.
     config_.redis.primary = std::make_shared<core::RedisPrimary>();
     sentinel_watcher_ = std::make_unique<queue::SentinelWatcher>(base_.get(), config_.redis);
+    metrics_.add_renderer([this](std::string& out) {
+      core::append_metric(
+          out, "gpsrelay_redis_primary_changes_total", "counter",
+          "Times the sentinels named a new Redis primary and gpsrelayd moved to it.",
+          static_cast<double>(sentinel_watcher_->failovers()));
+    });
   }
   if (config_.http.rate_limit > 0) {
     rate_limiter_ =

@@ -49,13 +49,20 @@ void ReplicaAcks::on_wait_reply(redisAsyncContext*, void* reply, void* privdata)
   const auto* r = static_cast<const redisReply*>(reply);
   core::guarded("WAIT reply", [&] {
     --self->waits_in_flight_;
-    self->finish(r != nullptr && r->type == REDIS_REPLY_INTEGER &&
-                 r->integer >= static_cast<long long>(self->min_replicas_));
+    self->finish(r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1);
   });
 }
 
-void ReplicaAcks::finish(bool acked) {
-  if (!acked) ++failures_;
+void ReplicaAcks::finish(long long replicas) {
+  const bool acked = replicas >= static_cast<long long>(min_replicas_);
+  if (!acked) {
+    ++failures_;
+    failure_log_.log(
+        core::LogLevel::kWarning, "too few Redis replicas confirmed writes in time; answering 503",
+        {{"WANTED", min_replicas_text_},
+         {"CONFIRMED", replicas < 0 ? "none (connection lost)" : std::to_string(replicas)},
+         {"TIMEOUT_MS", timeout_text_}});
+  }
   std::vector<std::function<void(bool)>> ready;
   ready.swap(waiting_);
   for (auto& then : ready) then(acked);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "core/log_throttle.h"
 #include "queue/redis_connection.h"
 
 namespace gpsrelay::queue {
@@ -40,13 +41,15 @@ class ReplicaAcks {
   void note_write();
   // From the write's reply callback, when it succeeded.
   void after_replicas(std::function<void(bool acked)> then);
+  // Continuations waiting for a WAIT reply.
+  std::size_t waiting() const { return waiting_.size(); }
   // WAITs that came back with too few replicas, or none.
   std::uint64_t failures() const { return failures_; }
 
  private:
   static void on_wait_reply(redisAsyncContext*, void* reply, void* self);
   void send_wait();
-  void finish(bool acked);
+  void finish(long long replicas);
 
   RedisConnection& connection_;
   unsigned min_replicas_;
@@ -55,6 +58,7 @@ class ReplicaAcks {
   std::vector<std::function<void(bool)>> waiting_;
   int waits_in_flight_ = 0;
   std::uint64_t failures_ = 0;
+  core::ThrottledLog failure_log_;
   core::Timer wait_timer_;
 };
 

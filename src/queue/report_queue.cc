@@ -16,16 +16,13 @@ namespace gpsrelay::queue {
 ReportQueue::ReportQueue(event_base* base, Options options, ReportQueueListener& listener)
     : options_(std::move(options)),
       listener_(listener),
+      acks_(base, connection_, options_.min_replicas_acked, options_.replica_ack_timeout),
       connection_(base, options_.connection, [this](bool up) { on_connection_state(up); }),
       idempotency_ttl_ms_(std::to_string(options_.idempotency_ttl.count())),
-      min_replicas_text_(std::to_string(options_.min_replicas_acked)),
-      replica_ack_timeout_text_(std::to_string(options_.replica_ack_timeout.count())),
-      poll_timer_(base, [this] { poll(); }),
-      wait_timer_(base, [this] { send_wait(); }) {}
+      poll_timer_(base, [this] { poll(); }) {}
 
 ReportQueue::~ReportQueue() {
   poll_timer_.stop();
-  wait_timer_.stop();
   // Closing while this object is intact lets the null-reply callbacks of
   // outstanding appends reach the listener.
   connection_.close();
@@ -80,71 +77,33 @@ AppendStatus ReportQueue::append(const Report& report) {
                                      std::span<const std::string_view>(args.data(), count));
   if (!sent) return AppendStatus::kUnavailable;
   sent_at_.push_back(std::chrono::steady_clock::now());
-  // A zero delay runs after this iteration's other callbacks: every append
-  // they make rides on the same WAIT.
-  if (options_.min_replicas_acked > 0 && !wait_timer_.pending()) {
-    wait_timer_.start_once(std::chrono::milliseconds(0));
-  }
+  acks_.note_write();
   return AppendStatus::kSent;
 }
 
 void ReportQueue::report_stored(std::string_view message_id, bool replayed) {
-  if (options_.min_replicas_acked == 0) {
+  if (!acks_.enabled()) {
     listener_.on_report_stored(message_id, replayed);
     return;
   }
-  awaiting_replicas_.push_back({std::string(message_id), replayed, {}});
-}
-
-void ReportQueue::report_failed(std::string_view reason) {
-  // Held too, when results wait for a WAIT: the listener hears of every
-  // append in the order they were made.
-  if (options_.min_replicas_acked == 0) {
-    listener_.on_report_failed(reason);
-    return;
-  }
-  awaiting_replicas_.push_back({{}, false, std::string(reason)});
-}
-
-void ReportQueue::send_wait() {
-  if (awaiting_replicas_.empty() && sent_at_.empty()) return;
-  if (connection_.send(&ReportQueue::on_wait_reply, this,
-                       {"WAIT", min_replicas_text_, replica_ack_timeout_text_})) {
-    sent_at_.push_back(std::chrono::steady_clock::now());
-    return;
-  }
-  // The connection dropped: appends still unanswered come back null (and
-  // fail) on their own; those answered cannot be confirmed any more.
-  handle_wait_reply(nullptr);
-}
-
-void ReportQueue::on_wait_reply(redisAsyncContext*, void* reply, void* privdata) {
-  auto* self = static_cast<ReportQueue*>(privdata);
-  core::guarded("WAIT reply", [&] {
-    self->sent_at_.pop_front();
-    self->handle_wait_reply(static_cast<const redisReply*>(reply));
+  acks_.after_replicas([this, id = std::string(message_id), replayed](bool acked) {
+    if (acked) {
+      listener_.on_report_stored(id, replayed);
+    } else {
+      listener_.on_report_failed("too few Redis replicas confirmed the write in time");
+    }
   });
 }
 
-void ReportQueue::handle_wait_reply(const redisReply* r) {
-  // Every append answered before this reply was sent before this WAIT.
-  const bool acked = r != nullptr && r->type == REDIS_REPLY_INTEGER &&
-                     r->integer >= static_cast<long long>(options_.min_replicas_acked);
-  if (!acked) ++replica_ack_failures_;
-  const std::string_view not_acked =
-      r == nullptr ? "Redis connection lost before the replicas confirmed the write"
-                   : "too few Redis replicas confirmed the write in time";
-  std::vector<HeldResult> results;
-  results.swap(awaiting_replicas_);
-  for (const HeldResult& result : results) {
-    if (!result.error.empty()) {
-      listener_.on_report_failed(result.error);
-    } else if (acked) {
-      listener_.on_report_stored(result.message_id, result.replayed);
-    } else {
-      listener_.on_report_failed(not_acked);
-    }
+void ReportQueue::report_failed(std::string_view reason) {
+  // Queued behind the successes before it, when those wait for a WAIT: the
+  // listener hears of every append in the order they were made.
+  if (!acks_.enabled()) {
+    listener_.on_report_failed(reason);
+    return;
   }
+  acks_.after_replicas(
+      [this, reason = std::string(reason)](bool) { listener_.on_report_failed(reason); });
 }
 
 void ReportQueue::on_append_reply(redisAsyncContext*, void* reply, void* privdata) {
@@ -238,10 +197,16 @@ void ReportQueue::on_connection_state(bool up) {
 void ReportQueue::load_script() {
   // KEYS: the stream and the idempotency key's name. ARGV: the entry's
   // field names and values, then the key's lifetime in milliseconds. One
-  // call, so a key and its entry are written together or not at all.
+  // call, so a key and its entry are written together or not at all. A
+  // replay rewrites the key as it is: a write of this connection after the
+  // first report's entry, so the WAIT behind it (min_replicas_acked) only
+  // answers once replicas have that entry too, whoever appended it.
   static constexpr std::string_view kIdempotentAppend = R"lua(
 local id = redis.call('GET', KEYS[2])
-if id then return {id, 1} end
+if id then
+  redis.call('SET', KEYS[2], id, 'KEEPTTL')
+  return {id, 1}
+end
 id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 1, #ARGV - 1))
 redis.call('SET', KEYS[2], id, 'PX', ARGV[#ARGV])
 return {id, 0}

@@ -25,6 +25,7 @@
 #include "core/event_loop.h"
 #include "core/log_throttle.h"
 #include "queue/redis_connection.h"
+#include "queue/replica_acks.h"
 #include "queue/write_error.h"
 
 namespace gpsrelay::queue {
@@ -99,7 +100,7 @@ class ReportQueue {
   AppendStatus append(const Report& report);
 
   bool ready() const { return ready_; }
-  std::size_t in_flight() const { return sent_at_.size() + awaiting_replicas_.size(); }
+  std::size_t in_flight() const { return sent_at_.size() + acks_.waiting(); }
   // Backlog estimate: last XLEN plus appends since; -1 before the first XLEN.
   std::int64_t queue_length() const { return queue_length_; }
   std::uint64_t reconnects() const { return connection_.reconnects(); }
@@ -113,27 +114,18 @@ class ReportQueue {
   const std::optional<Refusal>& last_refusal() const { return last_refusal_; }
   // WAITs that came back with fewer replicas than min_replicas_acked (or
   // none at all); each turned its batch of appends into 503s.
-  std::uint64_t replica_ack_failures() const { return replica_ack_failures_; }
+  std::uint64_t replica_ack_failures() const { return acks_.failures(); }
 
  private:
   static void on_append_reply(redisAsyncContext*, void* reply, void* self);
   static void on_length_reply(redisAsyncContext*, void* reply, void* self);
   static void on_group_reply(redisAsyncContext*, void* reply, void* self);
   static void on_script_reply(redisAsyncContext*, void* reply, void* self);
-  static void on_wait_reply(redisAsyncContext*, void* reply, void* self);
-
-  // An append's result held until a WAIT says whether replicas have it.
-  struct HeldResult {
-    std::string message_id;  // empty: the append itself failed (`error`)
-    bool replayed = false;
-    std::string error;
-  };
 
   void handle_append_reply(const redisReply* reply);
   void report_stored(std::string_view message_id, bool replayed);
   void report_failed(std::string_view reason);
-  void send_wait();
-  void handle_wait_reply(const redisReply* reply);
+
   void handle_refusal(std::string_view error);
   void load_script();
   void setup_step_done();
@@ -143,6 +135,8 @@ class ReportQueue {
 
   Options options_;
   ReportQueueListener& listener_;
+  // Before the connection: closing it (destructor) calls back into both.
+  ReplicaAcks acks_;
   RedisConnection connection_;
   std::deque<std::chrono::steady_clock::time_point> sent_at_;
   std::int64_t queue_length_ = -1;
@@ -155,14 +149,8 @@ class ReportQueue {
   WriteErrorCounts write_errors_{};
   std::optional<Refusal> last_refusal_;
   core::ThrottledLog refusal_log_;
-  // Results of appends answered since the last WAIT was sent, in order.
-  std::vector<HeldResult> awaiting_replicas_;
-  std::string min_replicas_text_;
-  std::string replica_ack_timeout_text_;
-  std::uint64_t replica_ack_failures_ = 0;
   bool reset_wanted_ = false;  // a READONLY reply: this is no primary any more
   core::Timer poll_timer_;
-  core::Timer wait_timer_;
 };
 
 }  // namespace gpsrelay::queue

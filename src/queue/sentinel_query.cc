@@ -4,8 +4,10 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "queue/sentinel_messages.h"
@@ -58,19 +60,18 @@ class Session {
   ContextPtr context_;
 };
 
-core::Endpoint ask_sentinel(const core::RedisConfig& redis, const core::Endpoint& sentinel,
-                            std::chrono::milliseconds timeout) {
+MasterInfo ask_sentinel(const core::RedisConfig& redis, const core::Endpoint& sentinel,
+                        std::chrono::milliseconds timeout) {
   Session session(sentinel, timeout);
   if (!redis.sentinel_password.empty()) session.command({"AUTH", redis.sentinel_password});
-  const ReplyPtr reply =
-      session.command({"SENTINEL", "get-master-addr-by-name", redis.master_name});
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
-    throw SentinelQueryError("does not know a primary named '" + redis.master_name + "'");
+  const ReplyPtr reply = session.command({"SENTINEL", "MASTER", redis.master_name});
+  std::vector<std::string_view> fields;
+  if (reply->type == REDIS_REPLY_ARRAY) {
+    for (std::size_t i = 0; i < reply->elements; ++i) fields.push_back(text_of(reply->element[i]));
   }
-  std::optional<core::Endpoint> address =
-      sentinel_endpoint(text_of(reply->element[0]), text_of(reply->element[1]));
-  if (!address) throw SentinelQueryError("named an address that is not host and port");
-  return std::move(*address);
+  std::optional<MasterInfo> info = parse_master_info(fields);
+  if (!info) throw SentinelQueryError("gave no usable address for '" + redis.master_name + "'");
+  return std::move(*info);
 }
 
 void check_is_primary(const core::RedisConfig& redis, const core::Endpoint& address,
@@ -90,13 +91,29 @@ void check_is_primary(const core::RedisConfig& redis, const core::Endpoint& addr
 
 ResolvedPrimary resolve_primary(const core::RedisConfig& redis, std::chrono::milliseconds timeout) {
   std::string failures;
+  const auto failed = [&](const core::Endpoint& where, const SentinelQueryError& e) {
+    failures += (failures.empty() ? "" : "; ") + where.to_string() + ": " + e.what();
+  };
+  // Every sentinel's opinion, newest configuration epoch first: one that
+  // has not heard of a failover yet must not send a write to the old
+  // primary (which may answer ROLE as a primary for a while after a restart).
+  std::vector<std::pair<MasterInfo, core::Endpoint>> answers;
   for (const core::Endpoint& sentinel : redis.sentinels) {
     try {
-      core::Endpoint address = ask_sentinel(redis, sentinel, timeout);
-      check_is_primary(redis, address, timeout);
-      return {std::move(address), sentinel};
+      answers.emplace_back(ask_sentinel(redis, sentinel, timeout), sentinel);
     } catch (const SentinelQueryError& e) {
-      failures += (failures.empty() ? "" : "; ") + sentinel.to_string() + ": " + e.what();
+      failed(sentinel, e);
+    }
+  }
+  std::stable_sort(answers.begin(), answers.end(), [](const auto& a, const auto& b) {
+    return a.first.config_epoch > b.first.config_epoch;
+  });
+  for (const auto& [info, sentinel] : answers) {
+    try {
+      check_is_primary(redis, info.address, timeout);
+      return {info.address, sentinel};
+    } catch (const SentinelQueryError& e) {
+      failed(sentinel, e);
     }
   }
   throw SentinelQueryError("no sentinel named a reachable primary '" + redis.master_name + "' (" +

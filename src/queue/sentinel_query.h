@@ -21,8 +21,8 @@ class SentinelQueryError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Asks each sentinel in turn (SENTINEL get-master-addr-by-name) and takes
-// the first address whose server answers ROLE with "master". Throws
+// Asks every sentinel (SENTINEL MASTER) and takes the address of the
+// newest configuration epoch whose server answers ROLE with "master". Throws
 // SentinelQueryError saying what every sentinel answered when none works.
 // REQUIRES: redis.sentinels is not empty.
 ResolvedPrimary resolve_primary(const core::RedisConfig& redis,

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <string_view>
+#include <utility>
 
 #include "core/callback_guard.h"
 #include "core/log.h"
@@ -131,8 +132,16 @@ void SentinelWatcher::handle_master_reply(Sentinel& sentinel, const redisReply* 
 
 void SentinelWatcher::finish_round() {
   round_replies_due_ = 0;
-  if (round_best_) adopt(round_best_->address, "asked", round_best_sentinel_);
-  round_best_.reset();
+  const std::optional<MasterInfo> best = std::exchange(round_best_, std::nullopt);
+  if (!best) return;
+  if (epoch_) {
+    const bool newer = best->config_epoch > *epoch_;
+    const bool same = best->config_epoch == *epoch_ && !announced_since_epoch_;
+    if (!newer && !same) return;  // a sentinel behind what we follow
+  }
+  epoch_ = best->config_epoch;
+  announced_since_epoch_ = false;
+  adopt(best->address, "asked", round_best_sentinel_);
 }
 
 void SentinelWatcher::on_announcement(redisAsyncContext*, void* reply, void* privdata) {
@@ -151,6 +160,7 @@ void SentinelWatcher::handle_announcement(const Sentinel& sentinel, const redisR
   }
   const std::optional<SwitchMaster> change = parse_switch_master(text_of(r->element[2]));
   if (!change || change->master_name != master_name_) return;
+  announced_since_epoch_ = true;
   adopt(change->to, "announced", sentinel.address);
 }
 

@@ -7,7 +7,11 @@
 // announcement (the watcher was reconnecting) is caught up within a second
 // and the first answer after start needs no announcement at all. Sentinels
 // can disagree while a failover spreads; each answer carries the
-// configuration epoch it belongs to, and the highest epoch of a round wins.
+// configuration epoch it belongs to: the highest epoch of a round wins, and
+// never one below an epoch already followed, nor the epoch an announcement
+// has since superseded (a sentinel that has not heard of the failover yet
+// must not send us back to the old primary, which may even answer ROLE as
+// a primary for a while after a restart).
 //
 // The data connections (queue/redis_connection.h) only read the result:
 // they never talk to a sentinel themselves.
@@ -15,6 +19,7 @@
 
 #include <hiredis/async.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -42,7 +47,7 @@ class SentinelWatcher {
 
   void start();
   // How many times the primary changed after the first answer.
-  std::uint64_t failovers() const { return failovers_; }
+  std::uint64_t failovers() const { return failovers_.load(std::memory_order_relaxed); }
 
  private:
   struct Sentinel;
@@ -66,7 +71,11 @@ class SentinelWatcher {
   std::optional<MasterInfo> round_best_;
   core::Endpoint round_best_sentinel_;
   bool known_ = false;
-  std::uint64_t failovers_ = 0;
+  // The newest configuration epoch followed, and whether an announcement
+  // moved us past it since (its epoch is unknown, but newer).
+  std::optional<std::uint64_t> epoch_;
+  bool announced_since_epoch_ = false;
+  std::atomic<std::uint64_t> failovers_{0};  // read by /metrics
   core::ThrottledLog refusal_log_;
   core::Timer poll_timer_;
 };

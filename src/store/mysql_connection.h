@@ -37,6 +37,28 @@ class MysqlError : public std::runtime_error {
   // Client-side errors (CR_*, 2000-2999): the connection is unusable.
   // Server errors (below 2000) leave it working.
   bool connection_lost() const { return code_ == 0 || (code_ >= 2000 && code_ < 3000); }
+  // Errors that say nothing about the statement: the same one may succeed
+  // later or elsewhere (a lost connection, a deadlock or lock wait, a server
+  // that is read-only during a failover, a Galera node without quorum, a
+  // shutdown, a killed connection). Such a statement is retried, never
+  // given up as refused.
+  bool transient() const {
+    switch (code_) {
+      case 1040:  // ER_CON_COUNT_ERROR: too many connections
+      case 1047:  // ER_UNKNOWN_COM_ERROR: WSREP has not yet prepared node
+      case 1053:  // ER_SERVER_SHUTDOWN
+      case 1205:  // ER_LOCK_WAIT_TIMEOUT
+      case 1213:  // ER_LOCK_DEADLOCK
+      case 1290:  // ER_OPTION_PREVENTS_STATEMENT: --read-only
+      case 1317:  // ER_QUERY_INTERRUPTED
+      case 1836:  // ER_READ_ONLY_MODE
+      case 1927:  // ER_CONNECTION_KILLED
+      case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT
+        return true;
+      default:
+        return connection_lost();
+    }
+  }
 
  private:
   unsigned code_ = 0;  // 0: not known

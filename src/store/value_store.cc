@@ -206,7 +206,7 @@ void ValueStore::write(MysqlConnection& connection, std::vector<ValueEntry>& bat
     connection.execute("COMMIT");
     count_flush(rows.size(), Clock::now() - started);
   } catch (const MysqlError& error) {
-    if (error.connection_lost()) throw;
+    if (error.transient()) throw;  // kept and retried whole
     // The server refused something in the batch (a value it will not
     // take as JSON, say): roll back and find the row, one at a time.
     core::log_warning("MySQL refused a batch of values; writing its rows one by one",
@@ -244,7 +244,7 @@ std::vector<const ValueEntry*> ValueStore::write_rows_alone(
       count_flush(1, Clock::now() - started);
       taken.push_back(entry);
     } catch (const MysqlError& error) {
-      if (error.connection_lost()) throw;
+      if (error.transient()) throw;  // kept and retried whole
       metrics_.rows_refused.fetch_add(1, std::memory_order_relaxed);
       core::log_error("MySQL refused a value; it is dropped", {{"MESSAGE_ID", entry->entry_id},
                                                                {"USER_ID", entry->record.user_id},

@@ -231,6 +231,33 @@ TEST_F(ValuesTest, WithMysqlDownWritesAndCachedReadsGoOnAndTheBacklogIsFlushedLa
   EXPECT_TRUE(eventually([&] { return stream_empty(); }, seconds(5)));
 }
 
+TEST_F(ValuesTest, AReadOnlyServerHoldsValuesBackAndLosesNone) {
+  // What a MariaDB failover looks like from here: the old primary turns
+  // read-only (1290) before the new one takes over. A statement refused
+  // for that is retried, never dropped as a bad value.
+  start_values();
+  ASSERT_EQ(write("ro-0", "0", 1).status, 202);
+  ASSERT_TRUE(eventually([&] { return !row("ro-0").empty(); }, seconds(10)));
+  MysqlClient root = mysql();
+  root.query("SET GLOBAL read_only = ON");
+  struct Writable {
+    MysqlClient& root;
+    ~Writable() { root.query("SET GLOBAL read_only = OFF"); }
+  } restore{root};
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_EQ(write("ro-" + std::to_string(i), std::to_string(i), i).status, 202);
+  }
+  ASSERT_TRUE(
+      eventually([&] { return count_occurrences(daemon().log(), "values wait for MySQL") >= 1; },
+                 seconds(10)));
+  EXPECT_EQ(row_count(), 1);
+  root.query("SET GLOBAL read_only = OFF");
+  ASSERT_TRUE(eventually([&] { return row_count() == 6; }, seconds(30))) << row_count();
+  EXPECT_EQ(scrape_metrics().sum("gpsrelay_values_rows_refused_total").value_or(0), 0);
+  EXPECT_EQ(count_occurrences(daemon().log(), "it is dropped"), 0u);
+  EXPECT_TRUE(eventually([&] { return stream_empty(); }, seconds(5)));
+}
+
 TEST_F(ValuesTest, AnOlderValueCachedDuringAnOutageIsReplacedOnceTheNewerOneIsCommitted) {
   start_values();
   ASSERT_EQ(write("r-1", R"("v1")", 1000).status, 202);
