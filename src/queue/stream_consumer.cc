@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <span>
 
 #include "core/callback_guard.h"
 #include "core/log.h"
@@ -103,6 +104,7 @@ StreamConsumer::StreamConsumer(event_base* base, Options options, StreamConsumer
       writer_(base, options_.connection, [this](bool up) { on_writer_state(up); }),
       retry_timer_(base, [this] { read(); }),
       claim_timer_(base, [this] { claim(); }),
+      renew_timer_(base, [this] { renew(); }),
       stats_timer_(base, [this] { sample_group(); }),
       flush_trigger_(base, [this] { flush_finished(); }) {
   for (const std::string& name : options_.all_groups) {
@@ -117,6 +119,7 @@ StreamConsumer::StreamConsumer(event_base* base, Options options, StreamConsumer
 StreamConsumer::~StreamConsumer() {
   retry_timer_.stop();
   claim_timer_.stop();
+  renew_timer_.stop();
   stats_timer_.stop();
   reader_.close();
   writer_.close();
@@ -127,6 +130,8 @@ void StreamConsumer::start() {
   writer_.start();
   // Check for abandoned entries a few times per claim_idle, at most once a second.
   claim_timer_.start_periodic(std::max(options_.claim_idle / 4, std::chrono::milliseconds(1000)));
+  // Well inside claim_idle, so a held entry's idle time never reaches it.
+  renew_timer_.start_periodic(std::max(options_.claim_idle / 3, std::chrono::milliseconds(100)));
   stats_timer_.start_periodic(std::chrono::milliseconds(1000));
 }
 
@@ -286,6 +291,58 @@ void StreamConsumer::claim() {
   claim_in_flight_ = writer_.send(&StreamConsumer::on_claim_reply, this,
                                   {"XAUTOCLAIM", options_.stream, options_.group, options_.consumer,
                                    idle, claim_cursor_, "COUNT", count});
+}
+
+void StreamConsumer::renew() {
+  // KEYS[1]: the stream; ARGV: group, consumer, ids. Only entries still
+  // pending with us are renewed: one another instance took over (we were
+  // stalled past claim_idle) stays with it.
+  static constexpr std::string_view kRenewScript = R"lua(
+local kept = 0
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    kept = kept + 1
+  end
+end
+return {kept, #ARGV - 2}
+)lua";
+  constexpr std::size_t kMaxIds = 1000;
+  if (in_flight_.empty() || renewals_in_flight_ > 0 || !writer_.up()) return;
+  std::vector<std::string_view> args{"EVAL",          kRenewScript,   "1",
+                                     options_.stream, options_.group, options_.consumer};
+  const auto send = [&] {
+    if (writer_.send(&StreamConsumer::on_renew_reply, this, std::span(args))) {
+      ++renewals_in_flight_;
+    }
+    args.resize(6);
+  };
+  for (const std::string& id : in_flight_) {
+    args.push_back(id);
+    if (args.size() - 6 == kMaxIds) send();
+  }
+  if (args.size() > 6) send();
+}
+
+void StreamConsumer::on_renew_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* self = static_cast<StreamConsumer*>(privdata);
+  const auto* r = static_cast<const redisReply*>(reply);
+  core::guarded("renewal reply", [&] {
+    --self->renewals_in_flight_;
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return;
+    const long long kept = r->element[0]->integer;
+    const long long asked = r->element[1]->integer;
+    // Finished meanwhile (acknowledged between the send and the script) is
+    // not "taken"; only entries gone to another consumer are worth a word.
+    if (kept < asked) {
+      self->taken_log_.log(
+          core::LogLevel::kDebug,
+          "held stream entries were no longer ours to renew (finished, or "
+          "taken over by another instance after a stall)",
+          {{"GROUP", self->options_.group}, {"COUNT", std::to_string(asked - kept)}});
+    }
+  });
 }
 
 void StreamConsumer::on_claim_reply(redisAsyncContext*, void* reply, void* privdata) {

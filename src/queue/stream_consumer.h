@@ -7,6 +7,12 @@
 // never reads more than the listener has room for, so the number in flight
 // stays bounded.
 //
+// An entry the listener holds for long (a delivery in its retry schedule,
+// a batch waiting for MySQL) is renewed every claim_idle / 3: its idle time
+// restarts (XCLAIM JUSTID, only while the entry is still ours), so another
+// instance of a fleet never reclaims an entry that is still being worked on
+// here — that would be a second delivery, not a rescue.
+//
 // Several consumer groups read the same stream, so an entry may leave it
 // only when every enabled group has acknowledged it. One Lua script does
 // both steps atomically: XACK in our group, then XDEL of the ids that every
@@ -115,6 +121,7 @@ class StreamConsumer {
   static void on_group_info_reply(redisAsyncContext*, void* reply, void* self);
   static void on_finish_reply(redisAsyncContext*, void* reply, void* self);
   static void on_script_reply(redisAsyncContext*, void* reply, void* self);
+  static void on_renew_reply(redisAsyncContext*, void* reply, void* self);
   void handle_read_reply(const redisReply* reply);
   void handle_claim_reply(const redisReply* reply);
   void handle_group_info_reply(const redisReply* reply);
@@ -124,6 +131,7 @@ class StreamConsumer {
   void on_writer_state(bool up);
   void read();
   void claim();
+  void renew();
   void sample_group();
   void flush_finished();
   // Sends one script call for `ids`; false when the connection refused it.
@@ -143,6 +151,7 @@ class StreamConsumer {
   std::string claim_cursor_ = "0-0";
   bool read_in_flight_ = false;
   bool claim_in_flight_ = false;
+  int renewals_in_flight_ = 0;
   std::unordered_set<std::string> in_flight_;  // handed out, not finished
   std::vector<std::string> finished_;          // to acknowledge at the end of this iteration
   // all_groups without our own: the groups that must also be done with an id.
@@ -159,8 +168,10 @@ class StreamConsumer {
   std::int64_t group_pending_ = -1;
   std::int64_t group_lag_ = -1;
   core::ThrottledLog rejected_log_;
+  core::ThrottledLog taken_log_;
   core::Timer retry_timer_;
   core::Timer claim_timer_;
+  core::Timer renew_timer_;
   core::Timer stats_timer_;
   core::CrossThreadTrigger flush_trigger_;
 };

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/daemon_process.h"
@@ -296,6 +297,37 @@ TEST_F(ForwardTest, RedisRestartDuringLoadLosesNothingAndDeliveryResumes) {
   ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
       << "stream length " << stream_length() << ", pending " << pending_count();
   expect_every_acknowledged_delivered(load, upstream, "Redis restart");
+}
+
+TEST_F(ForwardTest, EntriesInTheirRetryScheduleAreNotTakenOverByAnotherInstance) {
+  // Retries outlast claim_idle (1 s) here: without renewal the second
+  // instance would reclaim the first one's entries and deliver them again.
+  UpstreamServer upstream;
+  upstream.set_default_status(503);
+  DaemonConfig config = forwarding_to({&upstream});
+  config.set("forward", "retry_delays", "500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms");
+  config.set("forward", "breaker_failures", "1000");
+  start_daemon(config);
+  DaemonOptions second_options;
+  second_options.config = config;
+  DaemonProcess second(redis().address(), second_options);
+
+  constexpr int kPackets = 20;
+  const std::vector<std::string> ids = post_reports(kPackets);
+  std::this_thread::sleep_for(milliseconds(2500));  // both hold entries in retry
+  const auto healed_at = std::chrono::system_clock::now();
+  upstream.set_default_status(200);
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(20)))
+      << "stream length " << stream_length() << ", pending " << pending_count();
+  // Attempts after the upstream healed: one per packet, from whichever
+  // instance held it. Two would be a delivery by each.
+  std::map<std::string, int> attempts_after;
+  for (const ReceivedRequest& request : upstream.requests()) {
+    if (request.received_at > healed_at)
+      ++attempts_after[header_of(request, "x-gpsrelay-message-id")];
+  }
+  for (const std::string& id : ids) EXPECT_EQ(attempts_after[id], 1) << id;
+  EXPECT_TRUE(failed_rows().empty());
 }
 
 TEST_F(ForwardTest, TwoInstancesShareTheStreamAndOneTakesOverTheOthersPending) {
