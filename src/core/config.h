@@ -95,7 +95,8 @@ struct RedisConfig {
 
 struct ForwardConfig {
   std::vector<std::string> targets;  // http:// or https:// URLs; may be empty.
-  unsigned concurrency = 256;
+  unsigned threads = default_thread_count();  // Delivery loops; never 0 once loaded.
+  unsigned concurrency = 256;                 // In flight, all loops together.
   std::chrono::milliseconds timeout{30000};
   // One retry after each delay; empty = the first attempt is the only one.
   std::vector<std::chrono::milliseconds> retry_delays{

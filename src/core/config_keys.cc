@@ -51,15 +51,18 @@ std::string mask_header_value(std::string_view header) {
 
 using Ctx = ValueContext;
 
+// A thread count; 0 = one per CPU.
+unsigned parse_threads(std::string_view value) {
+  const unsigned threads = parse_integer<unsigned>(value, 0, kMaxThreads);
+  return threads == 0 ? default_thread_count() : threads;
+}
+
 constexpr KeySpec kKeys[] = {
     {"http", "listen", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.http.listen = parse_endpoint(v, false); },
      [](const Config& c) { return c.http.listen.to_string(); }},
     {"http", "threads", nullptr,
-     [](const Ctx&, std::string_view v, Config& c) {
-       const unsigned threads = parse_integer<unsigned>(v, 0, kMaxThreads);
-       c.http.threads = threads == 0 ? default_thread_count() : threads;
-     },
+     [](const Ctx&, std::string_view v, Config& c) { c.http.threads = parse_threads(v); },
      [](const Config& c) { return std::to_string(c.http.threads); }},
     {"http", "max_body_size", nullptr,
      [](const Ctx&, std::string_view v, Config& c) {
@@ -184,6 +187,9 @@ constexpr KeySpec kKeys[] = {
     {"forward", "targets", nullptr,
      [](const Ctx&, std::string_view v, Config& c) { c.forward.targets = parse_targets(v); },
      [](const Config& c) { return join(c.forward.targets); }},
+    {"forward", "threads", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) { c.forward.threads = parse_threads(v); },
+     [](const Config& c) { return std::to_string(c.forward.threads); }},
     {"forward", "concurrency", nullptr,
      [](const Ctx&, std::string_view v, Config& c) {
        c.forward.concurrency = parse_integer<unsigned>(v, 1, kMaxConcurrency);

@@ -35,21 +35,24 @@ queue::StreamConsumer::Options consumer_options(const core::Config& config, std:
 
 }  // namespace
 
-Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
-                     core::ForwardMetrics& metrics, const queue::Lease* purge_lease)
+Forwarder::Forwarder(const core::Config& config, Loop loop, core::ForwardMetrics& metrics,
+                     SharedTargets& targets, store::FailureStore& store)
     : targets_(config.forward.targets),
       extra_header_(config.forward.header),
       timeout_(config.forward.timeout),
       ca_file_(config.forward.ca_file),
       health_path_(config.forward.health_path),
       health_interval_(config.forward.health_interval),
-      concurrency_(config.forward.concurrency),
+      index_(loop.index),
+      concurrency_(loop.concurrency),
+      health_checks_(loop.health_checks),
       schedule_(config.forward.retry_delays),
       metrics_(metrics),
-      balancer_(targets_.size(), config.forward.breaker_failures, config.forward.breaker_cooldown),
+      shared_(targets),
+      store_(store),
       base_(core::make_event_base()),
-      sender_(base_.get(), static_cast<long>(config.forward.concurrency)),
-      consumer_(base_.get(), consumer_options(config, std::move(consumer_name)), *this),
+      sender_(base_.get(), static_cast<long>(loop.concurrency)),
+      consumer_(base_.get(), consumer_options(config, std::move(loop.consumer_name)), *this),
       tick_timer_(base_.get(), [this] { tick(); }),
       health_timer_(base_.get(), [this] { check_health(); }),
       health_check_running_(targets_.size(), false),
@@ -59,30 +62,16 @@ Forwarder::Forwarder(const core::Config& config, std::string consumer_name,
                       stopping_ = true;
                       event_base_loopexit(base_.get(), nullptr);
                     }),
-      stored_trigger_(base_.get(), [this] { acknowledge_stored(); }),
-      store_(config.mysql, store::FailureStore::Options{.purge_lease = purge_lease}, metrics.store,
-             [this](std::vector<std::string> ids) {
-               {
-                 const std::lock_guard<std::mutex> lock(stored_mutex_);
-                 stored_ids_.insert(stored_ids_.end(), std::make_move_iterator(ids.begin()),
-                                    std::make_move_iterator(ids.end()));
-               }
-               stored_trigger_.trigger();
-             }) {
-  for (std::size_t i = 0; i < targets_.size(); ++i) {
-    target_logs_.push_back(std::make_unique<TargetLogs>());
-  }
-}
+      stored_trigger_(base_.get(), [this] { acknowledge_stored(); }) {}
 
 Forwarder::~Forwarder() { join(); }
 
 void Forwarder::start() {
   heartbeat_ns_.store(steady_ns(std::chrono::steady_clock::now()));
-  store_.start();
-  thread_ = core::start_loop_thread("forward", [this] {
+  thread_ = core::start_loop_thread("forward-" + std::to_string(index_), [this] {
     consumer_.start();
     tick_timer_.start_periodic(kTickInterval);
-    if (!health_path_.empty()) {
+    if (health_checks_ && !health_path_.empty()) {
       check_health();
       health_timer_.start_periodic(health_interval_);
     }
@@ -102,8 +91,15 @@ void Forwarder::request_stop() { stop_trigger_.trigger(); }
 
 void Forwarder::join() {
   if (thread_.joinable()) thread_.join();
-  store_.request_stop();
-  store_.join();
+}
+
+void Forwarder::stored(std::vector<std::string> ids) {
+  {
+    const std::lock_guard<std::mutex> lock(stored_mutex_);
+    stored_ids_.insert(stored_ids_.end(), std::make_move_iterator(ids.begin()),
+                       std::make_move_iterator(ids.end()));
+  }
+  stored_trigger_.trigger();
 }
 
 std::chrono::steady_clock::time_point Forwarder::last_heartbeat() const {
@@ -132,7 +128,7 @@ void Forwarder::send_attempt(std::uint64_t key) {
   Delivery& delivery = *found->second;
   const auto now = std::chrono::steady_clock::now();
   const std::optional<std::size_t> target =
-      delivery.last_target ? balancer_.pick_after(*delivery.last_target, now) : balancer_.pick(now);
+      delivery.last_target ? shared_.pick_after(*delivery.last_target, now) : shared_.pick(now);
   if (!target) {
     core::bump(metrics_.no_target_waits);
     if (!reported_no_target_) {
@@ -175,7 +171,7 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
       result.status != 0 ? classify_http_status(result.status) : classify_transport_error();
   core::TargetMetrics& target_metrics = *metrics_.targets[target];
   if (!result.not_sent) {
-    balancer_.record_outcome(target, outcome, now);
+    shared_.record_outcome(target, outcome, now);
     metrics_.attempt_duration.observe(result.elapsed);
   }
   // A request that never left says nothing about the target: no breaker
@@ -192,12 +188,12 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
                                                      : target_metrics.failed_attempts);
     target_metrics.set_last_error(delivery.last_error);
   }
-  target_logs_[target]->attempt_failed.log(core::LogLevel::kWarning, "delivery attempt failed",
-                                           {{"MESSAGE_ID", delivery.entry.id},
-                                            {"REQUEST_ID", delivery.entry.request_id},
-                                            {"TARGET", targets_[target]},
-                                            {"ATTEMPT", std::to_string(delivery.attempts)},
-                                            {"ERROR", delivery.last_error}});
+  shared_.logs(target).attempt_failed.log(core::LogLevel::kWarning, "delivery attempt failed",
+                                          {{"MESSAGE_ID", delivery.entry.id},
+                                           {"REQUEST_ID", delivery.entry.request_id},
+                                           {"TARGET", targets_[target]},
+                                           {"ATTEMPT", std::to_string(delivery.attempts)},
+                                           {"ERROR", delivery.last_error}});
   const std::optional<std::chrono::milliseconds> delay =
       outcome == AttemptOutcome::kRetryable ? schedule_.delay_before_attempt(delivery.attempts + 1)
                                             : std::nullopt;
@@ -215,13 +211,13 @@ void Forwarder::give_up(std::uint64_t key, std::size_t target) {
   // Read once: GCC 12 otherwise warns, wrongly, that the field may be uninitialised.
   const unsigned attempts = delivery.attempts;
   core::bump(metrics_.packets_failed);
-  target_logs_[target]->gave_up.log(core::LogLevel::kError,
-                                    "packet not delivered; storing it in failed_packets",
-                                    {{"MESSAGE_ID", delivery.entry.id},
-                                     {"REQUEST_ID", delivery.entry.request_id},
-                                     {"TARGET", targets_[target]},
-                                     {"ATTEMPTS", std::to_string(attempts)},
-                                     {"ERROR", delivery.last_error}});
+  shared_.logs(target).gave_up.log(core::LogLevel::kError,
+                                   "packet not delivered; storing it in failed_packets",
+                                   {{"MESSAGE_ID", delivery.entry.id},
+                                    {"REQUEST_ID", delivery.entry.request_id},
+                                    {"TARGET", targets_[target]},
+                                    {"ATTEMPTS", std::to_string(attempts)},
+                                    {"ERROR", delivery.last_error}});
   store::FailedPacket packet;
   packet.message_id = delivery.entry.id;
   packet.payload = std::move(delivery.entry.payload);
@@ -230,6 +226,7 @@ void Forwarder::give_up(std::uint64_t key, std::size_t target) {
   packet.retry_count = attempts - 1;
   packet.last_error = std::move(delivery.last_error);
   packet.target_server = targets_[target];
+  packet.origin = index_;
   if (store_.submit(std::move(packet))) {
     // Still in flight for the consumer (pending, not handed out again)
     // until the store reports the row committed; the slot is free now.
@@ -319,7 +316,7 @@ void Forwarder::check_health() {
 void Forwarder::on_health_result(std::size_t target, const SendResult& result) {
   health_check_running_[target] = false;
   const bool healthy = result.status >= 200 && result.status < 300;
-  balancer_.set_healthy(target, healthy);
+  shared_.set_healthy(target, healthy);
   if (healthy == healthy_[target]) return;
   healthy_[target] = healthy;
   if (healthy) {
@@ -338,10 +335,15 @@ void Forwarder::tick() {
   const auto now = std::chrono::steady_clock::now();
   heartbeat_ns_.store(steady_ns(now));
   for (std::size_t i = 0; i < targets_.size(); ++i) {
-    metrics_.targets[i]->state.store(balancer_.state(i, now), std::memory_order_relaxed);
+    metrics_.targets[i]->state.store(shared_.state(i, now), std::memory_order_relaxed);
   }
-  metrics_.in_flight.store(deliveries_.size(), std::memory_order_relaxed);
-  metrics_.reclaimed.store(consumer_.entries_reclaimed(), std::memory_order_relaxed);
+  // The gauges are the sum over loops: each adds the change since its last tick.
+  metrics_.in_flight.fetch_add(deliveries_.size() - published_in_flight_,
+                               std::memory_order_relaxed);
+  published_in_flight_ = deliveries_.size();
+  metrics_.reclaimed.fetch_add(consumer_.entries_reclaimed() - published_reclaimed_,
+                               std::memory_order_relaxed);
+  published_reclaimed_ = consumer_.entries_reclaimed();
   metrics_.group_pending.store(consumer_.group_pending(), std::memory_order_relaxed);
   metrics_.group_lag.store(consumer_.group_lag(), std::memory_order_relaxed);
   consumer_.wake();

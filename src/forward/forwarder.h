@@ -1,13 +1,16 @@
-// Forwarder: the delivery thread. It takes entries from the stream
-// (StreamConsumer), POSTs each to a target chosen by the balancer
-// (HttpSender), retries on the schedule, and acknowledges an entry only
-// after a target answered 2xx. Its own event loop; a packet waiting for
-// its retry is a timer, not a thread.
+// Forwarder: one delivery loop (forward.threads of them run side by side).
+// It takes entries from the stream (its own StreamConsumer, a consumer of
+// its own in the group, so loops share the group's entries without a
+// lock), POSTs each to a target chosen by the process's one balancer
+// (HttpSender, its own curl multi), retries on the schedule, and
+// acknowledges an entry only after a target answered 2xx. Its own event
+// loop; a packet waiting for its retry is a timer, not a thread.
 //
 // Packets that exhaust their attempts or fail permanently go to the
-// FailureStore (store/) and are acknowledged only once their MySQL row is
-// committed. Until then they stay pending in the stream, but no longer take
-// a delivery slot, so a MySQL outage never stops delivery.
+// process's FailureStore (store/) and are acknowledged only once their
+// MySQL row is committed (stored(), from the store's thread). Until then
+// they stay pending in the stream, but no longer take a delivery slot, so
+// a MySQL outage never stops delivery.
 #pragma once
 
 #include <atomic>
@@ -28,7 +31,7 @@
 #include "forward/balancer.h"
 #include "forward/http_sender.h"
 #include "forward/retry_schedule.h"
-#include "queue/lease.h"
+#include "forward/shared_targets.h"
 #include "queue/stream_consumer.h"
 #include "store/failure_store.h"
 
@@ -36,9 +39,14 @@ namespace gpsrelay::forward {
 
 class Forwarder : private queue::StreamConsumerListener {
  public:
-  // `purge_lease`: the failed-packets retention runs while it is held.
-  Forwarder(const core::Config& config, std::string consumer_name, core::ForwardMetrics& metrics,
-            const queue::Lease* purge_lease = nullptr);
+  struct Loop {
+    std::uint32_t index = 0;    // FailedPacket::origin of its packets
+    std::string consumer_name;  // in the group; stable across restarts
+    std::size_t concurrency = 1;
+    bool health_checks = false;  // one loop checks for all
+  };
+  Forwarder(const core::Config& config, Loop loop, core::ForwardMetrics& metrics,
+            SharedTargets& targets, store::FailureStore& store);
   ~Forwarder() override;
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
@@ -49,6 +57,8 @@ class Forwarder : private queue::StreamConsumerListener {
   void request_stop();
   void join();
   std::chrono::steady_clock::time_point last_heartbeat() const;
+  // From the store's thread: these entries' rows are committed.
+  void stored(std::vector<std::string> ids);
 
  private:
   struct Delivery {
@@ -92,17 +102,13 @@ class Forwarder : private queue::StreamConsumerListener {
   const std::string ca_file_;
   const std::string health_path_;
   const std::chrono::milliseconds health_interval_;
+  const std::uint32_t index_;
   const std::size_t concurrency_;
+  const bool health_checks_;
   const RetrySchedule schedule_;
   core::ForwardMetrics& metrics_;
-  RoundRobinBalancer balancer_;
-  // A dead target fails every delivery: one line per target per interval,
-  // with the count held back (the metrics count every one).
-  struct TargetLogs {
-    core::ThrottledLog attempt_failed;
-    core::ThrottledLog gave_up;
-  };
-  std::vector<std::unique_ptr<TargetLogs>> target_logs_;
+  SharedTargets& shared_;
+  store::FailureStore& store_;
   core::ThrottledLog store_full_log_;
 
   // Destroyed bottom-up: everything registered on base_ goes before it.
@@ -121,8 +127,9 @@ class Forwarder : private queue::StreamConsumerListener {
   std::mutex stored_mutex_;
   std::vector<std::string> stored_ids_;
   core::CrossThreadTrigger stored_trigger_;
-  // Last of the loop's members: its thread is joined before they go.
-  store::FailureStore store_;
+  // What this loop last added to the process-wide gauges (metrics_).
+  std::uint64_t published_in_flight_ = 0;
+  std::uint64_t published_reclaimed_ = 0;
 
   bool stopping_ = false;
   bool reported_no_target_ = false;

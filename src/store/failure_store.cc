@@ -2,6 +2,7 @@
 #include "store/failure_store.h"
 
 #include <algorithm>
+#include <map>
 
 #include "core/log.h"
 #include "core/thread.h"
@@ -167,16 +168,15 @@ void FailureStore::store(std::vector<FailedPacket>& batch) {
                               p.target_server});
   }
   session_->connection.execute("COMMIT");
-  std::vector<std::string> ids;
-  ids.reserve(batch.size());
-  for (FailedPacket& p : batch) ids.push_back(std::move(p.message_id));
+  std::map<std::uint32_t, std::vector<std::string>> ids;
+  for (FailedPacket& p : batch) ids[p.origin].push_back(std::move(p.message_id));
+  metrics_.stored.fetch_add(batch.size(), std::memory_order_relaxed);
   batch.clear();
-  metrics_.stored.fetch_add(ids.size(), std::memory_order_relaxed);
   {
     const std::lock_guard<std::mutex> lock(mutex_);
     metrics_.backlog.store(backlog_.size(), std::memory_order_relaxed);
   }
-  on_stored_(std::move(ids));
+  for (auto& [origin, committed] : ids) on_stored_(origin, std::move(committed));
 }
 
 void FailureStore::purge_expired() {

@@ -40,6 +40,7 @@ struct FailedPacket {
   unsigned retry_count = 0;  // attempts after the first
   std::string last_error;
   std::string target_server;  // the target of the last attempt
+  std::uint32_t origin = 0;   // who holds the entry (a forwarder loop); handed back with its id
 };
 
 class FailureStore {
@@ -52,8 +53,10 @@ class FailureStore {
     // instance of a fleet purges (queue/lease.h). Null = always.
     const queue::Lease* purge_lease = nullptr;
   };
-  // Called on the store's thread with the ids whose rows are committed.
-  using StoredCallback = std::function<void(std::vector<std::string> message_ids)>;
+  // Called on the store's thread with the ids whose rows are committed, once
+  // per origin of a transaction's packets.
+  using StoredCallback =
+      std::function<void(std::uint32_t origin, std::vector<std::string> message_ids)>;
 
   FailureStore(core::MysqlConfig config, Options options, core::StoreMetrics& metrics,
                StoredCallback on_stored);

@@ -26,8 +26,17 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class ForwardTest : public ForwardingTest {
+// Every forwarding test runs with one delivery loop and with four
+// (forward.threads): the loops share the group's entries, the targets'
+// breakers and health, and the failure store.
+class ForwardTest : public ForwardingTest, public ::testing::WithParamInterface<unsigned> {
  protected:
+  DaemonConfig forwarding_to(const std::vector<UpstreamServer*>& targets) const {
+    DaemonConfig config = ForwardingTest::forwarding_to(targets);
+    config.set("forward", "threads", std::to_string(GetParam()));
+    return config;
+  }
+
   // Every report `load` got a 200 for reached `upstream`; returns how many
   // arrived more than once (at-least-once allows it) and prints the counts.
   size_t expect_every_acknowledged_delivered(const LoadGenerator& load, UpstreamServer& upstream,
@@ -53,7 +62,7 @@ class ForwardTest : public ForwardingTest {
   }
 };
 
-TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical) {
+TEST_P(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical) {
   UpstreamServer a;
   UpstreamServer b;
   start_daemon(forwarding_to({&a, &b}));
@@ -104,7 +113,7 @@ TEST_F(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical
       seconds(3)));
 }
 
-TEST_F(ForwardTest, RequestIdOfTheReportTravelsToTheUpstream) {
+TEST_P(ForwardTest, RequestIdOfTheReportTravelsToTheUpstream) {
   UpstreamServer upstream;
   start_daemon(forwarding_to({&upstream}));
   const HttpResponse response =
@@ -116,7 +125,7 @@ TEST_F(ForwardTest, RequestIdOfTheReportTravelsToTheUpstream) {
   EXPECT_EQ(header_of(request, "x-gpsrelay-message-id"), message_id_of(response));
 }
 
-TEST_F(ForwardTest, ServerErrorIsRetriedWithTheAttemptHeaderCountingUp) {
+TEST_P(ForwardTest, ServerErrorIsRetriedWithTheAttemptHeaderCountingUp) {
   UpstreamServer upstream;
   upstream.script({500, 503});
   start_daemon(forwarding_to({&upstream}));
@@ -137,7 +146,7 @@ TEST_F(ForwardTest, ServerErrorIsRetriedWithTheAttemptHeaderCountingUp) {
   EXPECT_EQ(metrics.sum("gpsrelay_deliveries_total", {{"result", "delivered"}}), 1);
 }
 
-TEST_F(ForwardTest, RetryGoesToTheNextTarget) {
+TEST_P(ForwardTest, RetryGoesToTheNextTarget) {
   UpstreamServer a;
   UpstreamServer b;
   a.set_default_status(502);
@@ -153,7 +162,7 @@ TEST_F(ForwardTest, RetryGoesToTheNextTarget) {
   EXPECT_EQ(b.request_count(), 1u);
 }
 
-TEST_F(ForwardTest, DeadTargetOpensItsBreakerTrafficGoesToTheOtherAndItComesBack) {
+TEST_P(ForwardTest, DeadTargetOpensItsBreakerTrafficGoesToTheOtherAndItComesBack) {
   UpstreamServer good;
   UpstreamServer flaky;
   flaky.stop();
@@ -189,7 +198,7 @@ TEST_F(ForwardTest, DeadTargetOpensItsBreakerTrafficGoesToTheOtherAndItComesBack
   EXPECT_TRUE(eventually([&] { return flaky_state() == "up"; }, seconds(5))) << flaky_state();
 }
 
-TEST_F(ForwardTest, FailingTargetIsLoggedOncePerIntervalNotOncePerAttempt) {
+TEST_P(ForwardTest, FailingTargetIsLoggedOncePerIntervalNotOncePerAttempt) {
   UpstreamServer failing;
   failing.set_default_status(503);
   UpstreamServer good;
@@ -207,7 +216,7 @@ TEST_F(ForwardTest, FailingTargetIsLoggedOncePerIntervalNotOncePerAttempt) {
       25);
 }
 
-TEST_F(ForwardTest, FailingHealthCheckTakesATargetOutOfTheRotationUntilItPasses) {
+TEST_P(ForwardTest, FailingHealthCheckTakesATargetOutOfTheRotationUntilItPasses) {
   UpstreamServer good;
   UpstreamServer sick;
   good.serve_health("/health", 200);
@@ -232,7 +241,7 @@ TEST_F(ForwardTest, FailingHealthCheckTakesATargetOutOfTheRotationUntilItPasses)
   EXPECT_TRUE(daemon().log().find("failed its health check") != std::string::npos);
 }
 
-TEST_F(ForwardTest, NoTargetAvailableIsReportedAndDeliveryResumesWhenOneReturns) {
+TEST_P(ForwardTest, NoTargetAvailableIsReportedAndDeliveryResumesWhenOneReturns) {
   UpstreamServer upstream;
   upstream.stop();
   DaemonConfig config = forwarding_to({&upstream});
@@ -251,7 +260,7 @@ TEST_F(ForwardTest, NoTargetAvailableIsReportedAndDeliveryResumesWhenOneReturns)
   EXPECT_EQ(upstream.request_count(), 1u);
 }
 
-TEST_F(ForwardTest, NoTargetsConfiguredQueuesAndHealthSaysSo) {
+TEST_P(ForwardTest, NoTargetsConfiguredQueuesAndHealthSaysSo) {
   start_daemon();
   post_reports(3);
   const HttpResponse health = http_get(daemon().url("/health"));
@@ -260,7 +269,7 @@ TEST_F(ForwardTest, NoTargetsConfiguredQueuesAndHealthSaysSo) {
   EXPECT_EQ(stream_length(), 3);
 }
 
-TEST_F(ForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
+TEST_P(ForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
   UpstreamServer upstream;
   upstream.set_delay(milliseconds(50));
   DaemonConfig config = forwarding_to({&upstream});
@@ -282,7 +291,7 @@ TEST_F(ForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
   EXPECT_LE(expect_every_acknowledged_delivered(load, upstream, "kill -9"), 32u);
 }
 
-TEST_F(ForwardTest, RedisRestartDuringLoadLosesNothingAndDeliveryResumes) {
+TEST_P(ForwardTest, RedisRestartDuringLoadLosesNothingAndDeliveryResumes) {
   UpstreamServer upstream;
   start_daemon(forwarding_to({&upstream}));
   LoadGenerator load(daemon().ingest_url(), 4);
@@ -299,7 +308,7 @@ TEST_F(ForwardTest, RedisRestartDuringLoadLosesNothingAndDeliveryResumes) {
   expect_every_acknowledged_delivered(load, upstream, "Redis restart");
 }
 
-TEST_F(ForwardTest, EntriesInTheirRetryScheduleAreNotTakenOverByAnotherInstance) {
+TEST_P(ForwardTest, EntriesInTheirRetryScheduleAreNotTakenOverByAnotherInstance) {
   // Retries outlast claim_idle (1 s) here: without renewal the second
   // instance would reclaim the first one's entries and deliver them again.
   UpstreamServer upstream;
@@ -330,7 +339,7 @@ TEST_F(ForwardTest, EntriesInTheirRetryScheduleAreNotTakenOverByAnotherInstance)
   EXPECT_TRUE(failed_rows().empty());
 }
 
-TEST_F(ForwardTest, TwoInstancesShareTheStreamAndOneTakesOverTheOthersPending) {
+TEST_P(ForwardTest, TwoInstancesShareTheStreamAndOneTakesOverTheOthersPending) {
   UpstreamServer upstream;
   const DaemonConfig config = forwarding_to({&upstream});
   start_daemon(config);
@@ -376,6 +385,12 @@ TEST_F(ForwardTest, TwoInstancesShareTheStreamAndOneTakesOverTheOthersPending) {
       [&] { return scrape_metrics().sum("gpsrelay_entries_reclaimed_total").value_or(0) > 0; },
       seconds(2)));
 }
+
+INSTANTIATE_TEST_SUITE_P(Loops, ForwardTest, ::testing::Values(1u, 4u),
+                         [](const ::testing::TestParamInfo<unsigned>& info) {
+                           return info.param == 1 ? std::string("OneLoop")
+                                                  : std::to_string(info.param) + "Loops";
+                         });
 
 }  // namespace
 }  // namespace gpsrelay::testing

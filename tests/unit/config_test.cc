@@ -115,7 +115,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 76);
+  EXPECT_EQ(keys, 77);
 }
 
 // ---- Values of every key ----
@@ -758,6 +758,7 @@ TEST(ConfigEnvironment, ProcessEnvironmentReadsTheRealEnvironment) {
 TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
   Config config;
   config.http.threads = 4;
+  config.forward.threads = 4;
   EXPECT_EQ(render_config(config),
             "[http]\n"
             "listen = 0.0.0.0:8080\n"
@@ -796,6 +797,7 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "\n"
             "[forward]\n"
             "targets =\n"
+            "threads = 4\n"
             "concurrency = 256\n"
             "timeout = 30s\n"
             "retry_delays = 5s,10s,10s,10s,10s\n"
