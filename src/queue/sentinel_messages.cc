@@ -32,11 +32,13 @@ std::optional<MasterInfo> parse_master_info(std::span<const std::string_view> fi
   std::optional<std::string_view> ip;
   std::optional<std::string_view> port;
   std::optional<std::string_view> epoch;
+  std::string_view flags;
   for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
     const std::string_view name = fields[i];
     if (name == "ip") ip = fields[i + 1];
     if (name == "port") port = fields[i + 1];
     if (name == "config-epoch") epoch = fields[i + 1];
+    if (name == "flags") flags = fields[i + 1];
   }
   if (!ip || !port || !epoch || epoch->empty()) return std::nullopt;
   std::uint64_t config_epoch = 0;
@@ -45,7 +47,15 @@ std::optional<MasterInfo> parse_master_info(std::span<const std::string_view> fi
   if (error != std::errc{} || end != epoch->data() + epoch->size()) return std::nullopt;
   auto address = sentinel_endpoint(*ip, *port);
   if (!address) return std::nullopt;
-  return MasterInfo{std::move(*address), config_epoch};
+  bool settled = true;
+  while (!flags.empty()) {
+    const std::size_t comma = flags.find(',');
+    const std::string_view flag = flags.substr(0, comma);
+    if (flag == "s_down" || flag == "o_down" || flag == "failover_in_progress") settled = false;
+    if (comma == std::string_view::npos) break;
+    flags.remove_prefix(comma + 1);
+  }
+  return MasterInfo{std::move(*address), config_epoch, settled};
 }
 
 std::optional<SwitchMaster> parse_switch_master(std::string_view payload) {

@@ -26,6 +26,11 @@ std::optional<core::Endpoint> sentinel_endpoint(std::string_view host, std::stri
 struct MasterInfo {
   core::Endpoint address;
   std::uint64_t config_epoch = 0;
+  // False while the sentinel thinks the primary is down or fails it over
+  // (flags s_down, o_down, failover_in_progress): the leader of a failover
+  // already has the new epoch but still names the old, dead address until
+  // the switch, so such an answer must not be followed.
+  bool settled = true;
 };
 // nullopt when ip, port or config-epoch is missing or malformed.
 std::optional<MasterInfo> parse_master_info(std::span<const std::string_view> fields);

@@ -105,7 +105,10 @@ ResolvedPrimary resolve_primary(const core::RedisConfig& redis, std::chrono::mil
       failed(sentinel, e);
     }
   }
+  // Settled answers first: a primary marked down or being failed over is
+  // the one not to write to.
   std::stable_sort(answers.begin(), answers.end(), [](const auto& a, const auto& b) {
+    if (a.first.settled != b.first.settled) return a.first.settled;
     return a.first.config_epoch > b.first.config_epoch;
   });
   for (const auto& [info, sentinel] : answers) {

@@ -122,7 +122,7 @@ void SentinelWatcher::handle_master_reply(Sentinel& sentinel, const redisReply* 
     for (std::size_t i = 0; i < r->elements; ++i) fields[i] = text_of(r->element[i]);
     const std::optional<MasterInfo> info =
         parse_master_info(std::span<const std::string_view>(fields.data(), r->elements));
-    if (info && (!round_best_ || info->config_epoch > round_best_->config_epoch)) {
+    if (info && info->settled && (!round_best_ || info->config_epoch > round_best_->config_epoch)) {
       round_best_ = info;
       round_best_sentinel_ = sentinel.address;
     }

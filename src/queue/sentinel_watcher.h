@@ -7,7 +7,8 @@
 // announcement (the watcher was reconnecting) is caught up within a second
 // and the first answer after start needs no announcement at all. Sentinels
 // can disagree while a failover spreads; each answer carries the
-// configuration epoch it belongs to: the highest epoch of a round wins, and
+// configuration epoch it belongs to: the highest epoch of a round wins
+// (among answers not marked down or failing over), and
 // never one below an epoch already followed, nor the epoch an announcement
 // has since superseded (a sentinel that has not heard of the failover yet
 // must not send us back to the old primary, which may even answer ROLE as

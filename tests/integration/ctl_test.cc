@@ -71,6 +71,7 @@ TEST_F(CtlTest, StatusShowsQueueConsumersLiveTargetsAndFailedPackets) {
   dead.stop();
   DaemonConfig config = forwarding_to({&upstream, &dead});
   config.set("forward", "breaker_failures", "1").set("forward", "breaker_cooldown", "1m");
+  config.set("forward", "threads", "2");  // a consumer in the group per delivery loop
   start_daemon(config);
   post_reports(4);
   ASSERT_TRUE(eventually([&] { return drained(); }, seconds(10)));
@@ -90,7 +91,7 @@ TEST_F(CtlTest, StatusShowsQueueConsumersLiveTargetsAndFailedPackets) {
   const json_t* queue = json_object_get(root.get(), "queue");
   EXPECT_EQ(json_integer_value(json_object_get(queue, "length")), 0);
   EXPECT_EQ(json_integer_value(json_object_get(queue, "pending")), 0);
-  EXPECT_EQ(json_array_size(json_object_get(queue, "consumers")), 1u);
+  EXPECT_EQ(json_array_size(json_object_get(queue, "consumers")), 2u);
   const json_t* daemon_part = json_object_get(root.get(), "daemon");
   EXPECT_TRUE(json_is_true(json_object_get(daemon_part, "reachable")));
   const json_t* targets = json_object_get(daemon_part, "targets");

@@ -62,6 +62,20 @@ TEST(MasterInfo, TakesAddressAndEpochFromTheFieldList) {
   EXPECT_EQ(info->config_epoch, 7u);
 }
 
+TEST(MasterInfo, AnswersMarkedDownOrFailingOverAreNotSettled) {
+  using Fields = std::vector<std::string_view>;
+  const auto info = [](std::string_view flags) {
+    return parse_master_info(
+        Fields{"ip", "127.0.0.1", "port", "6379", "flags", flags, "config-epoch", "2"});
+  };
+  EXPECT_TRUE(info("master")->settled);
+  EXPECT_FALSE(info("master,s_down")->settled);
+  EXPECT_FALSE(info("master,s_down,o_down")->settled);
+  EXPECT_FALSE(info("master,failover_in_progress")->settled);
+  EXPECT_TRUE(info("master,disconnected_not")->settled);
+  EXPECT_TRUE(parse_master_info(Fields{"ip", "h", "port", "1", "config-epoch", "0"})->settled);
+}
+
 TEST(MasterInfo, NeedsAddressAndEpoch) {
   using Fields = std::vector<std::string_view>;
   EXPECT_FALSE(parse_master_info(Fields{}));
