@@ -2,7 +2,7 @@
 # Benchmarks of gpsrelayd on this machine; everything runs on loopback, on
 # private ports, in a temp dir, and is measured, never asserted by tests.
 #
-#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|topics|micro|all]
+#   scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|topics|events|ha|micro|all]
 #   (default: all)
 #
 # ingest  wrk (keep-alive, -t2 -c64, a ~200-byte GPS report) against
@@ -93,6 +93,31 @@
 #         ratios ours/Redis. PERF=1 records 10 s of "perf record -a -g" in
 #         the middle of each of the three loads into PERF_OUT (default
 #         /tmp/gpsrelay-topics-perf).
+# ha      Redis Sentinel and replica-acknowledged ingest (issue 15): a
+#         primary, 2 replicas (replicaof, diskless sync) and 3 sentinels
+#         (quorum 2), each a redis-server on loopback with AOF, fsync every
+#         second; their config files on tmpfs (see the mode for why).
+#         (1) ingest: the ingest load (wrk -t2 -c64, 3 s warm-up, the same
+#         report) against gpsrelayd on the plain redis-server by [redis]
+#         address, for reference, then through the sentinels with
+#         min_replicas_acked = 0 and = 1 (one WAIT pipelined after each loop
+#         iteration's appends), the stream emptied before each: req/s, p50,
+#         p99, CPU per 200 of gpsrelayd and of the redis-servers together,
+#         the ratio N=1 / N=0; every 200 must be on both replicas.
+#         (2) failover: the same load with min_replicas_acked = 1, the
+#         primary SIGKILLed HA_KILL_AFTER (5) s into HA_FAILOVER_DURATION
+#         (20) s; scripts/bench-ha-failover.lua stamps every answer: time from
+#         the kill to the first 200, from the last 200 before it to the first
+#         after, any later outage, the sentinels' and servers' steps from
+#         their logs, and whether the last 2,500 reports per wrk thread
+#         answered 200 before each outage are on the new primary.
+#         Sentinel: down-after-milliseconds HA_DOWN_AFTER (1000),
+#         failover-timeout HA_FAILOVER_TIMEOUT (3000), parallel-syncs 1,
+#         SENTINEL DEBUG info-period 1000 and publish-period 500 (as in
+#         tests/integration/support/sentinel_topology.h).
+#         HA_PARTS="ingest failover" (the default) picks the parts;
+#         HA_LOGS=dir keeps the logs of the servers, sentinels and gpsrelayd
+#         and the configs.
 # micro   Google Benchmark microbenchmarks of pure code (tests/bench/:
 #         the router), no servers.
 #
@@ -120,8 +145,8 @@ connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 max_inflight=${MAX_INFLIGHT:-256m}
-case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | topics | events | micro | all) ;; *)
-  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|topics|events|micro|all]" >&2
+case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | topics | events | ha | micro | all) ;; *)
+  echo "usage: scripts/bench.sh [ingest|tls|idempotency|e2e|drain|memory|locations|live|topics|events|ha|micro|all]" >&2
   exit 2
   ;;
 esac
@@ -1098,4 +1123,317 @@ PY
   echo "rows: entities $(sql "SELECT COUNT(*) FROM entities"), applied_events $(sql "SELECT COUNT(*) FROM applied_events");" \
     "gpsrelayd RSS $(awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$relay_pid/status") MiB (peak $(rss_mib) MiB)"
   stop_relay
+fi
+
+if [ "$mode" = ha ] || [ "$mode" = all ]; then
+  ha_master=gpsrelay-bench
+  # 1000 ms as in the integration fixture (Sentinel's default is 30 s). It
+  # equals Sentinel's fixed 1 s reconnect period, so a sentinel that has just
+  # switched to the new primary can count it down before its first PING is
+  # answered and start a second failover (seen in trial runs); 2000 avoids
+  # that and costs a second.
+  ha_down_after=${HA_DOWN_AFTER:-1000}
+  ha_failover_timeout=${HA_FAILOVER_TIMEOUT:-3000}
+  # Sentinel's internal periods (its own: INFO every 10 s, hello every 2 s);
+  # only SENTINEL DEBUG sets them. They decide how fast the sentinels learn
+  # of replicas and of each other, and how soon the non-leaders hear of a
+  # failover; the failover itself is down-after plus the 1 s ping and ask
+  # periods, which stay Sentinel's.
+  ha_info_period=1000
+  ha_publish_period=500
+  ha_kill_after=${HA_KILL_AFTER:-5}
+  ha_failover_duration=${HA_FAILOVER_DURATION:-20}
+  ha_ports=()        # data servers, the first primary
+  declare -A ha_pid  # data server's port -> pid
+  sentinel_ports=()
+  mkdir -p "$work/ha"
+  # The config files live on tmpfs; data (AOF) and logs stay in $work. Every
+  # Sentinel step fsyncs a config: its own (a new epoch, a vote) or a data
+  # server's (CONFIG REWRITE after SLAVEOF, in the server's main thread).
+  # With three AOFs being appended to this one virtual disk, such an fsync
+  # waited 3 to 10 s in trial runs: sentinels went into TILT, a promoted
+  # replica hung in CONFIG REWRITE until the promotion timed out, and
+  # ingest resumed after 11 s or not at all. On separate machines each disk
+  # carries one AOF; this keeps that stall out of what is measured here.
+  ha_conf=$(mktemp -d /dev/shm/gpsrelay-bench-ha.XXXXXX)
+  trap 'cleanup; rm -rf "$ha_conf"' EXIT
+
+  start_data_server() {  # port [port of the primary]
+    local dir=$work/ha/redis-$1
+    mkdir -p "$dir"
+    # A config file rather than flags: Sentinel persists what it changes in a
+    # server (SLAVEOF ... CONFIG REWRITE) and that fails without one.
+    # Diskless sync with no delay: a replica's initial sync, and its resync
+    # after a failover, is one fork writing to the socket rather than an RDB
+    # file after waiting 5 s for more replicas.
+    cat >"$ha_conf/redis-$1.conf" <<CONF
+bind 127.0.0.1
+port $1
+dir "$dir"
+logfile "$work/ha/redis-$1.log"
+protected-mode no
+save ""
+appendonly yes
+appendfsync everysec
+repl-diskless-sync yes
+repl-diskless-sync-delay 0
+${2:+replicaof 127.0.0.1 $2}
+CONF
+    redis-server "$ha_conf/redis-$1.conf" &
+    ha_pid[$1]=$!
+    pids+=($!)
+    ha_ports+=("$1")
+  }
+  start_sentinel() {  # port
+    # Sentinel rewrites its config (its id, the peers it finds, each step).
+    cat >"$ha_conf/sentinel-$1.conf" <<CONF
+port $1
+bind 127.0.0.1
+protected-mode no
+dir "$work/ha"
+logfile "$work/ha/sentinel-$1.log"
+sentinel monitor $ha_master 127.0.0.1 ${ha_ports[0]} 2
+sentinel down-after-milliseconds $ha_master $ha_down_after
+sentinel failover-timeout $ha_master $ha_failover_timeout
+sentinel parallel-syncs $ha_master 1
+CONF
+    # Debian has no redis-sentinel; the mode is the same code in redis-server.
+    redis-server "$ha_conf/sentinel-$1.conf" --sentinel &
+    pids+=($!)
+    sentinel_ports+=("$1")
+  }
+  replicas_online() {  # the primary lists every replica as online
+    [ "$(redis-cli -p "${ha_ports[0]}" INFO replication | grep -c 'state=online')" = $((${#ha_ports[@]} - 1)) ]
+  }
+  # How many instances of a SENTINEL REPLICAS/SENTINELS answer (flat
+  # name/value lines) have flags exactly $1, i.e. are up with no doubt.
+  count_flags() { awk -v want="$1" 'prev == "flags" && $0 == want {n++} {prev = $0} END {print n + 0}'; }
+  sentinels_ready() {  # every sentinel sees every replica and every other sentinel
+    local port
+    for port in "${sentinel_ports[@]}"; do
+      [ "$(redis-cli -p "$port" SENTINEL REPLICAS "$ha_master" | count_flags slave)" = $((${#ha_ports[@]} - 1)) ] &&
+        [ "$(redis-cli -p "$port" SENTINEL SENTINELS "$ha_master" | count_flags sentinel)" = $((${#sentinel_ports[@]} - 1)) ] ||
+        return 1
+    done
+  }
+  current_primary() { redis-cli -p "${sentinel_ports[0]}" SENTINEL GET-MASTER-ADDR-BY-NAME "$ha_master" | tail -1; }
+  rewrite_done() {  # port
+    redis-cli -p "$1" INFO persistence |
+      grep -qE '^aof_rewrite_in_progress:0' && redis-cli -p "$1" INFO persistence | grep -qE '^aof_rewrite_scheduled:0'
+  }
+  # Empties the stream (FLUSHALL on $1, replicated to the others) and
+  # rewrites every server's AOF from the empty data set, so each load meets
+  # the same state, and the same automatic AOF rewrites as it grows.
+  reset_redis() {  # port of the primary, ports of its replicas...
+    local port
+    redis-cli -p "$1" FLUSHALL >/dev/null
+    [ $# -eq 1 ] || redis-cli -p "$1" WAIT $(($# - 1)) 5000 >/dev/null
+    # (An error answer, a rewrite already running, is waited out the same.)
+    for port in "$@"; do redis-cli -p "$port" BGREWRITEAOF >/dev/null || true; done
+    for port in "$@"; do wait_for rewrite_done "$port"; done
+  }
+  start_ha_relay() {  # min_replicas_acked
+    # start_relay's config says [redis] address; these environment overrides
+    # (GPSRELAY_<SECTION>_<KEY>) win over it, and sentinels makes the daemon
+    # ignore address.
+    GPSRELAY_REDIS_SENTINELS=$(printf '127.0.0.1:%s,' "${sentinel_ports[@]}" | sed 's/,$//') \
+      GPSRELAY_REDIS_MASTER_NAME=$ha_master GPSRELAY_REDIS_MIN_REPLICAS_ACKED=$1 start_relay ""
+  }
+  ticks_of() {  # pids...: their CPU time (user + system) in clock ticks
+    local pid sum=0
+    for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+    echo "$sum"
+  }
+  # The ingest load (run_wrk: 3 s warm-up, then the measured run) against
+  # the running gpsrelayd; prints a row: req/s p50 p99 non-2xx, and the CPU
+  # microseconds per 200 (warm-up and run) of gpsrelayd and of the given
+  # redis-servers together.
+  ha_row() {  # name redis-server-pids...
+    local name=$1 relay0 redis0 accepted0 n hz errors
+    shift
+    relay0=$(cpu_ticks)
+    redis0=$(ticks_of "$@")
+    accepted0=$(metric gpsrelay_reports_accepted_total)
+    run_wrk "$name" "http://127.0.0.1:$relay_port/api/gps/reports"
+    sleep 0.5
+    n=$(($(metric gpsrelay_reports_accepted_total) - accepted0))
+    hz=$(getconf CLK_TCK)
+    errors=$(non2xx "$name")
+    printf '%-22s %10s %8s %8s %8s %10s %10s\n' "$name" "$(rps "$name")" "$(field "$name" 50%)" \
+      "$(field "$name" 99%)" "${errors:-0}" \
+      "$(awk -v t=$(($(cpu_ticks) - relay0)) -v hz="$hz" -v n="$n" 'BEGIN {printf "%.1fus", t / hz * 1e6 / n}')" \
+      "$(awk -v t=$(($(ticks_of "$@") - redis0)) -v hz="$hz" -v n="$n" 'BEGIN {printf "%.1fus", t / hz * 1e6 / n}')"
+  }
+  xlen() { redis-cli -p "$1" XLEN gps:reports; }
+
+  # (1) The ingest load: plain Redis by address, then through the sentinels
+  # with min_replicas_acked = 0 and = 1.
+  ha_ingest() {
+    echo "--- ingest: wrk -t2 -c$connections -d${duration}s after a 3 s warm-up, each on an empty stream"
+    printf '%-22s %10s %8s %8s %8s %10s %10s\n' load req/s p50 p99 non-2xx CPU/200 redis/200
+    reset_redis "$redis_port"
+    start_relay ""
+    ha_row plain-address "${pids[0]}"
+    stop_relay
+    reset_redis "$redis_port"
+    for acked in 0 1; do
+      reset_redis "${ha_ports[@]}"
+      start_ha_relay "$acked"
+      ha_row "sentinel-acked-$acked" "${ha_pid[@]}"
+      sleep 1  # the replicas catch up; nothing waits for them with N = 0
+      accepted=$(metric gpsrelay_reports_accepted_total)
+      lengths=$(for port in "${ha_ports[@]}"; do printf '%s ' "$(xlen "$port")"; done)
+      ack_failures=$(metric gpsrelay_redis_replica_ack_failures_total)
+      stop_relay
+      echo "  min_replicas_acked = $acked: 200s sent $accepted; stream on primary, replica, replica: $lengths;" \
+        "WAITs short of replicas: $ack_failures"
+      for length in $lengths; do
+        if [ "$length" -lt "$accepted" ]; then
+          echo "MISMATCH: a server holds $length entries, fewer than the $accepted reports answered 200" >&2
+          exit 1
+        fi
+      done
+    done
+    echo "N=1 / N=0 req/s: $(awk -v a="$(rps sentinel-acked-1)" -v b="$(rps sentinel-acked-0)" 'BEGIN {printf "%.2f", a / b}')" \
+      "(goal: N=1 costs under 30 %, i.e. >= 0.70); N=0 / plain: $(awk -v a="$(rps sentinel-acked-0)" -v b="$(rps plain-address)" 'BEGIN {printf "%.2f", a / b}')"
+  }
+  # (2) The failover under the ingest load, min_replicas_acked = 1.
+  ha_failover() {
+    echo "--- failover: kill -9 of the primary ${ha_kill_after}s into a ${ha_failover_duration}s load (wrk -t2 -c$connections), min_replicas_acked = 1"
+    reset_redis "${ha_ports[@]}"
+    start_ha_relay 1
+    cat "$work/post.lua" scripts/bench-ha-failover.lua >"$work/ha-failover.lua"
+    old_primary=${ha_ports[0]}
+    wrk -t2 -c"$connections" -d"${ha_failover_duration}s" --latency -s "$work/ha-failover.lua" \
+      "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/ha-failover.wrk" &
+    load_pid=$!
+    pids+=("$load_pid")
+    sleep "$ha_kill_after"
+    killed_at=$EPOCHREALTIME  # bash's clock: no fork between it and the kill
+    kill -KILL "${ha_pid[$old_primary]}"
+    wait "${ha_pid[$old_primary]}" 2>/dev/null || true
+    wait "$load_pid" || true
+    load_end=$EPOCHREALTIME
+    sleep 1
+    # HA_LOGS=dir keeps the logs and the configs.
+    [ -z "${HA_LOGS:-}" ] || { mkdir -p "$HA_LOGS" && cp "$work"/ha/*.log "$ha_conf"/*.conf "$work/gpsrelayd.log" "$HA_LOGS/"; }
+    new_primary=$(current_primary)
+    accepted=$(metric gpsrelay_reports_accepted_total)
+    ack_failures=$(metric gpsrelay_redis_replica_ack_failures_total)
+    reconnects=$(metric gpsrelay_redis_reconnects_total)
+    # Outages: when no wrk thread got a 200 for over 100 ms (the stretches
+    # of scripts/bench-ha-failover.lua, intersected over the threads), in ms
+    # from the kill. The ids of the reports answered 200 just before each
+    # stretch that ends after the kill go to ha-ids for the check below.
+    python3 - "$killed_at" "$load_end" "$work/ha-failover.wrk" "$work/ha-ids" <<'PY'
+import sys
+kill, end = float(sys.argv[1]) * 1000, float(sys.argv[2]) * 1000
+stretches, threads, ids = {}, set(), set()
+for line in open(sys.argv[3]):
+    f = line.split()
+    if f and f[0] == "non200":
+        threads.add(f[1])
+    if f and f[0] == "stretch":
+        a, b = float(f[2]), float(f[3]) or end
+        stretches.setdefault(f[1], []).append((a, b))
+        if b > kill:
+            ids.update(f[4:])
+open(sys.argv[4], "w").write(" ".join(sorted(ids)) + "\n")
+def intersect(xs, ys):
+    return sorted((max(a, c), min(b, d)) for a, b in xs for c, d in ys if max(a, c) < min(b, d))
+outages = stretches.get(min(threads), []) if threads else []
+for t in threads:
+    outages = intersect(outages, stretches.get(t, []))
+outages = [(a, b) for a, b in outages if b > kill and b - a > 100]
+for a, b in outages:
+    print("  no 200 from %+.0f to %+.0f ms after the kill (%.0f ms)%s"
+          % (a - kill, b - kill, b - a, ": the load ended" if b == end else ""))
+if not outages:
+    print("NO OUTAGE seen after the kill: check the run")
+elif outages[0][1] == end:
+    print("ingest did NOT resume before the load ended, %.0f ms after the kill" % (end - kill))
+else:
+    a, b = outages[0]
+    print("kill -> first 200: %.0f ms; last 200 before -> first 200 after: %.0f ms (last 200 %+.0f ms from the kill)"
+          % (b - kill, b - a, a - kill))
+    if len(outages) > 1:
+        print("kill -> end of the last outage: %.0f ms" % (outages[-1][1] - kill))
+PY
+    echo "(goal: ingest resumes within 5,000 ms of the kill)"
+    read -r first_bad last_bad <<<"$(awk -v k="$killed_at" '$1 == "non200" && $3 > 0 {
+        if (b == "" || $3 < b) b = $3; if (e == "" || $4 > e) e = $4}
+      END {printf "%.0f %.0f\n", (b == "" ? 0 : b - k * 1000), (e == "" ? 0 : e - k * 1000)}' "$work/ha-failover.wrk")"
+    echo "other answers from $first_bad ms to $last_bad ms after the kill; answers by status:" \
+      "$(awk '$1 == "status" {printf "%s %s, ", $2, $3}' "$work/ha-failover.wrk" | sed 's/, $//');" \
+      "$(awk '/^Requests\/sec:/ {print $2}' "$work/ha-failover.wrk") answers/s over the ${ha_failover_duration}s" \
+      "(non-2xx included: refused fast); $(grep 'Socket errors' "$work/ha-failover.wrk" || echo 'no socket errors')"
+    # What the sentinels and servers did, from their logs (local time, ms):
+    # each step once, when the first sentinel logged it.
+    echo "timeline from the kill (s):"
+    python3 - "$killed_at" "$work/ha" <<'PY'
+import datetime, glob, os, re, sys, time
+killed, root = float(sys.argv[1]), sys.argv[2]
+line_re = re.compile(r'^\d+:[XSCM] (\d+ \w+ \d+ [\d:.]+) [#*.-] (.*)$')
+steps = ("+sdown master", "+odown master", "+try-failover", "+elected-leader", "-failover-abort",
+         "+promoted-slave", "+switch-master", "+slave-reconf-done", "+convert-to-slave")
+server_steps = ("MASTER MODE enabled", "Successful partial resynchronization", "Full resync from master",
+                "sync: Finished with success")
+first = {}
+for path in glob.glob(root + "/*.log"):
+    who = os.path.basename(path)[:-len(".log")]  # redis-<port> or sentinel-<port>
+    for line in open(path, errors="replace"):
+        m = line_re.match(line)
+        if not m:
+            continue
+        when, text = m.groups()
+        t = time.mktime(datetime.datetime.strptime(when, "%d %b %Y %H:%M:%S.%f").timetuple()) + \
+            int(when.rsplit(".", 1)[1]) / 1000
+        if t < killed:
+            continue
+        if who.startswith("sentinel") and text.startswith(steps):
+            # The step and its instance: what comes before "@" or "#quorum".
+            key = re.split(r" [@#]", text)[0]
+        elif who.startswith("redis") and any(s in text for s in server_steps):
+            key = "%s: %s" % (who.replace("redis-", "server "), re.sub(r" \(.*", "", text))
+        else:
+            continue
+        first[key] = min(t, first.get(key, t))
+for key, t in sorted(first.items(), key=lambda kv: kv[1]):
+    print("  %6.3f  %s" % (t - killed, key))
+PY
+    # The last 2,500 reports each wrk thread had answered 200 before each
+    # outage (scripts/bench-ha-failover.lua) must all be on the final primary.
+    read -ra ids_before <"$work/ha-ids"
+    missing=$(redis-cli -p "$new_primary" EVAL "local n = 0
+      for _, id in ipairs(ARGV) do
+        if #redis.call('XRANGE', KEYS[1], id, id) == 0 then n = n + 1 end
+      end
+      return n" 1 gps:reports "${ids_before[@]}" || echo "? (the primary does not answer)")
+    echo "primary now $new_primary (was $old_primary); gpsrelayd: $reconnects reconnects, $ack_failures WAITs short of replicas"
+    echo "200s sent: $accepted; stream on the primary now: $(xlen "$new_primary" || echo ?) entries;" \
+      "of the ${#ids_before[@]} reports answered 200 last before each outage, missing on it: $missing"
+    stop_relay
+  }
+
+  echo "=== ha: Redis Sentinel (a primary, 2 replicas, 3 sentinels, quorum 2) and min_replicas_acked"
+  start_data_server "$(free_port)"
+  start_data_server "$(free_port)" "${ha_ports[0]}"
+  start_data_server "$(free_port)" "${ha_ports[0]}"
+  wait_for replicas_online
+  # The sentinels start once the primary lists both replicas: its first
+  # INFO to them then names both.
+  for _ in 1 2 3; do start_sentinel "$(free_port)"; done
+  for port in "${sentinel_ports[@]}"; do
+    wait_for redis-cli -p "$port" PING
+    redis-cli -p "$port" SENTINEL DEBUG info-period "$ha_info_period" publish-period "$ha_publish_period" >/dev/null
+  done
+  wait_for sentinels_ready
+  echo "sentinel: down-after-milliseconds $ha_down_after, failover-timeout $ha_failover_timeout, parallel-syncs 1;" \
+    "SENTINEL DEBUG info-period $ha_info_period, publish-period $ha_publish_period;" \
+    "gpsrelayd replica_ack_timeout 100ms (default), command_timeout 1s (default)"
+  echo "redis $(redis-server --version | awk '{print $3}' | cut -d= -f2): primary ${ha_ports[0]}, replicas ${ha_ports[*]:1}," \
+    "sentinels ${sentinel_ports[*]}; plain redis-server $redis_port"
+
+  # HA_PARTS="ingest failover" (the default) runs both, in this order.
+  for part in ${HA_PARTS:-ingest failover}; do "ha_$part"; done
 fi
