@@ -14,7 +14,7 @@ core::ForwardMetrics& register_metrics(core::MetricsRegistry& metrics,
 
 }  // namespace
 
-ForwardModule::ForwardModule(const core::Config& config, std::string consumer_name,
+ForwardModule::ForwardModule(const core::Config& config, const std::string& consumer_name,
                              core::MetricsRegistry& metrics, queue::LeaseKeeper& leases)
     : group_(config.redis.group),
       mysql_address_(core::mysql_address(config.mysql)),

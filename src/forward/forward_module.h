@@ -23,7 +23,7 @@ namespace gpsrelay::forward {
 
 class ForwardModule : public daemon::Module {
  public:
-  ForwardModule(const core::Config& config, std::string consumer_name,
+  ForwardModule(const core::Config& config, const std::string& consumer_name,
                 core::MetricsRegistry& metrics, queue::LeaseKeeper& leases);
   ~ForwardModule() override { join(); }
 
