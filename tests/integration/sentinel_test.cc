@@ -112,6 +112,28 @@ class SentinelTest : public ForwardingTest {
     return std::chrono::duration_cast<milliseconds>(resumed_at.value_or(Clock::now()) - killed_at);
   }
 
+  // Ingest load with min_replicas_acked = `acked`, the primary killed, the
+  // failover, more load, everything drained; what the clients' 200s became.
+  Outcome fail_over_under_load(unsigned acked) {
+    UpstreamServer upstream;
+    start(sentinel_config(upstream, acked));
+    LoadGenerator load(daemon().ingest_url(), 4);
+    EXPECT_TRUE(eventually([&] { return upstream.request_count() >= 300; }, seconds(20)));
+    const milliseconds gap = fail_over_under(load);
+    EXPECT_TRUE(eventually([&] { return upstream.request_count() >= 300 + 500; }, seconds(20)));
+    load.stop();
+    EXPECT_TRUE(eventually([&] { return drained_on_primary(); }, seconds(30)))
+        << daemon().diagnostics();
+    const Outcome outcome = compare(load, upstream);
+    RecordProperty("acknowledged", static_cast<int>(outcome.acknowledged));
+    RecordProperty("lost", static_cast<int>(outcome.lost));
+    RecordProperty("resumed_ms", static_cast<int>(gap.count()));
+    std::cout << "min_replicas_acked = " << acked << ": " << outcome.acknowledged
+              << " acknowledged, " << outcome.lost << " lost, " << outcome.duplicates
+              << " delivered twice; ingest 200s " << gap.count() << " ms after the kill\n";
+    return outcome;
+  }
+
   SentinelTopology topology_;
 };
 
@@ -153,49 +175,16 @@ TEST_F(SentinelTest, IngestGoesToThePrimaryTheSentinelsNameAndCtlShowsIt) {
 }
 
 TEST_F(SentinelTest, PrimaryKilledUnderLoadLosesNoReplicaAcknowledgedReport) {
-  UpstreamServer upstream;
-  start(sentinel_config(upstream, 1));
-  LoadGenerator load(daemon().ingest_url(), 4);
-  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= 300; }, seconds(20)));
-
-  const milliseconds gap = fail_over_under(load);
-  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= 300 + 500; }, seconds(20)));
-  load.stop();
-  ASSERT_TRUE(eventually([&] { return drained_on_primary(); }, seconds(30)))
-      << daemon().diagnostics();
-
-  const Outcome outcome = compare(load, upstream);
+  const Outcome outcome = fail_over_under_load(1);
   EXPECT_EQ(outcome.lost, 0u) << "of " << outcome.acknowledged << " acknowledged reports";
-  RecordProperty("acknowledged", static_cast<int>(outcome.acknowledged));
-  RecordProperty("resumed_ms", static_cast<int>(gap.count()));
-  std::cout << "min_replicas_acked = 1: " << outcome.acknowledged << " acknowledged, "
-            << outcome.lost << " lost, " << outcome.duplicates << " delivered twice; ingest 200s "
-            << gap.count() << " ms after the kill\n";
 }
 
 TEST_F(SentinelTest, WithoutReplicaAcksTheFailoverMayLoseTheLastWritesAndIngestResumes) {
-  UpstreamServer upstream;
-  start(sentinel_config(upstream, 0));
-  LoadGenerator load(daemon().ingest_url(), 4);
-  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= 300; }, seconds(20)));
-
-  const milliseconds gap = fail_over_under(load);
-  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= 300 + 500; }, seconds(20)));
-  load.stop();
-  ASSERT_TRUE(eventually([&] { return drained_on_primary(); }, seconds(30)))
-      << daemon().diagnostics();
-
   // What min_replicas_acked buys: here the writes the primary acknowledged
   // but had not yet passed to a replica are gone. Said, not asserted: it
   // may be none when the kill falls between replication and the next write.
-  const Outcome outcome = compare(load, upstream);
+  const Outcome outcome = fail_over_under_load(0);
   EXPECT_LT(outcome.lost, outcome.acknowledged);
-  RecordProperty("acknowledged", static_cast<int>(outcome.acknowledged));
-  RecordProperty("lost", static_cast<int>(outcome.lost));
-  RecordProperty("resumed_ms", static_cast<int>(gap.count()));
-  std::cout << "min_replicas_acked = 0: " << outcome.acknowledged << " acknowledged, "
-            << outcome.lost << " lost, " << outcome.duplicates << " delivered twice; ingest 200s "
-            << gap.count() << " ms after the kill\n";
 }
 
 TEST_F(SentinelTest, TooFewReplicasMeans503WithRetryAfterNeverA200) {

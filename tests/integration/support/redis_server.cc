@@ -26,8 +26,9 @@ std::string reply_string(const redisReply* reply) {
   return std::string(reply->str, reply->len);
 }
 
-// Redis config values may contain spaces (a $TMPDIR); quote them.
-std::string quoted(const std::string& value) {
+}  // namespace
+
+std::string redis_config_quoted(const std::string& value) {
   std::string out = "\"";
   for (char c : value) {
     if (c == '"' || c == '\\') out += '\\';
@@ -35,8 +36,6 @@ std::string quoted(const std::string& value) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 RedisClient::RedisClient(std::string host, int port, std::string password,
                          std::chrono::milliseconds timeout)
@@ -131,7 +130,7 @@ RedisServer::RedisServer(RedisServerOptions options)
   std::ostringstream config;
   config << "bind 127.0.0.1\n"
          << "port " << port_ << "\n"
-         << "dir " << quoted(dir_.path().string()) << "\n"
+         << "dir " << redis_config_quoted(dir_.path().string()) << "\n"
          << "daemonize no\n"
          << "supervised no\n"
          << "protected-mode no\n"
@@ -139,7 +138,8 @@ RedisServer::RedisServer(RedisServerOptions options)
          << "save \"\"\n"
          << "appendonly yes\n"
          << "appendfsync " << options_.appendfsync << "\n";
-  if (!options_.password.empty()) config << "requirepass " << quoted(options_.password) << "\n";
+  if (!options_.password.empty())
+    config << "requirepass " << redis_config_quoted(options_.password) << "\n";
   for (const auto& line : options_.extra_config) config << line << "\n";
   dir_.write_file("redis.conf", config.str());
   start();

@@ -71,6 +71,9 @@ class RedisClient {
   RedisContextPtr context_;
 };
 
+// A value for a redis.conf line, quoted: paths may contain spaces (a $TMPDIR).
+std::string redis_config_quoted(const std::string& value);
+
 struct RedisServerOptions {
   int port = 0;          // 0: pick a free one
   std::string password;  // sets requirepass when not empty

@@ -56,16 +56,6 @@ std::map<std::string, std::string> flat_map(const redisReply* reply) {
   return fields;
 }
 
-// Redis config values may contain spaces (a $TMPDIR); quote them.
-std::string quoted(const std::string& value) {
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string tail(const std::string& text) {
   if (text.size() <= kLogTail) return text;
   return "[...]\n" + text.substr(text.size() - kLogTail);
@@ -126,7 +116,7 @@ SentinelTopology::SentinelTopology(SentinelTopologyOptions options) : options_(s
            << "daemonize no\n"
            << "supervised no\n"
            << "logfile \"\"\n"
-           << "dir " << quoted(sentinel->dir.path().string()) << "\n"
+           << "dir " << redis_config_quoted(sentinel->dir.path().string()) << "\n"
            << "sentinel monitor " << name << " 127.0.0.1 " << primary << " " << options_.quorum
            << "\n"
            << "sentinel down-after-milliseconds " << name << " " << options_.down_after.count()
