@@ -31,7 +31,8 @@
 #         (stream id time, i.e. the XADD, to the upstream's receipt, from
 #         nginx's access log), backlog when the load stops, RSS.
 # drain   200,000 reports queued before gpsrelayd starts; how fast it
-#         delivers them to the two upstreams.
+#         delivers them to the two upstreams. FORWARD_THREADS sets
+#         forward.threads here and in e2e (default 0: one loop per CPU).
 # memory  300 connections each send the headers of a 1 MiB upload and
 #         1,000,000 bytes of its body, and hold (scripts/bench-held-uploads.py;
 #         http.request_timeout = 60s so the deadline does not end them):
@@ -143,6 +144,8 @@ duration=${DURATION:-15}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
+# forward.threads of the relay in ingest/e2e/drain; 0 = one loop per CPU.
+forward_threads=${FORWARD_THREADS:-0}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 max_inflight=${MAX_INFLIGHT:-256m}
 case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | topics | events | ha | micro | all) ;; *)
@@ -261,6 +264,7 @@ address = 127.0.0.1:$redis_port
 max_queue_length = 100000000
 [forward]
 targets = $1
+threads = $forward_threads
 concurrency = 256
 [log]
 level = warning

@@ -94,7 +94,7 @@ struct RedisConfig {
 };
 
 struct ForwardConfig {
-  std::vector<std::string> targets;  // http:// or https:// URLs; may be empty.
+  std::vector<std::string> targets;           // http:// or https:// URLs; may be empty.
   unsigned threads = default_thread_count();  // Delivery loops; never 0 once loaded.
   unsigned concurrency = 256;                 // In flight, all loops together.
   std::chrono::milliseconds timeout{30000};
