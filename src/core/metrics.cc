@@ -63,11 +63,29 @@ void append_histogram(std::string& out, const std::string& name,
   append_histogram(out, name, histogram.bucket_counts(), histogram.sum_seconds());
 }
 
-void LatencyHistogram::observe(std::chrono::nanoseconds duration) {
+namespace {
+
+std::size_t bucket_of(std::chrono::nanoseconds duration) {
   const double seconds = std::chrono::duration<double>(duration).count();
-  const auto* it = std::lower_bound(kBucketBounds.begin(), kBucketBounds.end(), seconds);
-  bump(buckets_[static_cast<std::size_t>(it - kBucketBounds.begin())]);
-  bump(sum_ns_, static_cast<std::uint64_t>(std::max<std::int64_t>(0, duration.count())));
+  const auto* it = std::lower_bound(LatencyHistogram::kBucketBounds.begin(),
+                                    LatencyHistogram::kBucketBounds.end(), seconds);
+  return static_cast<std::size_t>(it - LatencyHistogram::kBucketBounds.begin());
+}
+
+std::uint64_t nanoseconds_of(std::chrono::nanoseconds duration) {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, duration.count()));
+}
+
+}  // namespace
+
+void LatencyHistogram::observe(std::chrono::nanoseconds duration) {
+  bump(buckets_[bucket_of(duration)]);
+  bump(sum_ns_, nanoseconds_of(duration));
+}
+
+void LatencyHistogram::observe_shared(std::chrono::nanoseconds duration) {
+  bump_shared(buckets_[bucket_of(duration)]);
+  bump_shared(sum_ns_, nanoseconds_of(duration));
 }
 
 std::array<std::uint64_t, LatencyHistogram::kBucketBounds.size() + 1>

@@ -26,6 +26,10 @@ namespace gpsrelay::core {
 inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
   counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
+// Increments a counter that several threads write (e.g. the forwarder loops').
+inline void bump_shared(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
+  counter.fetch_add(by, std::memory_order_relaxed);
+}
 
 // The status codes gpsrelayd answers with; anything else counts as "other".
 inline constexpr std::array<int, 19> kCountedStatusCodes = {
@@ -37,7 +41,10 @@ class LatencyHistogram {
   static constexpr std::array<double, 14> kBucketBounds = {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
 
+  // From the one thread that writes this histogram.
   void observe(std::chrono::nanoseconds duration);
+  // From any of several threads that write it.
+  void observe_shared(std::chrono::nanoseconds duration);
 
   // Counts per bucket (not cumulative); the last slot is +Inf.
   std::array<std::uint64_t, kBucketBounds.size() + 1> bucket_counts() const;

@@ -130,7 +130,7 @@ void Forwarder::send_attempt(std::uint64_t key) {
   const std::optional<std::size_t> target =
       delivery.last_target ? shared_.pick_after(*delivery.last_target, now) : shared_.pick(now);
   if (!target) {
-    core::bump(metrics_.no_target_waits);
+    core::bump_shared(metrics_.no_target_waits);
     if (!reported_no_target_) {
       reported_no_target_ = true;
       core::log_error("no target available: every target is down or its breaker is open");
@@ -172,20 +172,20 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
   core::TargetMetrics& target_metrics = *metrics_.targets[target];
   if (!result.not_sent) {
     shared_.record_outcome(target, outcome, now);
-    metrics_.attempt_duration.observe(result.elapsed);
+    metrics_.attempt_duration.observe_shared(result.elapsed);
   }
   // A request that never left says nothing about the target: no breaker
   // count, no target metrics, no last_error; the packet is still retried.
 
   if (outcome == AttemptOutcome::kSuccess) {
-    core::bump(target_metrics.delivered);
+    core::bump_shared(target_metrics.delivered);
     complete(key, true);
     return;
   }
   delivery.last_error = result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error;
   if (!result.not_sent) {
-    core::bump(outcome == AttemptOutcome::kPermanent ? target_metrics.rejected
-                                                     : target_metrics.failed_attempts);
+    core::bump_shared(outcome == AttemptOutcome::kPermanent ? target_metrics.rejected
+                                                            : target_metrics.failed_attempts);
     target_metrics.set_last_error(delivery.last_error);
   }
   shared_.logs(target).attempt_failed.log(core::LogLevel::kWarning, "delivery attempt failed",
@@ -198,7 +198,7 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
       outcome == AttemptOutcome::kRetryable ? schedule_.delay_before_attempt(delivery.attempts + 1)
                                             : std::nullopt;
   if (delay) {
-    core::bump(metrics_.retries_scheduled);
+    core::bump_shared(metrics_.retries_scheduled);
     wait_then_attempt(delivery, key, *delay);
     return;
   }
@@ -210,7 +210,7 @@ void Forwarder::give_up(std::uint64_t key, std::size_t target) {
   Delivery& delivery = *found->second;
   // Read once: GCC 12 otherwise warns, wrongly, that the field may be uninitialised.
   const unsigned attempts = delivery.attempts;
-  core::bump(metrics_.packets_failed);
+  core::bump_shared(metrics_.packets_failed);
   shared_.logs(target).gave_up.log(core::LogLevel::kError,
                                    "packet not delivered; storing it in failed_packets",
                                    {{"MESSAGE_ID", delivery.entry.id},

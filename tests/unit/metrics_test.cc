@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace gpsrelay::core {
 namespace {
@@ -43,6 +45,27 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
   EXPECT_TRUE(contains_line(text, "gpsrelay_http_request_duration_seconds_bucket{le=\"+Inf\"} 4"));
   EXPECT_TRUE(contains_line(text, "gpsrelay_http_request_duration_seconds_count 4"));
   EXPECT_NEAR(registry.worker(0).request_duration.sum_seconds(), 9.01078, 1e-9);
+}
+
+TEST(MetricsTest, SharedCountersAndHistogramsLoseNoIncrementAcrossThreads) {
+  // The forwarder loops write one set of forwarding metrics together.
+  LatencyHistogram histogram;
+  std::atomic<std::uint64_t> counter{0};
+  constexpr int kThreads = 4;
+  constexpr int kEach = 50000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        bump_shared(counter);
+        histogram.observe_shared(std::chrono::microseconds(300));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(counter.load(), static_cast<std::uint64_t>(kThreads * kEach));
+  EXPECT_EQ(histogram.count(), static_cast<std::uint64_t>(kThreads * kEach));
+  EXPECT_NEAR(histogram.sum_seconds(), kThreads * kEach * 0.0003, 1e-6);
 }
 
 TEST(MetricsTest, RedisIsUpOnlyWhenEveryWorkerIsConnected) {
