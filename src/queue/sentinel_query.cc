@@ -10,19 +10,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/c_handle.h"
 #include "queue/sentinel_messages.h"
 
 namespace gpsrelay::queue {
 namespace {
 
-struct ContextDeleter {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+void free_context(redisContext* context) { redisFree(context); }
+using ContextPtr = core::CHandle<redisContext, free_context>;
+using ReplyPtr = core::CHandle<redisReply, freeReplyObject>;
 
 std::string_view text_of(const redisReply* reply) {
   if (reply == nullptr || reply->str == nullptr) return {};
