@@ -15,7 +15,8 @@ for purpose in "$@"; do
     build) ;;
     run) want+=(redis-server mariadb-server curl python3 python3-websockets libjs-leaflet) ;;
     # libjs-leaflet, chromium, python3-websockets: the /map page in a headless browser.
-    test) want+=(redis-server mariadb-server curl clang-14 libclang-rt-14-dev clang-format clang-tidy
+    # nginx-light: the HTTP/2 upstream of the forwarding tests (h2c and TLS ALPN).
+    test) want+=(redis-server mariadb-server curl nginx-light clang-14 libclang-rt-14-dev clang-format clang-tidy
                  libjs-leaflet chromium python3-websockets) ;;
     bench) want+=(redis-server redis-tools mariadb-server curl python3 wrk nginx-light libbenchmark-dev) ;;
     deb) want+=(debhelper dpkg-dev lintian rsync util-linux systemd) ;;

@@ -109,6 +109,11 @@ struct ForwardConfig {
   std::chrono::milliseconds claim_idle{60000};
   std::string ca_file;  // Empty = the system trust store.
   std::string header;   // Secret; empty or "Name: value" without CR/LF.
+  // HTTP version to the targets. kAuto: HTTP/2 where TLS's ALPN agrees on
+  // it, HTTP/1.1 otherwise; kPriorKnowledge: HTTP/2 from the first byte,
+  // also over cleartext (h2c); kOff: HTTP/1.1 only.
+  enum class Http2 { kAuto, kOff, kPriorKnowledge };
+  Http2 http2 = Http2::kAuto;
   bool operator==(const ForwardConfig&) const = default;
 };
 

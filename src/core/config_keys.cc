@@ -34,6 +34,10 @@ constexpr unsigned kMaxReplicas = 100;
 constexpr Choices<std::string_view, 2> kTlsVersions{{{"1.2", "1.2"}, {"1.3", "1.3"}}};
 constexpr Choices<AuthConfig::Mode, 2> kAuthModes{
     {{"none", AuthConfig::Mode::kNone}, {"token", AuthConfig::Mode::kToken}}};
+constexpr Choices<ForwardConfig::Http2, 3> kHttp2Modes{
+    {{"auto", ForwardConfig::Http2::kAuto},
+     {"off", ForwardConfig::Http2::kOff},
+     {"prior-knowledge", ForwardConfig::Http2::kPriorKnowledge}}};
 constexpr Choices<LogConfig::Level, 4> kLogLevels{{{"debug", LogConfig::Level::kDebug},
                                                    {"info", LogConfig::Level::kInfo},
                                                    {"warning", LogConfig::Level::kWarning},
@@ -236,6 +240,11 @@ constexpr KeySpec kKeys[] = {
     {"forward", "header", mask_header_value,
      [](const Ctx&, std::string_view v, Config& c) { c.forward.header = parse_header(v); },
      [](const Config& c) { return c.forward.header; }},
+    {"forward", "http2", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.forward.http2 = parse_choice(v, kHttp2Modes);
+     },
+     [](const Config& c) { return render_choice(c.forward.http2, kHttp2Modes); }},
 
     {"mysql", "host", nullptr,
      [](const Ctx&, std::string_view v, Config& c) {

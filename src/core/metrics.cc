@@ -290,6 +290,16 @@ void MetricsRegistry::render_forward(std::string& out) const {
     append_sample(out, "gpsrelay_deliveries_total{" + target + ",result=\"rejected\"}",
                   static_cast<double>(t->rejected.load(std::memory_order_relaxed)));
   }
+  append_header(out, "gpsrelay_delivery_responses_total", "counter",
+                "Responses to delivery attempts by target and the HTTP version they came "
+                "over (forward.http2).");
+  for (const auto& t : f.targets) {
+    const std::string target = "target=\"" + t->url + "\"";
+    append_sample(out, "gpsrelay_delivery_responses_total{" + target + ",version=\"1.1\"}",
+                  static_cast<double>(t->http1_responses.load(std::memory_order_relaxed)));
+    append_sample(out, "gpsrelay_delivery_responses_total{" + target + ",version=\"2\"}",
+                  static_cast<double>(t->http2_responses.load(std::memory_order_relaxed)));
+  }
   append_header(out, "gpsrelay_target_up", "gauge",
                 "1 when the target takes deliveries (health up, breaker not open).");
   for (const auto& t : f.targets) {

@@ -121,9 +121,12 @@ struct WorkerMetrics {
 // Written only by the forwarder thread, read by scrapes.
 struct TargetMetrics {
   std::string url;
-  std::atomic<std::uint64_t> delivered{0};           // 2xx
-  std::atomic<std::uint64_t> failed_attempts{0};     // retryable failures
-  std::atomic<std::uint64_t> rejected{0};            // permanent 4xx
+  std::atomic<std::uint64_t> delivered{0};        // 2xx
+  std::atomic<std::uint64_t> failed_attempts{0};  // retryable failures
+  std::atomic<std::uint64_t> rejected{0};         // permanent 4xx
+  // Delivery responses by the HTTP version they came over (forward.http2).
+  std::atomic<std::uint64_t> http1_responses{0};
+  std::atomic<std::uint64_t> http2_responses{0};
   std::atomic<TargetState> state{TargetState::kUp};  // The balancer's, as of the last tick.
 
   // The reason of the latest failed attempt, for /health (a certificate

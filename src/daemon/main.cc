@@ -12,6 +12,7 @@
 #include "core/event_loop.h"
 #include "core/log.h"
 #include "daemon/daemon.h"
+#include "forward/http_sender.h"
 #include "queue/sentinel_query.h"
 
 namespace {
@@ -85,6 +86,10 @@ int main(int argc, char** argv) {
   gpsrelay::core::Config config;
   try {
     config = gpsrelay::core::load_config(config_path, gpsrelay::core::process_environment());
+    if (const auto why = gpsrelay::forward::http2_unsupported(
+            config.forward.http2, gpsrelay::forward::this_process_curl())) {
+      throw gpsrelay::core::ConfigError(config_path, *why);
+    }
     if (check_only) {
       // The daemon reads these files at start and on SIGHUP; --check-config
       // reads them now, so a bad certificate or tokens file shows here.

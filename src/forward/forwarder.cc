@@ -41,6 +41,7 @@ Forwarder::Forwarder(const core::Config& config, Loop loop, core::ForwardMetrics
       extra_header_(config.forward.header),
       timeout_(config.forward.timeout),
       ca_file_(config.forward.ca_file),
+      http2_(config.forward.http2),
       health_path_(config.forward.health_path),
       health_interval_(config.forward.health_interval),
       index_(loop.index),
@@ -147,6 +148,7 @@ void Forwarder::send_attempt(std::uint64_t key) {
   request.body = delivery.entry.payload;
   request.timeout = timeout_;
   request.ca_file = ca_file_;
+  request.http2 = http2_;
   request.headers = {"Content-Type: application/json", "X-Request-ID: " + delivery.entry.request_id,
                      "X-GPSRelay-Message-ID: " + delivery.entry.id,
                      "X-GPSRelay-Attempt: " + std::to_string(delivery.attempts)};
@@ -173,6 +175,10 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
   if (!result.not_sent) {
     shared_.record_outcome(target, outcome, now);
     metrics_.attempt_duration.observe_shared(result.elapsed);
+  }
+  if (result.status != 0) {
+    core::bump_shared(result.http2 ? target_metrics.http2_responses
+                                   : target_metrics.http1_responses);
   }
   // A request that never left says nothing about the target: no breaker
   // count, no target metrics, no last_error; the packet is still retried.
@@ -305,6 +311,7 @@ void Forwarder::check_health() {
     request.url = health_url(targets_[i], health_path_);
     request.timeout = std::min(timeout_, health_interval_);
     request.ca_file = ca_file_;
+    request.http2 = http2_;
     if (!extra_header_.empty()) request.headers.push_back(extra_header_);
     sender_.send(std::move(request),
                  [this, i](const SendResult& result) { on_health_result(i, result); });

@@ -100,6 +100,7 @@ class Forwarder : private queue::StreamConsumerListener {
   const std::string extra_header_;
   const std::chrono::milliseconds timeout_;
   const std::string ca_file_;
+  const core::ForwardConfig::Http2 http2_;
   const std::string health_path_;
   const std::chrono::milliseconds health_interval_;
   const std::uint32_t index_;

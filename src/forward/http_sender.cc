@@ -74,6 +74,30 @@ bool append_header(SlistPtr& list, const char* header) {
   return true;
 }
 
+// Where HTTP/2 may be spoken, a transfer waits for the connection being
+// set up to say whether it multiplexes, instead of opening one connection
+// per transfer in the first burst: many deliveries share one connection.
+void set_http_version(EasyOptions& options, const SendRequest& request) {
+  using Http2 = core::ForwardConfig::Http2;
+  const bool tls = request.url.starts_with("https://");
+  switch (request.http2) {
+    case Http2::kOff:
+      options.set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+      return;
+    case Http2::kAuto:
+      options.set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+      options.set(CURLOPT_PIPEWAIT, tls ? 1L : 0L);
+      return;
+    case Http2::kPriorKnowledge:
+      // Over TLS, ALPN still decides: curl offers h2 first.
+      options.set(
+          CURLOPT_HTTP_VERSION,
+          static_cast<long>(tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+      options.set(CURLOPT_PIPEWAIT, 1L);
+      return;
+  }
+}
+
 void set_multi_option(CURLM* multi, CURLMoption option, auto value) {
   const CURLMcode rc = curl_multi_setopt(multi, option, value);
   if (rc != CURLM_OK) {
@@ -82,6 +106,15 @@ void set_multi_option(CURLM* multi, CURLMoption option, auto value) {
 }
 
 }  // namespace
+
+CurlFacts this_process_curl() {
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  CurlFacts facts;
+  facts.version_num = info->version_num;
+  facts.version = info->version;
+  facts.http2 = (info->features & CURL_VERSION_HTTP2) != 0;
+  return facts;
+}
 
 HttpSender::HttpSender(event_base* base, long max_connections)
     : base_(base),
@@ -96,6 +129,8 @@ HttpSender::HttpSender(event_base* base, long max_connections)
   set_multi_option(multi, CURLMOPT_TIMERDATA, this);
   set_multi_option(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max_connections);
   set_multi_option(multi, CURLMOPT_MAXCONNECTS, max_connections);
+  // curl's default since 7.62, said here because HTTP/2 delivery relies on it.
+  set_multi_option(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
 }
 
 HttpSender::~HttpSender() {
@@ -172,6 +207,7 @@ std::string HttpSender::prepare(Transfer& transfer, SendRequest& request) {
   options.set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   options.set(CURLOPT_FOLLOWLOCATION, 0L);
+  set_http_version(options, request);
   if (!transfer.ca_file.empty()) options.set(CURLOPT_CAINFO, transfer.ca_file.c_str());
   options.set(CURLOPT_PRIVATE, &transfer);
   return options.error();
@@ -287,6 +323,9 @@ void HttpSender::collect_finished() {
     result.elapsed = std::chrono::microseconds(elapsed_us);
     if (code == CURLE_OK) {
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
+      long version = 0;
+      curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+      result.http2 = version == CURL_HTTP_VERSION_2_0;
     } else {
       result.error = transfer.error[0] != '\0' ? transfer.error : curl_easy_strerror(code);
     }

@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "core/c_handle.h"
+#include "core/config.h"
 #include "core/event_loop.h"
+#include "forward/http2_support.h"
 
 namespace gpsrelay::forward {
 
@@ -31,6 +33,7 @@ struct SendRequest {
   std::vector<std::string> headers;  // "Name: value"
   std::chrono::milliseconds timeout{30000};
   std::string ca_file;  // empty: the system trust store
+  core::ForwardConfig::Http2 http2 = core::ForwardConfig::Http2::kAuto;
 };
 
 struct SendResult {
@@ -39,8 +42,12 @@ struct SendResult {
   // The request never left this process (curl refused to set it up or to
   // start it): nothing is known about the target.
   bool not_sent = false;
+  bool http2 = false;  // the response came over HTTP/2
   std::chrono::microseconds elapsed{0};
 };
+
+// The libcurl loaded now (not the headers compiled against).
+CurlFacts this_process_curl();
 
 class HttpSender {
  public:

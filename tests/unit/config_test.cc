@@ -155,6 +155,7 @@ breaker_cooldown = 1h
 claim_idle = 5m
 ca_file = /etc/ssl/ca.pem
 header = Authorization: Bearer abc
+http2 = prior-knowledge
 [mysql]
 host = db.example
 port = 3307
@@ -197,6 +198,7 @@ target = stderr
   EXPECT_EQ(config.forward.claim_idle, seconds(300));
   EXPECT_EQ(config.forward.ca_file, "/etc/ssl/ca.pem");
   EXPECT_EQ(config.forward.header, "Authorization: Bearer abc");
+  EXPECT_EQ(config.forward.http2, ForwardConfig::Http2::kPriorKnowledge);
   EXPECT_EQ(config.mysql.host, "db.example");
   EXPECT_EQ(config.mysql.port, 3307);
   EXPECT_EQ(config.mysql.socket, "/run/mysqld/mysqld.sock");
@@ -460,6 +462,9 @@ TEST(ConfigErrors, BadChoicesListTheAllowedValues) {
   EXPECT_EQ(error_of("[auth]\nmode = Token\n"),
             "gpsrelay.conf:2: invalid value 'Token' for 'mode' in [auth]: expected one of: none, "
             "token");
+  EXPECT_EQ(error_of("[forward]\nhttp2 = on\n"),
+            "gpsrelay.conf:2: invalid value 'on' for 'http2' in [forward]: expected one of: "
+            "auto, off, prior-knowledge");
   EXPECT_EQ(error_of("[http]\ntls_min_version = 1.1\n"),
             "gpsrelay.conf:2: invalid value '1.1' for 'tls_min_version' in [http]: expected one "
             "of: 1.2, 1.3");

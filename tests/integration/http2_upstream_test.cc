@@ -1,0 +1,149 @@
+// Forwarding over HTTP/2 (forward.http2) to a real HTTP/2 server: nginx in
+// front of a recording upstream. Auto negotiates h2 by ALPN over TLS, off
+// stays on HTTP/1.1, prior knowledge speaks h2c to a cleartext target
+// where libcurl can (and is refused at start where it cannot); the upstream
+// gets every report byte for byte, and the deliveries share one
+// multiplexed connection per loop instead of one connection each.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "forward/http_sender.h"
+#include "support/eventually.h"
+#include "support/forwarding_fixture.h"
+#include "support/nginx_server.h"
+#include "support/temp_dir.h"
+#include "support/test_pki.h"
+
+namespace gpsrelay::testing {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr int kReports = 60;
+
+class Http2UpstreamTest : public ForwardingTest, public ::testing::WithParamInterface<unsigned> {
+ protected:
+  DaemonConfig forwarding_to_url(const std::string& url, const std::string& http2) const {
+    DaemonConfig config = forwarding_to({});
+    config.set("forward", "targets", url)
+        .set("forward", "http2", http2)
+        .set("forward", "threads", std::to_string(GetParam()))
+        .set("forward", "ca_file", pki_.first().ca_cert.string());
+    return config;
+  }
+
+  // Posts kReports reports and waits until they are all delivered; then
+  // every one reached `backend` once, with its body unchanged, over
+  // `protocol` (as nginx saw it).
+  void expect_delivered_unchanged(const UpstreamServer& backend, const std::string& protocol) {
+    std::map<std::string, std::string> sent;  // message id -> body
+    for (int i = 0; i < kReports; ++i) {
+      const HttpResponse response = post_report(numbered_report(i));
+      ASSERT_TRUE(is_accepted(response)) << response;
+      sent[message_id_of(response)] = numbered_report(i);
+    }
+    ASSERT_TRUE(eventually([&] { return drained(); }, seconds(10)));
+    const std::vector<ReceivedRequest> received = backend.requests();
+    ASSERT_EQ(received.size(), sent.size());
+    for (const ReceivedRequest& request : received) {
+      const std::string id = header_of(request, "x-gpsrelay-message-id");
+      ASSERT_TRUE(sent.contains(id)) << id;
+      EXPECT_EQ(request.body, sent[id]);
+      EXPECT_EQ(header_of(request, "x-upstream-protocol"), protocol);
+      EXPECT_EQ(header_of(request, "content-type"), "application/json");
+      sent.erase(id);
+    }
+    EXPECT_TRUE(failed_rows().empty());
+  }
+
+  double responses_over(const std::string& version) {
+    return scrape_metrics()
+        .sum("gpsrelay_delivery_responses_total", {{"version", version}})
+        .value_or(-1);
+  }
+
+  // Why this process's libcurl cannot do prior knowledge; nullopt when it can.
+  static std::optional<std::string> no_prior_knowledge() {
+    return forward::http2_unsupported(core::ForwardConfig::Http2::kPriorKnowledge,
+                                      forward::this_process_curl());
+  }
+
+  TestPki pki_;
+};
+
+TEST_P(Http2UpstreamTest, PriorKnowledgeSpeaksH2cMultiplexed) {
+  if (const auto why = no_prior_knowledge()) GTEST_SKIP() << *why;
+  UpstreamServer backend;
+  NginxServer nginx(backend.port());
+  start_daemon(forwarding_to_url(nginx.url(), "prior-knowledge"));
+  expect_delivered_unchanged(backend, "HTTP/2.0");
+  EXPECT_EQ(responses_over("2"), kReports);
+  EXPECT_EQ(responses_over("1.1"), 0);
+  // Waiting for the first connection (CURLOPT_PIPEWAIT) lets the rest share it.
+  EXPECT_LE(nginx.connections_used(), GetParam()) << nginx.log();
+}
+
+TEST_P(Http2UpstreamTest, AutoNegotiatesH2ByAlpnOverTls) {
+  UpstreamServer backend;
+  NginxServer nginx(backend.port(),
+                    UpstreamTls{pki_.first().cert.string(), pki_.first().key.string()});
+  start_daemon(forwarding_to_url(nginx.url(), "auto"));
+  expect_delivered_unchanged(backend, "HTTP/2.0");
+  EXPECT_EQ(responses_over("2"), kReports);
+  EXPECT_LE(nginx.connections_used(), GetParam()) << nginx.log();
+}
+
+TEST_P(Http2UpstreamTest, OffStaysOnHttp1OverTls) {
+  UpstreamServer backend;
+  NginxServer nginx(backend.port(),
+                    UpstreamTls{pki_.first().cert.string(), pki_.first().key.string()});
+  start_daemon(forwarding_to_url(nginx.url(), "off"));
+  expect_delivered_unchanged(backend, "HTTP/1.1");
+  EXPECT_EQ(responses_over("1.1"), kReports);
+  EXPECT_EQ(responses_over("2"), 0);
+}
+
+// An upstream that only speaks HTTP/1.1 cannot take prior knowledge: every
+// attempt fails, and the report ends in failed_packets, not lost.
+TEST_P(Http2UpstreamTest, PriorKnowledgeToAnHttp1UpstreamFailsIntoTheStore) {
+  if (const auto why = no_prior_knowledge()) GTEST_SKIP() << *why;
+  UpstreamServer http1_only;
+  start_daemon(forwarding_to_url(http1_only.url(), "prior-knowledge"));
+  post_reports(1);
+  ASSERT_TRUE(eventually([&] { return failed_rows().size() == 1; }, seconds(10)));
+  EXPECT_TRUE(eventually([&] { return drained(); }, seconds(5)));
+  EXPECT_EQ(http1_only.request_count(), 0u);
+}
+
+// Where libcurl would fail every reuse of an h2c connection, the daemon
+// says so and does not start, rather than failing deliveries one by one.
+TEST_P(Http2UpstreamTest, PriorKnowledgeIsRefusedWhereLibcurlCannotCarryIt) {
+  const auto why = no_prior_knowledge();
+  if (!why) GTEST_SKIP() << "this libcurl carries prior knowledge";
+  const TempDir scratch("gpsrelay-h2c");
+  DaemonConfig config = DaemonProcess::default_config(8080, redis().address());
+  config.merge(forwarding_to_url("http://127.0.0.1:9/ingest", "prior-knowledge"));
+  const auto path = scratch.write_file("gpsrelay.conf", config.render());
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--check-config", "-c", path.string()},
+        std::vector<std::string>{"-c", path.string()}}) {
+    const CommandResult result = run_gpsrelayd(args, scratch.path());
+    ASSERT_TRUE(result.status.has_value());
+    EXPECT_TRUE(result.status->exited_with(1)) << result.status->describe() << result.err;
+    EXPECT_NE(result.err.find(*why), std::string::npos) << result.err;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Loops, Http2UpstreamTest, ::testing::Values(1u, 3u),
+                         [](const ::testing::TestParamInfo<unsigned>& info) {
+                           return info.param == 1 ? std::string("OneLoop")
+                                                  : std::to_string(info.param) + "Loops";
+                         });
+
+}  // namespace
+}  // namespace gpsrelay::testing
