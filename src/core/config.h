@@ -97,6 +97,7 @@ struct ForwardConfig {
   std::vector<std::string> targets;           // http:// or https:// URLs; may be empty.
   unsigned threads = default_thread_count();  // Delivery loops; never 0 once loaded.
   unsigned concurrency = 256;                 // In flight, all loops together.
+  unsigned batch_max = 1;  // Reports per request, 1..1000; 1 = one JSON object per POST.
   std::chrono::milliseconds timeout{30000};
   // One retry after each delay; empty = the first attempt is the only one.
   std::vector<std::chrono::milliseconds> retry_delays{

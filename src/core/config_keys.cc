@@ -21,6 +21,9 @@ constexpr std::string_view kMask = "********";
 constexpr std::uint64_t kMaxBodyBytes = 512 * 1024 * 1024;
 constexpr unsigned kMaxThreads = 1024;
 constexpr unsigned kMaxConcurrency = 1000000;
+// A batch is one request body held in memory and sent whole: batch_max
+// times http.max_body_size at most.
+constexpr unsigned kMaxForwardBatch = 1000;
 constexpr std::uint64_t kMaxConnections = 1000000;
 constexpr std::uint64_t kMaxInflightBytes = 64ULL * 1024 * 1024 * 1024;
 // A multi-row INSERT of this many rows stays far below max_allowed_packet.
@@ -199,6 +202,11 @@ constexpr KeySpec kKeys[] = {
        c.forward.concurrency = parse_integer<unsigned>(v, 1, kMaxConcurrency);
      },
      [](const Config& c) { return std::to_string(c.forward.concurrency); }},
+    {"forward", "batch_max", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.forward.batch_max = parse_integer<unsigned>(v, 1, kMaxForwardBatch);
+     },
+     [](const Config& c) { return std::to_string(c.forward.batch_max); }},
     {"forward", "timeout", nullptr,
      [](const Ctx&, std::string_view v, Config& c) {
        c.forward.timeout = parse_duration_value(v, false);

@@ -352,7 +352,7 @@ std::string parse_header(std::string_view value) {
   // de-duplication upstream.
   for (std::string_view reserved :
        {"Content-Length", "Transfer-Encoding", "Content-Type", "Host", "Connection", "X-Request-ID",
-        "X-GPSRelay-Message-ID", "X-GPSRelay-Attempt"}) {
+        "X-GPSRelay-Message-ID", "X-GPSRelay-Attempt", "X-Request-IDs", "X-GPSRelay-Message-IDs"}) {
     if (iequals(name, reserved)) {
       throw ValueError("header '" + std::string(name) + "' is set by gpsrelay itself");
     }

@@ -280,7 +280,7 @@ void MetricsRegistry::render_forward(std::string& out) const {
   const ForwardMetrics& f = *forward_;
   append_header(out, "gpsrelay_deliveries_total", "counter",
                 "Delivery attempts by target and result (delivered, failed = retryable, "
-                "rejected = permanent 4xx).");
+                "rejected = permanent 4xx), per report: a batched request counts each.");
   for (const auto& t : f.targets) {
     const std::string target = "target=\"" + t->url + "\"";
     append_sample(out, "gpsrelay_deliveries_total{" + target + ",result=\"delivered\"}",
@@ -310,8 +310,8 @@ void MetricsRegistry::render_forward(std::string& out) const {
                 "Duration of one delivery attempt.");
   append_histogram(out, "gpsrelay_delivery_attempt_duration_seconds",
                    f.attempt_duration.bucket_counts(), f.attempt_duration.sum_seconds());
-  append_metric(out, "gpsrelay_retries_scheduled_total", "counter", "Retries scheduled.",
-                f.retries_scheduled);
+  append_metric(out, "gpsrelay_retries_scheduled_total", "counter",
+                "Retries scheduled, per report.", f.retries_scheduled);
   append_metric(out, "gpsrelay_packets_failed_total", "counter",
                 "Packets whose attempts were exhausted or that failed permanently.",
                 f.packets_failed);

@@ -2,11 +2,13 @@
 // (see forwarder.h).
 #include "forward/forwarder.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/callback_guard.h"
 #include "core/log.h"
 #include "core/thread.h"
+#include "forward/batch.h"
 #include "forward/target_url.h"
 #include "queue/stream_groups.h"
 
@@ -30,7 +32,29 @@ queue::StreamConsumer::Options consumer_options(const core::Config& config, std:
   options.all_groups = queue::enabled_groups(config);
   options.consumer = std::move(name);
   options.claim_idle = config.forward.claim_idle;
+  // One read may then fill a whole batch.
+  options.max_batch = std::max<std::size_t>(options.max_batch, config.forward.batch_max);
   return options;
+}
+
+// One field of a delivery's entries, comma-separated, for log fields: a
+// single report's logs read as they did before batching.
+std::string joined(const std::vector<queue::StreamEntry>& entries,
+                   std::string queue::StreamEntry::*field) {
+  std::string out;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) out += ',';
+    out += entries[i].*field;
+  }
+  return out;
+}
+
+std::string joined_ids(const std::vector<queue::StreamEntry>& entries) {
+  return joined(entries, &queue::StreamEntry::id);
+}
+
+std::string joined_request_ids(const std::vector<queue::StreamEntry>& entries) {
+  return joined(entries, &queue::StreamEntry::request_id);
 }
 
 }  // namespace
@@ -46,6 +70,7 @@ Forwarder::Forwarder(const core::Config& config, Loop loop, core::ForwardMetrics
       health_interval_(config.forward.health_interval),
       index_(loop.index),
       concurrency_(loop.concurrency),
+      batch_max_(config.forward.batch_max),
       health_checks_(loop.health_checks),
       schedule_(config.forward.retry_delays),
       metrics_(metrics),
@@ -55,6 +80,7 @@ Forwarder::Forwarder(const core::Config& config, Loop loop, core::ForwardMetrics
       sender_(base_.get(), static_cast<long>(loop.concurrency)),
       consumer_(base_.get(), consumer_options(config, std::move(loop.consumer_name)), *this),
       tick_timer_(base_.get(), [this] { tick(); }),
+      collect_timer_(base_.get(), [this] { send_collected(); }),
       health_timer_(base_.get(), [this] { check_health(); }),
       health_check_running_(targets_.size(), false),
       healthy_(targets_.size(), true),
@@ -81,9 +107,11 @@ void Forwarder::start() {
       // turns this into a restart.
       throw std::runtime_error("libevent: event_base_dispatch failed in the forwarder");
     }
-    if (!deliveries_.empty()) {
+    std::size_t entries = collecting_.size();
+    for (const auto& [key, delivery] : deliveries_) entries += delivery->entries.size();
+    if (entries > 0) {
       core::log_info("stopping with deliveries in flight; they stay pending and are sent again",
-                     {{"COUNT", std::to_string(deliveries_.size())}});
+                     {{"COUNT", std::to_string(entries)}});
     }
   });
 }
@@ -108,13 +136,41 @@ std::chrono::steady_clock::time_point Forwarder::last_heartbeat() const {
 }
 
 std::size_t Forwarder::free_slots() const {
-  return stopping_ || deliveries_.size() >= concurrency_ ? 0 : concurrency_ - deliveries_.size();
+  if (stopping_ || deliveries_.size() >= concurrency_) return 0;
+  // The entries being collected ride in one of the free requests.
+  const std::size_t entries = (concurrency_ - deliveries_.size()) * batch_max_;
+  return entries > collecting_.size() ? entries - collecting_.size() : 0;
 }
 
 void Forwarder::on_entry(queue::StreamEntry entry) {
+  if (batch_max_ == 1) {
+    std::vector<queue::StreamEntry> entries;
+    entries.push_back(std::move(entry));
+    start_delivery(std::move(entries));
+    return;
+  }
+  collecting_.push_back(std::move(entry));
+  if (collecting_.size() >= batch_max_) {
+    send_collected();
+  } else if (!collect_timer_.pending()) {
+    // Fires after the consumer's callback returns: the batch holds what this
+    // reply brought, and a quiet stream never makes a report wait.
+    collect_timer_.start_once(std::chrono::milliseconds(0));
+  }
+}
+
+void Forwarder::send_collected() {
+  collect_timer_.stop();
+  if (collecting_.empty()) return;
+  std::vector<queue::StreamEntry> entries;
+  entries.swap(collecting_);
+  start_delivery(std::move(entries));
+}
+
+void Forwarder::start_delivery(std::vector<queue::StreamEntry> entries) {
   const std::uint64_t key = next_key_++;
   auto delivery = std::make_unique<Delivery>();
-  delivery->entry = std::move(entry);
+  delivery->entries = std::move(entries);
   deliveries_.emplace(key, std::move(delivery));
   attempt(key);
 }
@@ -145,13 +201,25 @@ void Forwarder::send_attempt(std::uint64_t key) {
 
   SendRequest request;
   request.url = targets_[*target];
-  request.body = delivery.entry.payload;
   request.timeout = timeout_;
   request.ca_file = ca_file_;
   request.http2 = http2_;
-  request.headers = {"Content-Type: application/json", "X-Request-ID: " + delivery.entry.request_id,
-                     "X-GPSRelay-Message-ID: " + delivery.entry.id,
-                     "X-GPSRelay-Attempt: " + std::to_string(delivery.attempts)};
+  if (batch_max_ == 1) {
+    const queue::StreamEntry& entry = delivery.entries.front();
+    request.body = entry.payload;
+    request.headers = {"Content-Type: application/json", "X-Request-ID: " + entry.request_id,
+                       "X-GPSRelay-Message-ID: " + entry.id,
+                       "X-GPSRelay-Attempt: " + std::to_string(delivery.attempts)};
+  } else {
+    // Rebuilt per attempt rather than kept: the entries hold the payloads
+    // anyway, and a batch waiting for its retry should not hold them twice.
+    BatchRequestText text;
+    for (const queue::StreamEntry& entry : delivery.entries) {
+      text.add(entry.id, entry.request_id, entry.payload);
+    }
+    request.body = text.body();
+    request.headers = text.headers(delivery.attempts);
+  }
   if (!extra_header_.empty()) request.headers.push_back(extra_header_);
   const std::size_t chosen = *target;
   sender_.send(std::move(request),
@@ -168,6 +236,9 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
   const auto found = deliveries_.find(key);
   if (found == deliveries_.end()) return;
   Delivery& delivery = *found->second;
+  // Counters count reports, whatever the batching: one request's result is
+  // every entry's.
+  const std::uint64_t reports = delivery.entries.size();
   const auto now = std::chrono::steady_clock::now();
   const AttemptOutcome outcome =
       result.status != 0 ? classify_http_status(result.status) : classify_transport_error();
@@ -184,19 +255,20 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
   // count, no target metrics, no last_error; the packet is still retried.
 
   if (outcome == AttemptOutcome::kSuccess) {
-    core::bump_shared(target_metrics.delivered);
-    complete(key, true);
+    core::bump_shared(target_metrics.delivered, reports);
+    complete(key);
     return;
   }
   delivery.last_error = result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error;
   if (!result.not_sent) {
     core::bump_shared(outcome == AttemptOutcome::kPermanent ? target_metrics.rejected
-                                                            : target_metrics.failed_attempts);
+                                                            : target_metrics.failed_attempts,
+                      reports);
     target_metrics.set_last_error(delivery.last_error);
   }
   shared_.logs(target).attempt_failed.log(core::LogLevel::kWarning, "delivery attempt failed",
-                                          {{"MESSAGE_ID", delivery.entry.id},
-                                           {"REQUEST_ID", delivery.entry.request_id},
+                                          {{"MESSAGE_ID", joined_ids(delivery.entries)},
+                                           {"REQUEST_ID", joined_request_ids(delivery.entries)},
                                            {"TARGET", targets_[target]},
                                            {"ATTEMPT", std::to_string(delivery.attempts)},
                                            {"ERROR", delivery.last_error}});
@@ -204,7 +276,7 @@ void Forwarder::handle_result(std::uint64_t key, std::size_t target, const SendR
       outcome == AttemptOutcome::kRetryable ? schedule_.delay_before_attempt(delivery.attempts + 1)
                                             : std::nullopt;
   if (delay) {
-    core::bump_shared(metrics_.retries_scheduled);
+    core::bump_shared(metrics_.retries_scheduled, reports);
     wait_then_attempt(delivery, key, *delay);
     return;
   }
@@ -216,35 +288,41 @@ void Forwarder::give_up(std::uint64_t key, std::size_t target) {
   Delivery& delivery = *found->second;
   // Read once: GCC 12 otherwise warns, wrongly, that the field may be uninitialised.
   const unsigned attempts = delivery.attempts;
-  core::bump_shared(metrics_.packets_failed);
+  core::bump_shared(metrics_.packets_failed, delivery.entries.size());
   shared_.logs(target).gave_up.log(core::LogLevel::kError,
                                    "packet not delivered; storing it in failed_packets",
-                                   {{"MESSAGE_ID", delivery.entry.id},
-                                    {"REQUEST_ID", delivery.entry.request_id},
+                                   {{"MESSAGE_ID", joined_ids(delivery.entries)},
+                                    {"REQUEST_ID", joined_request_ids(delivery.entries)},
                                     {"TARGET", targets_[target]},
                                     {"ATTEMPTS", std::to_string(attempts)},
                                     {"ERROR", delivery.last_error}});
-  store::FailedPacket packet;
-  packet.message_id = delivery.entry.id;
-  packet.payload = std::move(delivery.entry.payload);
-  packet.request_id = delivery.entry.request_id;
-  packet.received_at_ms = delivery.entry.received_at_ms;
-  packet.retry_count = attempts - 1;
-  packet.last_error = std::move(delivery.last_error);
-  packet.target_server = targets_[target];
-  packet.origin = index_;
-  if (store_.submit(std::move(packet))) {
-    // Still in flight for the consumer (pending, not handed out again)
-    // until the store reports the row committed; the slot is free now.
-    deliveries_.erase(found);
-    consumer_.wake();
-  } else {
+  // Each entry of a batch is a row of its own, committed and acknowledged
+  // on its own: a refused one stays pending without holding back the rest.
+  std::vector<queue::StreamEntry> refused;
+  for (queue::StreamEntry& entry : delivery.entries) {
+    store::FailedPacket packet;
+    packet.message_id = entry.id;
+    packet.payload = std::move(entry.payload);
+    packet.request_id = entry.request_id;
+    packet.received_at_ms = entry.received_at_ms;
+    packet.retry_count = attempts - 1;
+    packet.last_error = delivery.last_error;
+    packet.target_server = targets_[target];
+    packet.origin = index_;
+    // A submitted entry stays in flight for the consumer (pending, not
+    // handed out again) until the store reports the row committed.
+    if (!store_.submit(std::move(packet))) refused.push_back(std::move(entry));
+  }
+  if (!refused.empty()) {
     store_full_log_.log(
         core::LogLevel::kWarning,
         "too many failed packets wait for MySQL; this one stays pending and is retried later",
-        {{"MESSAGE_ID", found->second->entry.id}});
-    complete(key, false);
+        {{"MESSAGE_ID", joined_ids(refused)}});
+    for (const queue::StreamEntry& entry : refused) consumer_.release(entry.id);
   }
+  // The slot is free now, whatever MySQL does.
+  deliveries_.erase(found);
+  consumer_.wake();
 }
 
 void Forwarder::abandon(std::uint64_t key) {
@@ -253,11 +331,12 @@ void Forwarder::abandon(std::uint64_t key) {
   core::log_error(
       "delivery abandoned after an error; the entry stays pending and is claimed again after "
       "forward.claim_idle",
-      {{"MESSAGE_ID", found->second->entry.id}, {"REQUEST_ID", found->second->entry.request_id}});
+      {{"MESSAGE_ID", joined_ids(found->second->entries)},
+       {"REQUEST_ID", joined_request_ids(found->second->entries)}});
   // Its wait timer may be the very callback running now: it is destroyed
   // at the next tick, not here.
   abandoned_.push_back(std::move(found->second));
-  consumer_.release(abandoned_.back()->entry.id);
+  for (const queue::StreamEntry& entry : abandoned_.back()->entries) consumer_.release(entry.id);
   deliveries_.erase(found);
 }
 
@@ -285,19 +364,21 @@ void Forwarder::wait_then_attempt(Delivery& delivery, std::uint64_t key,
   delivery.wait->start_once(delay);
 }
 
-void Forwarder::complete(std::uint64_t key, bool delivered) {
+void Forwarder::complete(std::uint64_t key) {
   const auto found = deliveries_.find(key);
-  const std::string id = found->second->entry.id;
+  const std::unique_ptr<Delivery> delivery = std::move(found->second);
   deliveries_.erase(found);
-  if (delivered) {
-    if (!consumer_.finish(id)) {
-      core::log_warning(
-          "delivered, but Redis is down: the acknowledgement is lost and the "
-          "packet will be sent again",
-          {{"MESSAGE_ID", id}});
-    }
-  } else {
-    consumer_.release(id);
+  std::string unacknowledged;
+  for (const queue::StreamEntry& entry : delivery->entries) {
+    if (consumer_.finish(entry.id)) continue;
+    if (!unacknowledged.empty()) unacknowledged += ',';
+    unacknowledged += entry.id;
+  }
+  if (!unacknowledged.empty()) {
+    core::log_warning(
+        "delivered, but Redis is down: the acknowledgement is lost and the "
+        "packet will be sent again",
+        {{"MESSAGE_ID", unacknowledged}});
   }
   consumer_.wake();
 }
@@ -345,9 +426,10 @@ void Forwarder::tick() {
     metrics_.targets[i]->state.store(shared_.state(i, now), std::memory_order_relaxed);
   }
   // The gauges are the sum over loops: each adds the change since its last tick.
-  metrics_.in_flight.fetch_add(deliveries_.size() - published_in_flight_,
-                               std::memory_order_relaxed);
-  published_in_flight_ = deliveries_.size();
+  std::uint64_t in_flight = 0;
+  for (const auto& [key, delivery] : deliveries_) in_flight += delivery->entries.size();
+  metrics_.in_flight.fetch_add(in_flight - published_in_flight_, std::memory_order_relaxed);
+  published_in_flight_ = in_flight;
   metrics_.reclaimed.fetch_add(consumer_.entries_reclaimed() - published_reclaimed_,
                                std::memory_order_relaxed);
   published_reclaimed_ = consumer_.entries_reclaimed();

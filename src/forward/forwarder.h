@@ -6,6 +6,13 @@
 // acknowledges an entry only after a target answered 2xx. Its own event
 // loop; a packet waiting for its retry is a timer, not a thread.
 //
+// With forward.batch_max > 1 a delivery is a batch: the entries one read
+// of the stream brought (up to batch_max) go out in one POST as a JSON
+// array (forward/batch.h). The batch is the unit of everything after: one
+// target, one attempt count, retried whole, acknowledged whole on a 2xx,
+// each entry stored as its own failed packet when the batch gives up.
+// forward.concurrency still bounds requests, not entries.
+//
 // Packets that exhaust their attempts or fail permanently go to the
 // process's FailureStore (store/) and are acknowledged only once their
 // MySQL row is committed (stored(), from the store's thread). Until then
@@ -62,7 +69,8 @@ class Forwarder : private queue::StreamConsumerListener {
 
  private:
   struct Delivery {
-    queue::StreamEntry entry;
+    // In stream order; exactly one unless forward.batch_max > 1.
+    std::vector<queue::StreamEntry> entries;
     unsigned attempts = 0;
     std::optional<std::size_t> last_target;
     std::string last_error;
@@ -73,6 +81,10 @@ class Forwarder : private queue::StreamConsumerListener {
   void on_entry(queue::StreamEntry entry) override;
   std::size_t free_slots() const override;
 
+  // Entries taken from the stream become one delivery here.
+  void start_delivery(std::vector<queue::StreamEntry> entries);
+  // Batch mode: turns the entries collected so far into one delivery.
+  void send_collected();
   // attempt() and on_result() are the boundaries of one delivery's work:
   // if sending or handling the result throws, the delivery is abandoned.
   void attempt(std::uint64_t key);
@@ -88,7 +100,8 @@ class Forwarder : private queue::StreamConsumerListener {
   void abandon(std::uint64_t key);
   void wait_then_attempt(Delivery& delivery, std::uint64_t key, std::chrono::milliseconds delay);
   void give_up(std::uint64_t key, std::size_t target);
-  void complete(std::uint64_t key, bool delivered);
+  // A 2xx: acknowledges every entry of the delivery.
+  void complete(std::uint64_t key);
   void acknowledge_stored();
   // Active health checks (forward.health_path): one GET per target and
   // interval; a target that fails its check gets no deliveries until it passes.
@@ -104,7 +117,8 @@ class Forwarder : private queue::StreamConsumerListener {
   const std::string health_path_;
   const std::chrono::milliseconds health_interval_;
   const std::uint32_t index_;
-  const std::size_t concurrency_;
+  const std::size_t concurrency_;  // requests in flight
+  const std::size_t batch_max_;    // entries per request
   const bool health_checks_;
   const RetrySchedule schedule_;
   core::ForwardMetrics& metrics_;
@@ -117,9 +131,14 @@ class Forwarder : private queue::StreamConsumerListener {
   std::unordered_map<std::uint64_t, std::unique_ptr<Delivery>> deliveries_;
   std::vector<std::unique_ptr<Delivery>> abandoned_;  // destroyed at the next tick
   std::uint64_t next_key_ = 0;
+  // Batch mode: entries handed over by the current read, not yet a
+  // delivery. Sent when batch_max are there or, by collect_timer_ (zero
+  // delay), once the consumer's callback has handed over the whole reply.
+  std::vector<queue::StreamEntry> collecting_;
   HttpSender sender_;
   queue::StreamConsumer consumer_;
   core::Timer tick_timer_;
+  core::Timer collect_timer_;
   core::Timer health_timer_;
   std::vector<bool> health_check_running_;
   std::vector<bool> healthy_;

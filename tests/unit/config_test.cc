@@ -72,6 +72,7 @@ TEST(ConfigDefaults, AnEmptyFileGivesTheContractDefaults) {
   EXPECT_EQ(config.redis.max_queue_length, 1000000u);
   EXPECT_TRUE(config.forward.targets.empty());
   EXPECT_EQ(config.forward.concurrency, 256u);
+  EXPECT_EQ(config.forward.batch_max, 1u);
   EXPECT_EQ(config.forward.timeout, seconds(30));
   EXPECT_EQ(
       config.forward.retry_delays,
@@ -115,7 +116,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 77);
+  EXPECT_EQ(keys, 78);
 }
 
 // ---- Values of every key ----
@@ -146,6 +147,7 @@ max_queue_length = 42
 [forward]
 targets = http://a.example:8080/in, https://b.example/in
 concurrency = 8
+batch_max = 50
 timeout = 2s
 retry_delays = 1s, 2m
 health_path = /health
@@ -189,6 +191,7 @@ target = stderr
   EXPECT_EQ(config.forward.targets,
             (std::vector<std::string>{"http://a.example:8080/in", "https://b.example/in"}));
   EXPECT_EQ(config.forward.concurrency, 8u);
+  EXPECT_EQ(config.forward.batch_max, 50u);
   EXPECT_EQ(config.forward.timeout, seconds(2));
   EXPECT_EQ(config.forward.retry_delays, (std::vector<milliseconds>{seconds(1), seconds(120)}));
   EXPECT_EQ(config.forward.health_path, "/health");
@@ -437,6 +440,20 @@ TEST(ConfigErrors, ABadIntegerNamesItsLine) {
             "between 1 and 1000000");
 }
 
+TEST(ConfigErrors, BatchMaxOutsideOneToAThousandNamesItsLine) {
+  EXPECT_EQ(error_of("[forward]\n\nbatch_max = 0\n"),
+            "gpsrelay.conf:3: invalid value '0' for 'batch_max' in [forward]: must be between 1 "
+            "and 1000");
+  EXPECT_EQ(error_of("[forward]\nbatch_max = 1001\n"),
+            "gpsrelay.conf:2: invalid value '1001' for 'batch_max' in [forward]: must be between "
+            "1 and 1000");
+  EXPECT_EQ(error_of("[forward]\nbatch_max = ten\n"),
+            "gpsrelay.conf:2: invalid value 'ten' for 'batch_max' in [forward]: expected a whole "
+            "number");
+  EXPECT_EQ(parse("[forward]\nbatch_max = 1000\n").forward.batch_max, 1000u);
+  EXPECT_EQ(parse("[forward]\nbatch_max = 1\n").forward.batch_max, 1u);
+}
+
 TEST(ConfigErrors, BadRatesNameTheirLine) {
   EXPECT_EQ(error_of("[http]\nrate_limit = -1\n"),
             "gpsrelay.conf:2: invalid value '-1' for 'rate_limit' in [http]: expected a "
@@ -521,6 +538,10 @@ TEST(ConfigErrors, ABadHeaderIsReportedWithoutEchoingTheSecret) {
   EXPECT_EQ(error_of("[forward]\nheader = x-gpsrelay-attempt: 9\n"),
             "gpsrelay.conf:2: invalid value for 'header' in [forward]: header 'x-gpsrelay-attempt' "
             "is set by gpsrelay itself");
+  // Batched delivery's id lists (forward.batch_max > 1).
+  EXPECT_EQ(error_of("[forward]\nheader = X-GPSRelay-Message-IDs: 1\n"),
+            "gpsrelay.conf:2: invalid value for 'header' in [forward]: header "
+            "'X-GPSRelay-Message-IDs' is set by gpsrelay itself");
 }
 
 TEST(ConfigErrors, TlsListenWithoutCertificateNamesTheTlsListenLine) {
@@ -679,12 +700,14 @@ TEST(ConfigEnvironment, EveryKeyHasAVariable) {
   const Config config = parse("", environment({{"GPSRELAY_HTTP_TLS_MIN_VERSION", "1.3"},
                                                {"GPSRELAY_FORWARD_RETRY_DELAYS", ""},
                                                {"GPSRELAY_FORWARD_BREAKER_COOLDOWN", "1m"},
+                                               {"GPSRELAY_FORWARD_BATCH_MAX", "20"},
                                                {"GPSRELAY_MYSQL_RETENTION", "1d"},
                                                {"GPSRELAY_AUTH_MODE", "token"},
                                                {"GPSRELAY_AUTH_TOKENS_FILE", "/t"}}));
   EXPECT_EQ(config.http.tls_min_version, "1.3");
   EXPECT_TRUE(config.forward.retry_delays.empty());
   EXPECT_EQ(config.forward.breaker_cooldown, seconds(60));
+  EXPECT_EQ(config.forward.batch_max, 20u);
   EXPECT_EQ(config.mysql.retention, std::chrono::hours(24));
   EXPECT_EQ(config.auth.tokens_file, "/t");
 }
@@ -804,6 +827,7 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "targets =\n"
             "threads = 4\n"
             "concurrency = 256\n"
+            "batch_max = 1\n"
             "timeout = 30s\n"
             "retry_delays = 5s,10s,10s,10s,10s\n"
             "health_path =\n"
