@@ -32,7 +32,11 @@
 #         nginx's access log), backlog when the load stops, RSS.
 # drain   200,000 reports queued before gpsrelayd starts; how fast it
 #         delivers them to the two upstreams. FORWARD_THREADS sets
-#         forward.threads here and in e2e (default 0: one loop per CPU).
+#         forward.threads here and in e2e (default 0: one loop per CPU);
+#         FORWARD_HTTP2 sets forward.http2 (default auto), FORWARD_BATCH
+#         forward.batch_max (default 1); UPSTREAM_TLS=1 makes the two
+#         upstreams HTTPS (TLS 1.3, offering h2 and http/1.1 by ALPN), the
+#         only way to HTTP/2 with Debian 12's libcurl (see forward.http2).
 # memory  300 connections each send the headers of a 1 MiB upload and
 #         1,000,000 bytes of its body, and hold (scripts/bench-held-uploads.py;
 #         http.request_timeout = 60s so the deadline does not end them):
@@ -129,8 +133,10 @@
 # gpsrelayd') instead of building everything first.
 #
 # DURATION=30 THREADS=1 CONNECTIONS=64 DRAIN_COUNT=200000 change the load;
-# RATE=20000 paces the e2e load (wrk's delay(): RATE/500 connections each
-# waiting 2 ms before every request, so the rate reached is somewhat lower).
+# RATE=20000 paces the e2e load: with h2load (nghttp2-client) installed,
+# RATE/500 HTTP/1.1 connections at 500 requests/s each (h2load --rps),
+# which holds the rate; without it wrk's delay() (2 ms before every
+# request), which falls short of it above ~20,000/s on this machine.
 # The locations mode paces with a schedule instead (see bench-locations.lua)
 # and takes RATE, DURATION, READ_RATE, READ_DURATION, LOC_DRIVERS,
 # ROUTE_ROWS, MYSQL_BUFFER_POOL (default 1G); PERF=1 records 10 s of
@@ -146,6 +152,9 @@ connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 # forward.threads of the relay in ingest/e2e/drain; 0 = one loop per CPU.
 forward_threads=${FORWARD_THREADS:-0}
+forward_http2=${FORWARD_HTTP2:-auto}
+forward_batch=${FORWARD_BATCH:-1}
+upstream_tls=${UPSTREAM_TLS:-}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
 max_inflight=${MAX_INFLIGHT:-256m}
 case "$mode" in ingest | tls | idempotency | e2e | drain | memory | locations | live | topics | events | ha | micro | all) ;; *)
@@ -226,7 +235,7 @@ http {
   uwsgi_temp_path $work/nginx/uwsgi;
   scgi_temp_path $work/nginx/scgi;
   keepalive_requests 1000000;
-  log_format e2e '\$msec \$http_x_gpsrelay_message_id';
+  log_format e2e '\$msec \$http_x_gpsrelay_message_id \$server_protocol';
   server {
     listen 127.0.0.1:$nginx_port;
     location / { default_type application/json; return 200 '{"status":"ok"}'; }
@@ -239,8 +248,12 @@ http {
     location / { default_type application/json; return 200 '{"status":"ok"}'; }
   }
   server {
-    listen 127.0.0.1:$upstream_a;
-    listen 127.0.0.1:$upstream_b;
+    listen 127.0.0.1:$upstream_a${upstream_tls:+ ssl http2};
+    listen 127.0.0.1:$upstream_b${upstream_tls:+ ssl http2};
+    ssl_certificate $work/tls.pem;
+    ssl_certificate_key $work/tls.key;
+    ssl_protocols TLSv1.3;
+    http2_max_requests 1000000;
     access_log $work/nginx/upstream.log e2e buffer=256k flush=1s;
     location / { default_type application/json; return 200 '{"status":"ok"}'; }
   }
@@ -266,6 +279,9 @@ max_queue_length = 100000000
 targets = $1
 threads = $forward_threads
 concurrency = 256
+http2 = $forward_http2
+batch_max = $forward_batch
+${upstream_tls:+ca_file = $work/tls.pem}
 [log]
 level = warning
 target = stderr
@@ -318,7 +334,9 @@ upstream_lines() { wc -l <"$work/nginx/upstream.log" 2>/dev/null || echo 0; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "load: wrk -t2 -c$connections -d${duration}s keep-alive, ${#body}-byte body; gpsrelayd threads=$threads"
 echo "gpsrelayd: $gpsrelayd"
-targets="http://127.0.0.1:$upstream_a/ingest,http://127.0.0.1:$upstream_b/ingest"
+scheme=http${upstream_tls:+s}
+targets="$scheme://127.0.0.1:$upstream_a/ingest,$scheme://127.0.0.1:$upstream_b/ingest"
+echo "forwarding: forward.threads=$forward_threads http2=$forward_http2 batch_max=$forward_batch to $scheme upstreams"
 
 if [ "$mode" = ingest ] || [ "$mode" = all ]; then
   echo "=== ingest"
@@ -471,27 +489,44 @@ if [ "$mode" = e2e ] || [ "$mode" = all ]; then
   start_relay "$targets"
   script=$work/post.lua
   e2e_connections=$connections
+  url="http://127.0.0.1:$relay_port/api/gps/reports"
+  # e2e_load SECONDS [OUTPUT]: the e2e load, paced when RATE is set.
+  e2e_load() { wrk -t2 -c"$e2e_connections" -d"$1s" --latency -s "$script" "$url" >"${2:-/dev/null}"; }
   if [ -n "${RATE:-}" ]; then
     e2e_connections=$((RATE / 500 < 2 ? 2 : RATE / 500))
-    script=$work/paced.lua
-    { cat "$work/post.lua"; echo 'function delay() return 2 end'; } >"$script"
-    echo "paced: $e2e_connections connections, 2 ms before each request (target ~$RATE/s)"
+    if command -v h2load >/dev/null; then
+      printf '%s' "$body" >"$work/body.json"
+      e2e_load() {
+        h2load --h1 -t2 -c"$e2e_connections" --rps 500 -D "$1" -d "$work/body.json" \
+          -H 'Content-Type: application/json' "$url" >"${2:-/dev/null}"
+      }
+      echo "paced: h2load, $e2e_connections HTTP/1.1 connections at 500 requests/s each (~$RATE/s)"
+    else
+      script=$work/paced.lua
+      { cat "$work/post.lua"; echo 'function delay() return 2 end'; } >"$script"
+      echo "paced: wrk, $e2e_connections connections, 2 ms before each request (target ~$RATE/s)"
+    fi
   fi
-  wrk -t2 -c"$e2e_connections" -d3s -s "$script" "http://127.0.0.1:$relay_port/api/gps/reports" >/dev/null
+  e2e_load 3
   drain_wait 600
   sleep 1.5  # nginx flushes its log buffer every second: count the warm-up out
   first_line=$(($(upstream_lines) + 1))
   d0=$(delivered)
   t0=$(now)
-  wrk -t2 -c"$e2e_connections" -d"${duration}s" --latency -s "$script" \
-    "http://127.0.0.1:$relay_port/api/gps/reports" >"$work/e2e.wrk"
+  e2e_load "$duration" "$work/e2e.wrk"
   t1=$(now)
   d1=$(delivered)
   backlog=$(redis XLEN gps:reports)
   drain_wait 600
   t2=$(now)
   sleep 1.5  # nginx flushes its log buffer every second
-  echo "accepted/s: $(rps e2e) (p50 $(field e2e 50%), p99 $(field e2e 99%), non-2xx $(non2xx e2e || echo 0))"
+  if grep -q '^finished in' "$work/e2e.wrk"; then  # h2load
+    echo "accepted/s: $(awk '/^finished in/ {print $4}' "$work/e2e.wrk")" \
+      "($(grep -E '^(requests|status codes):' "$work/e2e.wrk" | tr '\n' ' '))"
+    echo "ingest latency (h2load, min max mean sd): $(awk '/^time for request:/ {print $4, $5, $6, $7}' "$work/e2e.wrk")"
+  else
+    echo "accepted/s: $(rps e2e) (p50 $(field e2e 50%), p99 $(field e2e 99%), non-2xx $(non2xx e2e || echo 0))"
+  fi
   echo "delivered/s while loaded: $(awk -v d=$((d1 - d0)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", d / (b - a)}')"
   echo "backlog when the load stopped: $backlog entries; empty $(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.1f", b - a}') s later"
   echo "end-to-end latency (XADD -> upstream receipt) p50 p99 max: $(e2e_latency "$first_line")"
@@ -514,6 +549,7 @@ for i in range(count):
     out.write(b"*%d\r\n" % len(args) + b"".join(bulk(a) for a in args))
 PY
   echo "queued: $(redis XLEN gps:reports)"
+  drain_first_line=$(($(upstream_lines) + 1))
   t0=$(now)
   start_relay "$targets"
   drain_wait 3000
@@ -521,6 +557,8 @@ PY
   left=$(redis XLEN gps:reports)
   echo "drained $((drain_count - left)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s (incl. start-up): $(awk -v n=$((drain_count - left)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}') packets/s; left: $left"
   echo "delivered (metric): $(delivered); gpsrelayd peak RSS: $(rss_mib) MiB"
+  sleep 1.5  # nginx flushes its log buffer every second
+  echo "requests the upstreams got, by protocol: $(tail -n +"$drain_first_line" "$work/nginx/upstream.log" | awk '{n[$3]++} END {for (p in n) printf "%s %d ", p, n[p]}')"
   stop_relay
 fi
 

@@ -116,7 +116,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 78);
+  EXPECT_EQ(keys, 79);
 }
 
 // ---- Values of every key ----
@@ -837,6 +837,7 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "claim_idle = 1m\n"
             "ca_file =\n"
             "header =\n"
+            "http2 = auto\n"
             "\n"
             "[mysql]\n"
             "host = 127.0.0.1\n"
