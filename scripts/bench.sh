@@ -218,10 +218,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$w
 printf 'bench-device-token-0001\n' >"$work/tokens"
 
 # One nginx: the 'return 200' ceiling on nginx_port (and over TLS on
-# nginx_tls_port), and two upstreams that
-# log when each packet arrived ($msec) and its stream id.
+# nginx_tls_port), and two upstreams that read each body, answer 200, and
+# log when each packet arrived ($msec), its stream id and the protocol.
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
 worker_processes $threads;
 daemon off;
 pid $work/nginx/nginx.pid;
@@ -255,7 +256,10 @@ http {
     ssl_protocols TLSv1.3;
     http2_max_requests 1000000;
     access_log $work/nginx/upstream.log e2e buffer=256k flush=1s;
-    location / { default_type application/json; return 200 '{"status":"ok"}'; }
+    # Reads each body before answering, as a real upstream does: 'return'
+    # answers first and over HTTP/2 then resets the stream, which libcurl
+    # 7.88 reports as a failed transfer.
+    location / { default_type application/json; echo_read_request_body; echo -n '{"status":"ok"}'; }
   }
 }
 CONF
@@ -557,6 +561,9 @@ PY
   left=$(redis XLEN gps:reports)
   echo "drained $((drain_count - left)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s (incl. start-up): $(awk -v n=$((drain_count - left)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}') packets/s; left: $left"
   echo "delivered (metric): $(delivered); gpsrelayd peak RSS: $(rss_mib) MiB"
+  echo "failed attempts (metric): $(curl -s "http://127.0.0.1:$relay_port/metrics" |
+    awk '/^gpsrelay_deliveries_total\{.*result="failed"/ {s += $2} END {printf "%d", s}')$(
+    grep -m1 'delivery attempt failed' "$work/gpsrelayd.log" | sed 's/.*error=/; first: /')"
   sleep 1.5  # nginx flushes its log buffer every second
   echo "requests the upstreams got, by protocol: $(tail -n +"$drain_first_line" "$work/nginx/upstream.log" | awk '{n[$3]++} END {for (p in n) printf "%s %d ", p, n[p]}')"
   stop_relay

@@ -18,7 +18,10 @@ for purpose in "$@"; do
     # nginx-light: the HTTP/2 upstream of the forwarding tests (h2c and TLS ALPN).
     test) want+=(redis-server mariadb-server curl nginx-light clang-14 libclang-rt-14-dev clang-format clang-tidy
                  libjs-leaflet chromium python3-websockets) ;;
-    bench) want+=(redis-server redis-tools mariadb-server curl python3 wrk nginx-light libbenchmark-dev) ;;
+    # nghttp2-client: h2load paces the e2e load (--rps); libnginx-mod-http-echo:
+    # upstreams that read the body before answering.
+    bench) want+=(redis-server redis-tools mariadb-server curl python3 wrk nghttp2-client nginx-light
+                  libnginx-mod-http-echo libbenchmark-dev) ;;
     deb) want+=(debhelper dpkg-dev lintian rsync util-linux systemd) ;;
     rpm) want+=(rpm rpmlint rsync util-linux) ;;
     packaging) want+=(systemd groff man-db) ;;
