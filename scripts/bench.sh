@@ -33,7 +33,7 @@
 # drain   200,000 reports queued before gpsrelayd starts; how fast it
 #         delivers them to the two upstreams. FORWARD_THREADS sets
 #         forward.threads here and in e2e (default 0: one loop per CPU);
-#         FORWARD_HTTP2 sets forward.http2 (default auto), FORWARD_BATCH
+#         FORWARD_HTTP2 sets forward.http2 (default off), FORWARD_BATCH
 #         forward.batch_max (default 1); UPSTREAM_TLS=1 makes the two
 #         upstreams HTTPS (TLS 1.3, offering h2 and http/1.1 by ALPN), the
 #         only way to HTTP/2 with Debian 12's libcurl (see forward.http2).
@@ -152,7 +152,7 @@ connections=${CONNECTIONS:-64}
 drain_count=${DRAIN_COUNT:-200000}
 # forward.threads of the relay in ingest/e2e/drain; 0 = one loop per CPU.
 forward_threads=${FORWARD_THREADS:-0}
-forward_http2=${FORWARD_HTTP2:-auto}
+forward_http2=${FORWARD_HTTP2:-off}
 forward_batch=${FORWARD_BATCH:-1}
 upstream_tls=${UPSTREAM_TLS:-}
 gpsrelayd=${GPSRELAYD:-build/gpsrelayd}
@@ -236,7 +236,7 @@ http {
   uwsgi_temp_path $work/nginx/uwsgi;
   scgi_temp_path $work/nginx/scgi;
   keepalive_requests 1000000;
-  log_format e2e '\$msec \$http_x_gpsrelay_message_id \$server_protocol';
+  log_format e2e '\$msec \$http_x_gpsrelay_message_id \$server_protocol \$http_x_gpsrelay_message_ids';
   server {
     listen 127.0.0.1:$nginx_port;
     location / { default_type application/json; return 200 '{"status":"ok"}'; }
@@ -254,7 +254,6 @@ http {
     ssl_certificate $work/tls.pem;
     ssl_certificate_key $work/tls.key;
     ssl_protocols TLSv1.3;
-    http2_max_requests 1000000;
     access_log $work/nginx/upstream.log e2e buffer=256k flush=1s;
     # Reads each body before answering, as a real upstream does: 'return'
     # answers first and over HTTP/2 then resets the stream, which libcurl
@@ -326,10 +325,11 @@ field() { awk -v k="$2" '$1 == k {print $2}' "$work/$1.wrk"; }
 rps() { awk '/^Requests\/sec:/ {print $2}' "$work/$1.wrk"; }
 non2xx() { awk '/Non-2xx/ {print $NF}' "$work/$1.wrk"; }
 # p50 p99 max of (arrival ms - stream id ms) over the upstream log lines
-# from line $1 on.
+# from line $1 on; a batch (forward.batch_max) counts once per report.
 e2e_latency() {
   tail -n +"$1" "$work/nginx/upstream.log" |
-    awk '{split($2, id, "-"); printf "%.0f\n", $1 * 1000 - id[1]}' | sort -n |
+    awk '{n = split($2 == "-" ? $4 : $2, ids, ",")
+          for (i = 1; i <= n; i++) {split(ids[i], id, "-"); printf "%.0f\n", $1 * 1000 - id[1]}}' | sort -n |
     awk '{v[NR] = $1} END {if (NR == 0) {print "n/a n/a n/a"; exit}
          printf "%d ms %d ms %d ms\n", v[int(NR * 0.5) < 1 ? 1 : int(NR * 0.5)], v[int(NR * 0.99) < 1 ? 1 : int(NR * 0.99)], v[NR]}'
 }

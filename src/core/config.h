@@ -112,9 +112,10 @@ struct ForwardConfig {
   std::string header;   // Secret; empty or "Name: value" without CR/LF.
   // HTTP version to the targets. kAuto: HTTP/2 where TLS's ALPN agrees on
   // it, HTTP/1.1 otherwise; kPriorKnowledge: HTTP/2 from the first byte,
-  // also over cleartext (h2c); kOff: HTTP/1.1 only.
+  // also over cleartext (h2c); kOff: HTTP/1.1 only, the default (see
+  // docs/operations.md for what HTTP/2 costs with Debian 12's libcurl).
   enum class Http2 { kAuto, kOff, kPriorKnowledge };
-  Http2 http2 = Http2::kAuto;
+  Http2 http2 = Http2::kOff;
   bool operator==(const ForwardConfig&) const = default;
 };
 

@@ -837,7 +837,7 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "claim_idle = 1m\n"
             "ca_file =\n"
             "header =\n"
-            "http2 = auto\n"
+            "http2 = off\n"
             "\n"
             "[mysql]\n"
             "host = 127.0.0.1\n"

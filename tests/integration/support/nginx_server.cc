@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <vector>
 
 #include "support/eventually.h"
 #include "support/http_client.h"
@@ -29,7 +30,7 @@ bool accepts_connections(int port) {
 
 }  // namespace
 
-NginxServer::NginxServer(std::uint16_t backend_port, std::optional<UpstreamTls> tls)
+NginxServer::NginxServer(std::optional<std::uint16_t> backend_port, std::optional<UpstreamTls> tls)
     : dir_("gpsrelay-nginx"), port_(pick_free_port()), tls_(tls.has_value()) {
   const std::string dir = dir_.path().string();
   std::ostringstream config;
@@ -54,11 +55,15 @@ NginxServer::NginxServer(std::uint16_t backend_port, std::optional<UpstreamTls> 
     config << "    ssl_certificate " << tls->cert << ";\n"
            << "    ssl_certificate_key " << tls->key << ";\n";
   }
-  config << "    location / {\n"
-         << "      proxy_pass http://127.0.0.1:" << backend_port << ";\n"
-         << "      proxy_set_header X-Upstream-Protocol $server_protocol;\n"
-         << "    }\n"
-         << "  }\n"
+  if (backend_port) {
+    config << "    location / {\n"
+           << "      proxy_pass http://127.0.0.1:" << *backend_port << ";\n"
+           << "      proxy_set_header X-Upstream-Protocol $server_protocol;\n"
+           << "    }\n";
+  } else {
+    config << "    location / { return 200 '{\"status\":\"ok\"}'; }\n";
+  }
+  config << "  }\n"
          << "}\n";
   const auto config_path = dir_.write_file("nginx.conf", config.str());
 
@@ -86,12 +91,19 @@ std::string NginxServer::url(const std::string& path) const {
   return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + path;
 }
 
-std::size_t NginxServer::connections_used() const {
-  std::istringstream lines(read_file(dir_.file("access.log")));
-  std::set<std::string> connections;
-  for (std::string line; std::getline(lines, line);) connections.insert(line);
-  return connections.size();
+std::vector<std::string> NginxServer::access_log_lines() const {
+  std::istringstream log(read_file(dir_.file("access.log")));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(log, line);) lines.push_back(line);
+  return lines;
 }
+
+std::size_t NginxServer::connections_used() const {
+  const std::vector<std::string> lines = access_log_lines();
+  return std::set<std::string>(lines.begin(), lines.end()).size();
+}
+
+std::size_t NginxServer::requests_answered() const { return access_log_lines().size(); }
 
 std::string NginxServer::log() const {
   return read_file(dir_.file("nginx.out")) + read_file(dir_.file("error.log"));

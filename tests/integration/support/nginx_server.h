@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "support/child_process.h"
 #include "support/temp_dir.h"
@@ -21,9 +22,12 @@ namespace gpsrelay::testing {
 class NginxServer {
  public:
   // Without `tls`: h2c (HTTP/2 only, no HTTP/1.1 on that port). With it:
-  // HTTPS offering h2 and http/1.1 by ALPN. Requests go to 127.0.0.1:`backend_port`.
+  // HTTPS offering h2 and http/1.1 by ALPN. Requests go to
+  // 127.0.0.1:`backend_port`; without one nginx answers 200 at once, before
+  // reading the body, and resets the rest of the stream (its 'return').
   // Throws std::runtime_error, with nginx's log, when it does not come up.
-  NginxServer(std::uint16_t backend_port, std::optional<UpstreamTls> tls = std::nullopt);
+  NginxServer(std::optional<std::uint16_t> backend_port,
+              std::optional<UpstreamTls> tls = std::nullopt);
   ~NginxServer();
   NginxServer(const NginxServer&) = delete;
   NginxServer& operator=(const NginxServer&) = delete;
@@ -32,9 +36,14 @@ class NginxServer {
   // Client connections that carried at least one request (nginx's
   // $connection numbers in its access log).
   std::size_t connections_used() const;
+  // Requests nginx answered (lines of its access log).
+  std::size_t requests_answered() const;
   std::string log() const;
 
  private:
+  // One line per request: the connection it came over ($connection).
+  std::vector<std::string> access_log_lines() const;
+
   TempDir dir_;
   int port_;
   bool tls_;
