@@ -37,6 +37,8 @@
 #         forward.batch_max (default 1); UPSTREAM_TLS=1 makes the two
 #         upstreams HTTPS (TLS 1.3, offering h2 and http/1.1 by ALPN), the
 #         only way to HTTP/2 with Debian 12's libcurl (see forward.http2).
+#         PROFILE=perf (or strace) profiles 4 s of the drain from 1 s after
+#         the start (use DRAIN_COUNT=1000000 so it is still running).
 # memory  300 connections each send the headers of a 1 MiB upload and
 #         1,000,000 bytes of its body, and hold (scripts/bench-held-uploads.py;
 #         http.request_timeout = 60s so the deadline does not end them):
@@ -556,6 +558,21 @@ PY
   drain_first_line=$(($(upstream_lines) + 1))
   t0=$(now)
   start_relay "$targets"
+  if [ -n "${PROFILE:-}" ]; then
+    # 4 s of the drain, from 1 s after the start: where the forward
+    # threads' CPU goes, and their system calls per delivery.
+    sleep 1
+    d_profile=$(delivered)
+    if [ "$PROFILE" = strace ]; then
+      timeout -s INT 4 strace -c -f -p "$relay_pid" -o "$work/strace.out" || true
+      echo "deliveries during strace: $(($(delivered) - d_profile))"
+      head -14 "$work/strace.out"
+    else
+      perf record -F 1999 -p "$relay_pid" -o "$work/perf.data" -- sleep 4 >/dev/null 2>&1
+      echo "deliveries during perf: $(($(delivered) - d_profile))"
+      perf report -i "$work/perf.data" --sort comm,dso --stdio 2>/dev/null | grep -v '^#' | grep . | head -12
+    fi
+  fi
   drain_wait 3000
   t1=$(now)
   left=$(redis XLEN gps:reports)
