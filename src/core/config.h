@@ -98,6 +98,8 @@ struct ForwardConfig {
   unsigned threads = default_thread_count();  // Delivery loops; never 0 once loaded.
   unsigned concurrency = 256;                 // In flight, all loops together.
   unsigned batch_max = 1;  // Reports per request, 1..1000; 1 = one JSON object per POST.
+  // A batch's body at most; a report larger than that still goes, alone.
+  std::uint64_t batch_max_bytes = 1024 * 1024;
   std::chrono::milliseconds timeout{30000};
   // One retry after each delay; empty = the first attempt is the only one.
   std::vector<std::chrono::milliseconds> retry_delays{

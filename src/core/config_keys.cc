@@ -207,6 +207,11 @@ constexpr KeySpec kKeys[] = {
        c.forward.batch_max = parse_integer<unsigned>(v, 1, kMaxForwardBatch);
      },
      [](const Config& c) { return std::to_string(c.forward.batch_max); }},
+    {"forward", "batch_max_bytes", nullptr,
+     [](const Ctx&, std::string_view v, Config& c) {
+       c.forward.batch_max_bytes = parse_size_value(v, 1, kMaxBodyBytes);
+     },
+     [](const Config& c) { return format_size(c.forward.batch_max_bytes); }},
     {"forward", "timeout", nullptr,
      [](const Ctx&, std::string_view v, Config& c) {
        c.forward.timeout = parse_duration_value(v, false);

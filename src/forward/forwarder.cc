@@ -71,6 +71,7 @@ Forwarder::Forwarder(const core::Config& config, Loop loop, core::ForwardMetrics
       index_(loop.index),
       concurrency_(loop.concurrency),
       batch_max_(config.forward.batch_max),
+      batch_max_bytes_(config.forward.batch_max_bytes),
       health_checks_(loop.health_checks),
       schedule_(config.forward.retry_delays),
       metrics_(metrics),
@@ -149,6 +150,10 @@ void Forwarder::on_entry(queue::StreamEntry entry) {
     start_delivery(std::move(entries));
     return;
   }
+  // Each payload adds itself and a comma or the closing bracket to "[".
+  const std::uint64_t bytes = entry.payload.size() + 1;
+  if (!collecting_.empty() && 1 + collecting_bytes_ + bytes > batch_max_bytes_) send_collected();
+  collecting_bytes_ += bytes;
   collecting_.push_back(std::move(entry));
   if (collecting_.size() >= batch_max_) {
     send_collected();
@@ -164,6 +169,7 @@ void Forwarder::send_collected() {
   if (collecting_.empty()) return;
   std::vector<queue::StreamEntry> entries;
   entries.swap(collecting_);
+  collecting_bytes_ = 0;
   start_delivery(std::move(entries));
 }
 

@@ -119,6 +119,7 @@ class Forwarder : private queue::StreamConsumerListener {
   const std::uint32_t index_;
   const std::size_t concurrency_;  // requests in flight
   const std::size_t batch_max_;    // entries per request
+  const std::uint64_t batch_max_bytes_;
   const bool health_checks_;
   const RetrySchedule schedule_;
   core::ForwardMetrics& metrics_;
@@ -135,6 +136,7 @@ class Forwarder : private queue::StreamConsumerListener {
   // delivery. Sent when batch_max are there or, by collect_timer_ (zero
   // delay), once the consumer's callback has handed over the whole reply.
   std::vector<queue::StreamEntry> collecting_;
+  std::uint64_t collecting_bytes_ = 0;  // the body they would make
   HttpSender sender_;
   queue::StreamConsumer consumer_;
   core::Timer tick_timer_;

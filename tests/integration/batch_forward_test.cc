@@ -152,6 +152,41 @@ TEST_P(BatchForwardTest, WaitingReportsArriveAsArraysOfUpToBatchMaxInStreamOrder
                          seconds(2)));
 }
 
+TEST_P(BatchForwardTest, ABatchStopsAtBatchMaxBytesAndALargerReportGoesAlone) {
+  constexpr std::size_t kMaxBytes = 200;
+  std::vector<std::string> ids = queue_reports(24);
+  const std::string large =
+      R"({"device":"truck-big","note":")" + std::string(kMaxBytes, 'x') + R"("})";
+  const HttpResponse response = post_report(large);
+  ASSERT_TRUE(is_accepted(response)) << response;
+  remember(message_id_of(response), large);
+  ids.push_back(message_id_of(response));
+  UpstreamServer upstream;
+  DaemonConfig config = batching_to({&upstream});
+  config.set("forward", "batch_max_bytes", std::to_string(kMaxBytes));
+  start_daemon(config);
+
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(20)));
+  const std::vector<ReceivedRequest> requests = upstream.requests();
+  expect_well_formed(requests);
+  std::map<std::string, int> carried;
+  for (const ReceivedRequest& request : requests) {
+    const std::vector<std::string> batch = ids_of(request);
+    if (batch.size() > 1) {
+      EXPECT_LE(request.body.size(), kMaxBytes) << request.body;
+    } else if (batch.front() == ids.back()) {
+      EXPECT_EQ(request.body, "[" + large + "]");
+    }
+    for (const std::string& id : batch) ++carried[id];
+  }
+  EXPECT_EQ(carried.size(), ids.size());
+  for (const std::string& id : ids) EXPECT_EQ(carried[id], 1) << id;
+  // Without the cap one read makes 10 + 10 + 5; with it, ~52-byte reports
+  // go three to a 200-byte body, and the large one alone.
+  EXPECT_EQ(requests.size(), 9u);
+  EXPECT_TRUE(failed_rows().empty());
+}
+
 TEST_P(BatchForwardTest, AReportOnAQuietStreamIsSentAtOnceAsAnArrayOfOne) {
   UpstreamServer upstream;
   start_daemon(batching_to({&upstream}));

@@ -116,7 +116,7 @@ TEST(ShippedConfig, SetsEveryKeyThatRenderConfigKnows) {
     EXPECT_LT(key_at, next_section_at) << section << " " << key;
     ++keys;
   }
-  EXPECT_EQ(keys, 79);
+  EXPECT_EQ(keys, 80);
 }
 
 // ---- Values of every key ----
@@ -148,6 +148,7 @@ max_queue_length = 42
 targets = http://a.example:8080/in, https://b.example/in
 concurrency = 8
 batch_max = 50
+batch_max_bytes = 64k
 timeout = 2s
 retry_delays = 1s, 2m
 health_path = /health
@@ -192,6 +193,7 @@ target = stderr
             (std::vector<std::string>{"http://a.example:8080/in", "https://b.example/in"}));
   EXPECT_EQ(config.forward.concurrency, 8u);
   EXPECT_EQ(config.forward.batch_max, 50u);
+  EXPECT_EQ(config.forward.batch_max_bytes, 65536u);
   EXPECT_EQ(config.forward.timeout, seconds(2));
   EXPECT_EQ(config.forward.retry_delays, (std::vector<milliseconds>{seconds(1), seconds(120)}));
   EXPECT_EQ(config.forward.health_path, "/health");
@@ -452,6 +454,9 @@ TEST(ConfigErrors, BatchMaxOutsideOneToAThousandNamesItsLine) {
             "number");
   EXPECT_EQ(parse("[forward]\nbatch_max = 1000\n").forward.batch_max, 1000u);
   EXPECT_EQ(parse("[forward]\nbatch_max = 1\n").forward.batch_max, 1u);
+  EXPECT_EQ(error_of("[forward]\nbatch_max_bytes = 0\n"),
+            "gpsrelay.conf:2: invalid value '0' for 'batch_max_bytes' in [forward]: must be "
+            "between 1 and 512m");
 }
 
 TEST(ConfigErrors, BadRatesNameTheirLine) {
@@ -828,6 +833,7 @@ TEST(RenderConfig, ListsEveryKeyOfEverySectionInOrder) {
             "threads = 4\n"
             "concurrency = 256\n"
             "batch_max = 1\n"
+            "batch_max_bytes = 1m\n"
             "timeout = 30s\n"
             "retry_delays = 5s,10s,10s,10s,10s\n"
             "health_path =\n"
