@@ -322,25 +322,17 @@ TEST_P(BatchForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
   upstream.set_delay(milliseconds(50));
   DaemonConfig config = batching_to({&upstream});
   config.set("forward", "concurrency", "4");
-  start_daemon(config);
-
-  LoadGenerator load(daemon().ingest_url(), 8);
   const auto reports_received = [&] {
     std::size_t reports = 0;
     for (const ReceivedRequest& request : upstream.requests()) reports += ids_of(request).size();
     return reports;
   };
-  ASSERT_TRUE(eventually([&] { return reports_received() >= 200; }, seconds(20)));
-  daemon().send_signal(SIGKILL);
-  load.stop();
-  ASSERT_TRUE(daemon().wait_for_exit(seconds(5)).has_value());
-
-  upstream.set_delay(milliseconds(0));
-  start_daemon(config);
+  const auto load =
+      kill_nine_under_load(config, 8, upstream, [&] { return reports_received() >= 200; });
   ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
       << "stream length " << stream_length() << ", pending " << pending_count();
   std::set<std::string> acknowledged;
-  for (const HttpResponse& response : load.results()) {
+  for (const HttpResponse& response : load->results()) {
     if (response.status == 200) acknowledged.insert(message_id_of(response));
   }
   ASSERT_FALSE(acknowledged.empty());
@@ -358,11 +350,7 @@ TEST_P(BatchForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
             << " delivered, " << duplicates << " duplicates\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(Loops, BatchForwardTest, ::testing::Values(1u, 4u),
-                         [](const ::testing::TestParamInfo<unsigned>& info) {
-                           return info.param == 1 ? std::string("OneLoop")
-                                                  : std::to_string(info.param) + "Loops";
-                         });
+INSTANTIATE_TEST_SUITE_P(Loops, BatchForwardTest, ::testing::Values(1u, 4u), loop_count_name);
 
 }  // namespace
 }  // namespace gpsrelay::testing

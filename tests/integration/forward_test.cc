@@ -274,21 +274,13 @@ TEST_P(ForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
   upstream.set_delay(milliseconds(50));
   DaemonConfig config = forwarding_to({&upstream});
   config.set("forward", "concurrency", "16");
-  start_daemon(config);
-
-  LoadGenerator load(daemon().ingest_url(), 4);
-  ASSERT_TRUE(eventually([&] { return upstream.request_count() >= 50; }, seconds(20)));
-  daemon().send_signal(SIGKILL);
-  load.stop();
-  ASSERT_TRUE(daemon().wait_for_exit(seconds(5)).has_value());
-
-  upstream.set_delay(milliseconds(0));
-  start_daemon(config);
+  const auto load =
+      kill_nine_under_load(config, 4, upstream, [&] { return upstream.request_count() >= 50; });
   ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
       << "stream length " << stream_length() << ", pending " << pending_count();
   // What was in flight at the kill may arrive twice: at most 16 deliveries
   // plus acknowledgements on their way.
-  EXPECT_LE(expect_every_acknowledged_delivered(load, upstream, "kill -9"), 32u);
+  EXPECT_LE(expect_every_acknowledged_delivered(*load, upstream, "kill -9"), 32u);
 }
 
 TEST_P(ForwardTest, RedisRestartDuringLoadLosesNothingAndDeliveryResumes) {
@@ -386,11 +378,7 @@ TEST_P(ForwardTest, TwoInstancesShareTheStreamAndOneTakesOverTheOthersPending) {
       seconds(2)));
 }
 
-INSTANTIATE_TEST_SUITE_P(Loops, ForwardTest, ::testing::Values(1u, 4u),
-                         [](const ::testing::TestParamInfo<unsigned>& info) {
-                           return info.param == 1 ? std::string("OneLoop")
-                                                  : std::to_string(info.param) + "Loops";
-                         });
+INSTANTIATE_TEST_SUITE_P(Loops, ForwardTest, ::testing::Values(1u, 4u), loop_count_name);
 
 }  // namespace
 }  // namespace gpsrelay::testing

@@ -164,11 +164,7 @@ TEST_P(Http2UpstreamTest, PriorKnowledgeIsRefusedWhereLibcurlCannotCarryIt) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Loops, Http2UpstreamTest, ::testing::Values(1u, 3u),
-                         [](const ::testing::TestParamInfo<unsigned>& info) {
-                           return info.param == 1 ? std::string("OneLoop")
-                                                  : std::to_string(info.param) + "Loops";
-                         });
+INSTANTIATE_TEST_SUITE_P(Loops, Http2UpstreamTest, ::testing::Values(1u, 3u), loop_count_name);
 
 }  // namespace
 }  // namespace gpsrelay::testing

@@ -2,11 +2,12 @@
 #include "support/forwarding_fixture.h"
 
 #include <jansson.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
 
-#include "support/http_client.h"
+#include "support/eventually.h"
 #include "support/json.h"
 
 namespace gpsrelay::testing {
@@ -56,6 +57,24 @@ DaemonConfig ForwardingTest::locations_config() const {
   config.set("locations", "enabled", "true");
   config.set("locations", "batch_interval", "100ms");
   return config;
+}
+
+std::unique_ptr<LoadGenerator> ForwardingTest::kill_nine_under_load(
+    const DaemonConfig& config, std::size_t connections, UpstreamServer& upstream,
+    const std::function<bool()>& enough) {
+  start_daemon(config);
+  auto load = std::make_unique<LoadGenerator>(daemon().ingest_url(), connections);
+  EXPECT_TRUE(eventually(enough, std::chrono::seconds(20))) << "no deliveries before the kill";
+  daemon().send_signal(SIGKILL);
+  load->stop();
+  EXPECT_TRUE(daemon().wait_for_exit(std::chrono::seconds(5)).has_value());
+  upstream.set_delay(std::chrono::milliseconds(0));
+  start_daemon(config);
+  return load;
+}
+
+std::string loop_count_name(const ::testing::TestParamInfo<unsigned>& info) {
+  return info.param == 1 ? std::string("OneLoop") : std::to_string(info.param) + "Loops";
 }
 
 std::int64_t unix_now_ms() {

@@ -5,12 +5,15 @@
 // failures in that database. Plus the queries these suites assert with.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "support/gpsrelay_fixture.h"
+#include "support/http_client.h"
 #include "support/mariadb_server.h"
 #include "support/upstream_server.h"
 
@@ -53,10 +56,24 @@ class ForwardingTest : public GpsrelayTest {
 
   std::vector<SqlRow> failed_rows();
 
+  // kill -9 under load: starts the daemon with `config` and `connections`
+  // clients posting reports, waits until `enough()` (say, deliveries have
+  // begun), SIGKILLs the daemon, stops the clients, lets `upstream` answer
+  // at once and starts the daemon again. Returns the clients: their
+  // answers say what was acknowledged. The caller waits for drained().
+  std::unique_ptr<LoadGenerator> kill_nine_under_load(const DaemonConfig& config,
+                                                      std::size_t connections,
+                                                      UpstreamServer& upstream,
+                                                      const std::function<bool()>& enough);
+
  private:
   static std::unique_ptr<MariadbServer> mariadb_;
   std::string database_;
 };
+
+// Names the instances of a suite parametrised by forward.threads:
+// "OneLoop", "4Loops".
+std::string loop_count_name(const ::testing::TestParamInfo<unsigned>& info);
 
 // A GPS report body numbered `i`.
 std::string numbered_report(int i);
