@@ -331,23 +331,9 @@ TEST_P(BatchForwardTest, KillNineThenRestartDeliversEveryAcknowledgedReport) {
       kill_nine_under_load(config, 8, upstream, [&] { return reports_received() >= 200; });
   ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
       << "stream length " << stream_length() << ", pending " << pending_count();
-  std::set<std::string> acknowledged;
-  for (const HttpResponse& response : load->results()) {
-    if (response.status == 200) acknowledged.insert(message_id_of(response));
-  }
-  ASSERT_FALSE(acknowledged.empty());
-  const std::map<std::string, int> delivered = delivered_ids(upstream.requests(), 0);
-  std::size_t missing = 0;
-  for (const std::string& id : acknowledged) {
-    if (!delivered.contains(id) && ++missing <= 5) ADD_FAILURE() << "never delivered: " << id;
-  }
-  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged reports";
   // At most the batches in flight at the kill arrive twice.
-  std::size_t duplicates = 0;
-  for (const auto& [id, times] : delivered) duplicates += static_cast<std::size_t>(times - 1);
-  EXPECT_LE(duplicates, static_cast<std::size_t>(2 * 4 * kBatchMax));
-  std::cout << "batched kill -9: " << acknowledged.size() << " acknowledged, " << delivered.size()
-            << " delivered, " << duplicates << " duplicates\n";
+  EXPECT_LE(expect_every_acknowledged_delivered(*load, upstream, "batched kill -9"),
+            static_cast<std::size_t>(2 * 4 * kBatchMax));
 }
 
 INSTANTIATE_TEST_SUITE_P(Loops, BatchForwardTest, ::testing::Values(1u, 4u), loop_count_name);

@@ -36,30 +36,6 @@ class ForwardTest : public ForwardingTest, public ::testing::WithParamInterface<
     config.set("forward", "threads", std::to_string(GetParam()));
     return config;
   }
-
-  // Every report `load` got a 200 for reached `upstream`; returns how many
-  // arrived more than once (at-least-once allows it) and prints the counts.
-  size_t expect_every_acknowledged_delivered(const LoadGenerator& load, UpstreamServer& upstream,
-                                             const char* scenario) {
-    std::set<std::string> acknowledged;
-    for (const HttpResponse& response : load.results()) {
-      if (response.status == 200) acknowledged.insert(message_id_of(response));
-    }
-    EXPECT_FALSE(acknowledged.empty());
-    const auto delivered = deliveries_by_message({&upstream});
-    size_t missing = 0;
-    for (const std::string& id : acknowledged) {
-      if (!delivered.contains(id) && ++missing <= 5) ADD_FAILURE() << "never delivered: " << id;
-    }
-    EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged reports";
-    size_t duplicates = 0;
-    for (const auto& [id, times] : delivered) duplicates += static_cast<size_t>(times - 1);
-    RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
-    RecordProperty("duplicates", static_cast<int>(duplicates));
-    std::cout << scenario << ": " << acknowledged.size() << " acknowledged, " << delivered.size()
-              << " delivered, " << duplicates << " duplicates\n";
-    return duplicates;
-  }
 };
 
 TEST_P(ForwardTest, TwoUpstreamsEachPacketDeliveredOnceSplitEvenlyBytesIdentical) {

@@ -108,6 +108,26 @@ TEST_P(Http2UpstreamTest, OffStaysOnHttp1OverTls) {
   EXPECT_EQ(responses_over("2"), 0);
 }
 
+// Acknowledging only after a 2xx holds over multiplexed streams too: a
+// kill -9 in the middle of HTTP/2 deliveries loses nothing acknowledged.
+TEST_P(Http2UpstreamTest, KillNineThenRestartOverHttp2LosesNothingAcknowledged) {
+  UpstreamServer backend;
+  backend.set_delay(std::chrono::milliseconds(50));
+  NginxServer nginx(backend.port(),
+                    UpstreamTls{pki_.first().cert.string(), pki_.first().key.string()});
+  DaemonConfig config = forwarding_to_url(nginx.url(), "auto");
+  config.set("forward", "concurrency", "16");
+  const auto load =
+      kill_nine_under_load(config, 4, backend, [&] { return backend.request_count() >= 50; });
+  ASSERT_TRUE(eventually([&] { return drained(); }, seconds(30)))
+      << "stream length " << stream_length() << ", pending " << pending_count();
+  // What was in flight at the kill may arrive twice: at most 16 deliveries
+  // plus acknowledgements on their way.
+  EXPECT_LE(expect_every_acknowledged_delivered(*load, backend, "kill -9 over HTTP/2"), 32u);
+  EXPECT_GT(responses_over("2"), 0);
+  EXPECT_EQ(responses_over("1.1"), 0);
+}
+
 // nginx's 'return' answers 200 as soon as the headers are in, before the
 // body (here larger than HTTP/2's 64 KiB initial window) has arrived. Over
 // HTTP/2 libcurl 7.88 turns that into a failed transfer (hence http2 = off

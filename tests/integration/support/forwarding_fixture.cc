@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <iostream>
+#include <set>
+#include <sstream>
 
 #include "support/eventually.h"
 #include "support/json.h"
@@ -57,6 +60,29 @@ DaemonConfig ForwardingTest::locations_config() const {
   config.set("locations", "enabled", "true");
   config.set("locations", "batch_interval", "100ms");
   return config;
+}
+
+std::size_t ForwardingTest::expect_every_acknowledged_delivered(const LoadGenerator& load,
+                                                                UpstreamServer& upstream,
+                                                                const std::string& scenario) {
+  std::set<std::string> acknowledged;
+  for (const HttpResponse& response : load.results()) {
+    if (response.status == 200) acknowledged.insert(message_id_of(response));
+  }
+  EXPECT_FALSE(acknowledged.empty());
+  const auto delivered = deliveries_by_message({&upstream});
+  std::size_t missing = 0;
+  for (const std::string& id : acknowledged) {
+    if (!delivered.contains(id) && ++missing <= 5) ADD_FAILURE() << "never delivered: " << id;
+  }
+  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged reports";
+  std::size_t duplicates = 0;
+  for (const auto& [id, times] : delivered) duplicates += static_cast<std::size_t>(times - 1);
+  RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
+  RecordProperty("duplicates", static_cast<int>(duplicates));
+  std::cout << scenario << ": " << acknowledged.size() << " acknowledged, " << delivered.size()
+            << " delivered, " << duplicates << " duplicates\n";
+  return duplicates;
 }
 
 std::unique_ptr<LoadGenerator> ForwardingTest::kill_nine_under_load(
@@ -139,7 +165,14 @@ std::map<std::string, int> deliveries_by_message(const std::vector<UpstreamServe
   std::map<std::string, int> count;
   for (UpstreamServer* upstream : upstreams) {
     for (const ReceivedRequest& request : upstream->requests()) {
-      ++count[header_of(request, "x-gpsrelay-message-id")];
+      const std::string single = header_of(request, "x-gpsrelay-message-id");
+      if (!single.empty()) {
+        ++count[single];
+        continue;
+      }
+      // A batch (forward.batch_max > 1) names its reports in one list.
+      std::istringstream ids(header_of(request, "x-gpsrelay-message-ids"));
+      for (std::string id; std::getline(ids, id, ',');) ++count[id];
     }
   }
   return count;

@@ -56,6 +56,12 @@ class ForwardingTest : public GpsrelayTest {
 
   std::vector<SqlRow> failed_rows();
 
+  // Every report `load` got a 200 for reached `upstream`; returns how many
+  // arrived more than once (at-least-once allows it) and prints the counts.
+  std::size_t expect_every_acknowledged_delivered(const LoadGenerator& load,
+                                                  UpstreamServer& upstream,
+                                                  const std::string& scenario);
+
   // kill -9 under load: starts the daemon with `config` and `connections`
   // clients posting reports, waits until `enough()` (say, deliveries have
   // begun), SIGKILLs the daemon, stops the clients, lets `upstream` answer
@@ -84,7 +90,8 @@ std::int64_t unix_now_ms();
 // The value of a received request's header (names are lower-case).
 std::string header_of(const ReceivedRequest& request, const std::string& name);
 
-// How often each X-GPSRelay-Message-ID reached any of `upstreams`.
+// How often each report reached any of `upstreams`, by its message id
+// (X-GPSRelay-Message-ID, or each id of a batch's X-GPSRelay-Message-IDs).
 std::map<std::string, int> deliveries_by_message(const std::vector<UpstreamServer*>& upstreams);
 
 }  // namespace gpsrelay::testing
