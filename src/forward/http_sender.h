@@ -33,7 +33,7 @@ struct SendRequest {
   std::vector<std::string> headers;  // "Name: value"
   std::chrono::milliseconds timeout{30000};
   std::string ca_file;  // empty: the system trust store
-  core::ForwardConfig::Http2 http2 = core::ForwardConfig::Http2::kAuto;
+  core::ForwardConfig::Http2 http2 = core::ForwardConfig::Http2::kOff;  // forward.http2
 };
 
 struct SendResult {

@@ -58,14 +58,10 @@ class BatchForwardTest : public ForwardingTest, public ::testing::WithParamInter
     return config;
   }
 
-  // Puts `count` reports into the stream through a daemon that does not
-  // forward, so that the next daemon finds them waiting and batches them.
-  // Remembers each report's body by its message id.
+  // ForwardingTest::queue_reports, remembering each report's body by its
+  // message id.
   std::vector<std::string> queue_reports(int count, int first = 0) {
-    DaemonConfig ingest_only = forwarding_to({});
-    ingest_only.erase("forward", "targets");
-    start_daemon(ingest_only);
-    const std::vector<std::string> ids = post_reports(count, first);
+    const std::vector<std::string> ids = ForwardingTest::queue_reports(count, first);
     for (std::size_t i = 0; i < ids.size(); ++i) {
       payloads_[ids[i]] = numbered_report(first + static_cast<int>(i));
     }

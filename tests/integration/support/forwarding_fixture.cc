@@ -119,6 +119,13 @@ std::vector<std::string> ForwardingTest::post_reports(int count, int first) {
   return ids;
 }
 
+std::vector<std::string> ForwardingTest::queue_reports(int count, int first) {
+  DaemonConfig ingest_only = forwarding_to({});
+  ingest_only.erase("forward", "targets");
+  start_daemon(ingest_only);
+  return post_reports(count, first);
+}
+
 long long ForwardingTest::pending_count() {
   const RedisReplyPtr reply =
       redis_client().command({"XPENDING", std::string(kDefaultStream), "gpsrelay"});

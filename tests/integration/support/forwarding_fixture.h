@@ -42,6 +42,9 @@ class ForwardingTest : public GpsrelayTest {
 
   // Posts `count` reports numbered from `first`; the message ids.
   std::vector<std::string> post_reports(int count, int first = 0);
+  // Posts them through a daemon that does not forward, so that the next
+  // daemon started finds them all waiting and sends them at once.
+  std::vector<std::string> queue_reports(int count, int first = 0);
 
   // Entries read by the group but not acknowledged.
   long long pending_count();
